@@ -1,0 +1,196 @@
+"""The ``vbot`` command line, built from the action registry.
+
+Exit codes: 0 ok; 2 bad input (one line on stderr); 1 the work failed; 130 interrupted.
+With ``--json`` stdout carries exactly one JSON object and everything else goes to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from vbot_agent.errors import UsageError, VbotError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting, so errors stay one line."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise UsageError(f"{self.prog}: {message}")
+
+
+def build_parser(action) -> argparse.ArgumentParser:
+    """An argparse parser for one action; every value stays a string until the registry coerces it."""
+    parser = _Parser(
+        prog=" ".join(["vbot", *action.name.split()]),
+        description=action.summary,
+        epilog=action.epilog or None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    for p in action.params:
+        default_text = "" if p.default in (None, [], ()) else f" (default: {p.default})"
+        choices_text = f" [{'|'.join(map(str, p.choices))}]" if p.choices else ""
+        help_text = (p.help + choices_text + default_text) or None
+        if p.positional:
+            parser.add_argument(p.name, nargs=None if p.required else "?", default=None, help=help_text,
+                                metavar=p.name.upper())
+        elif p.type == "bool":
+            parser.add_argument(p.option, dest=p.name, action="store_const", const=True, default=None,
+                                help=help_text)
+        elif p.repeat:
+            parser.add_argument(p.option, dest=p.name, action="append", default=None, help=help_text,
+                                metavar=p.name.upper())
+        elif p.const is not None:
+            parser.add_argument(p.option, dest=p.name, nargs="?", const=p.const, default=None,
+                                help=help_text, metavar=p.name.upper())
+        else:
+            parser.add_argument(p.option, dest=p.name, default=None, help=help_text, metavar=p.name.upper())
+    parser.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    parser.add_argument("--workspace", default=None, help="workspace folder (default: found upward, or $VBOT_WORKSPACE)")
+    return parser
+
+
+def parse_command(argv: Sequence[str]):
+    """Resolve ``argv`` (without the program name) to ``(action, params, json, workspace)``.
+
+    Raises UsageError on unknown actions or bad values. Used by the CLI and by the skills linter,
+    which checks that every command shown in a skill parses.
+    """
+    from vbot_agent.actions import REGISTRY
+
+    argv = list(argv)
+    json_mode, workspace = False, None
+    # Global flags may come before the action words.
+    while argv and argv[0] in ("--json", "--workspace"):
+        if argv[0] == "--json":
+            json_mode = True
+            argv.pop(0)
+        else:
+            if len(argv) < 2:
+                raise UsageError("--workspace needs a folder")
+            workspace = argv[1]
+            del argv[:2]
+    words = []
+    for token in argv:
+        if token.startswith("-"):
+            break
+        words.append(token)
+    action, used = REGISTRY.longest_prefix(words)
+    if action is None:
+        raise UsageError(_unknown(words[0], REGISTRY) if words else "no command given; run `vbot --help`")
+    namespace = build_parser(action).parse_args(argv[used:])
+    given = {p.name: getattr(namespace, p.name) for p in action.params if getattr(namespace, p.name) is not None}
+    params = action.validate(given)
+    return action, params, json_mode or namespace.json, namespace.workspace or workspace
+
+
+def _unknown(word: str, registry) -> str:
+    from vbot_agent.errors import suggest
+
+    firsts = sorted({n.split()[0] for n in registry.names()})
+    return f"unknown command {word!r}" + suggest(word, firsts) + "; run `vbot --help` for the list"
+
+
+def top_level_help() -> str:
+    from vbot_agent import __version__
+    from vbot_agent.actions import REGISTRY
+
+    lines = [
+        f"vbot {__version__} - train the VBot quadruped and run campaigns around it",
+        "",
+        "usage: vbot [--workspace DIR] [--json] COMMAND [options]",
+        "       vbot COMMAND --help",
+        "",
+    ]
+    groups: dict[str, list] = {}
+    for action in REGISTRY:
+        groups.setdefault(action.group, []).append(action)
+    width = max(len(a.name) for a in REGISTRY) + 2
+    for group, actions in groups.items():
+        lines.append(f"{group}:")
+        lines += [f"  {a.name:<{width}}{a.summary}" for a in actions]
+        lines.append("")
+    lines += [
+        "exit codes: 0 ok, 2 bad input (one line on stderr), 1 the work failed, 130 interrupted.",
+        "--json prints one JSON object on stdout; progress and errors go to stderr.",
+    ]
+    return "\n".join(lines)
+
+
+def render_default(result: Any) -> str:
+    """key: value lines for a flat dict; YAML for nested results."""
+    if isinstance(result, dict) and all(not isinstance(v, (dict, list)) for v in result.values()):
+        width = max((len(str(k)) for k in result), default=0) + 1
+        return "\n".join(f"{k + ':':<{width + 1}}{v}" for k, v in result.items())
+    import yaml
+
+    return yaml.safe_dump(result, sort_keys=False, allow_unicode=True).rstrip()
+
+
+def run(argv: Sequence[str]) -> int:
+    from vbot_agent.actions.context import Context
+
+    argv = list(argv)
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(top_level_help())
+        return EXIT_OK
+    if argv[0] == "--version":
+        from vbot_agent import __version__
+
+        print(f"vbot {__version__}")
+        return EXIT_OK
+    json_mode = "--json" in argv
+    try:
+        action, params, json_mode, workspace = parse_command(argv)
+        ctx = Context(json=json_mode, workspace_override=workspace)
+        result = action.load()(ctx, **params)
+    except UsageError as exc:
+        print(f"vbot: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except VbotError as exc:
+        print(f"vbot: failed: {exc}", file=sys.stderr)
+        return exc.exit_code
+    except KeyboardInterrupt:
+        print("vbot: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except SystemExit as exc:  # argparse --help
+        return int(exc.code or 0)
+    except BrokenPipeError:
+        return EXIT_OK
+    except Exception as exc:
+        if os.environ.get("VBOT_DEBUG"):
+            raise
+        print(f"vbot: internal error: {type(exc).__name__}: {exc} (set VBOT_DEBUG=1 for the traceback)",
+              file=sys.stderr)
+        return EXIT_FAILED
+    if result is None:
+        return EXIT_OK
+    if json_mode:
+        print(json.dumps(result, indent=2, default=_json_default))
+    else:
+        render = action.load_render()
+        text = render(result) if render else render_default(result)
+        if text:
+            print(text)
+    return EXIT_OK
+
+
+def _json_default(value: Any) -> Any:
+    """numpy scalars and paths in results become plain JSON values."""
+    if hasattr(value, "item"):
+        return value.item()
+    return str(value)
+
+
+def main() -> None:
+    sys.exit(run(sys.argv[1:]))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+"""Env ids: one line each, one ``make_env``. Importing this module is cheap (no mujoco)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from vbot_agent.errors import UsageError, suggest
+
+
+@dataclass(frozen=True)
+class EnvSpec:
+    env_id: str
+    summary: str
+    terrain: str  # name in vbot_agent.sim.terrain
+
+
+ENV_SPECS: dict[str, EnvSpec] = {
+    spec.env_id: spec
+    for spec in (
+        EnvSpec(
+            "vbot_navigation_section001",
+            "flat disc r=12.5 m; walk to a random target (x, y, yaw) and stop; competition ring layout option",
+            "flat",
+        ),
+    )
+}
+ENV_IDS: tuple[str, ...] = tuple(ENV_SPECS)
+
+
+def get_spec(env_id: str) -> EnvSpec:
+    try:
+        return ENV_SPECS[env_id]
+    except KeyError:
+        raise UsageError(
+            f"unknown env id {env_id!r}{suggest(env_id, list(ENV_IDS))}; valid: {', '.join(ENV_IDS)}"
+        ) from None
+
+
+def make_env(env_id: str, num_envs: int = 1, *, seed: int = 0, config: Any = None, threads: int | None = None):
+    """Build the batched env ``env_id`` with ``num_envs`` copies (see ``vbot_agent.sim.contract``).
+
+    ``config`` is a ``NavConfig``, a mapping of overrides, or None for the defaults.
+    """
+    spec = get_spec(env_id)
+    from vbot_agent.sim.navigation import NavigationEnv
+
+    return NavigationEnv(spec, num_envs=num_envs, seed=seed, config=config, threads=threads)
