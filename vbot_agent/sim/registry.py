@@ -37,12 +37,14 @@ def get_spec(env_id: str) -> EnvSpec:
         ) from None
 
 
-def make_env(env_id: str, num_envs: int = 1, *, seed: int = 0, config: Any = None, threads: int | None = None):
+def make_env(env_id: str, num_envs: int = 1, *, seed: int = 0, config: Any = None, reward: Any = None,
+             threads: int | None = None):
     """Build the batched env ``env_id`` with ``num_envs`` copies (see ``vbot_agent.sim.contract``).
 
-    ``config`` is a ``NavConfig``, a mapping of overrides, or None for the defaults.
+    ``config`` is a ``NavConfig`` or a mapping (YAML ``env:``); ``reward`` a ``RewardConfig`` or a
+    mapping (YAML ``reward:``); None means the defaults.
     """
     spec = get_spec(env_id)
     from vbot_agent.sim.navigation import NavigationEnv
 
-    return NavigationEnv(spec, num_envs=num_envs, seed=seed, config=config, threads=threads)
+    return NavigationEnv(spec, num_envs=num_envs, seed=seed, config=config, reward=reward, threads=threads)

@@ -1,0 +1,83 @@
+"""The `vbot` CLI end to end, as a user runs it (subprocesses)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def vbot(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "vbot_agent.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=300)
+
+
+def assert_usage_error(result, pattern):
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr  # one line, no traceback
+    assert pattern in lines[0]
+    assert result.stdout == ""
+
+
+def test_help_lists_every_action():
+    from vbot_agent.actions import REGISTRY
+
+    result = vbot("--help")
+    assert result.returncode == 0
+    for action in REGISTRY:
+        assert action.name in result.stdout
+
+
+def test_envs_lists_one_line_each():
+    result = vbot("envs")
+    assert result.returncode == 0
+    assert result.stdout.splitlines()[0].startswith("vbot_navigation_section001 ")
+    data = json.loads(vbot("envs", "--json").stdout)
+    assert data["envs"][0]["env_id"] == "vbot_navigation_section001"
+
+
+def test_view_writes_a_png(tmp_path):
+    out = tmp_path / "scene.png"
+    result = vbot("view", "--image", str(out), "--width", "320", "--height", "240", "--json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["image"] == str(out)
+    import imageio.v3 as iio
+
+    picture = iio.imread(out)
+    assert picture.shape == (240, 320, 3)
+    assert picture.std() > 10  # a scene, not a blank frame
+
+
+def test_unknown_env_is_one_line_with_the_valid_ids():
+    assert_usage_error(vbot("view", "--env", "nope"), "valid: vbot_navigation_section001")
+
+
+def test_unknown_command_and_flag():
+    assert_usage_error(vbot("veiw"), "did you mean view")
+    assert_usage_error(vbot("view", "--widht", "3"), "unrecognized arguments: --widht")
+    assert_usage_error(vbot("view", "--width", "abc"), "--width: expected int, got 'abc'")
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("env: [unclosed\n", "malformed YAML"),
+        ("- just\n- a list\n", "expected a mapping"),
+        ("env:\n  spawn:\n    layuot: competition\n", "unknown key 'env.spawn.layuot'"),
+        ("reward:\n  scales:\n    progres: 1\n", "unknown reward term 'progres'"),
+    ],
+)
+def test_bad_yaml_is_one_line(tmp_path, text, message):
+    cfg = tmp_path / "cfg.yaml"
+    cfg.write_text(text)
+    assert_usage_error(vbot("view", "--config", str(cfg), "--image", str(tmp_path / "x.png")), message)
+
+
+def test_missing_config_file(tmp_path):
+    assert_usage_error(vbot("view", "--config", str(tmp_path / "none.yaml")), "file not found")
+
+
+def test_json_mode_keeps_stdout_clean_on_error():
+    result = vbot("view", "--env", "nope", "--json")
+    assert result.returncode == 2 and result.stdout == ""

@@ -1,0 +1,84 @@
+"""Offscreen rendering of the scene to images (headless: EGL by default, ``MUJOCO_GL=osmesa`` works too).
+
+The GL backend is chosen in ``vbot_agent/sim/__init__.py`` before mujoco is imported.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from vbot_agent.errors import VbotError
+
+
+class SceneRenderer:
+    """Draws the envs of a ``NavigationEnv`` from a chase camera, with the target marked.
+
+    ``render(row) -> uint8 [H, W, 3]`` for env ``row``.
+    """
+
+    def __init__(self, env, width: int = 960, height: int = 720) -> None:
+        import mujoco
+
+        self._mujoco = mujoco
+        self.env = env
+        self.data = mujoco.MjData(env.model)
+        try:
+            self.renderer = mujoco.Renderer(env.model, height=height, width=width)
+        except Exception as exc:  # GL context creation: report the backend and the fix
+            raise VbotError(
+                f"cannot open a headless {os.environ.get('MUJOCO_GL')} GL context ({exc}); install Mesa's EGL "
+                "(apt-get install libegl1 libegl-mesa0 libgl1-mesa-dri) or set MUJOCO_GL=osmesa with libosmesa6"
+            ) from None
+        self.camera = mujoco.MjvCamera()
+        self.camera.type = mujoco.mjtCamera.mjCAMERA_FREE
+        self.camera.distance = 2.2
+        self.camera.elevation = -22.0
+        self.camera.azimuth = 135.0
+
+    def render(self, row: int = 0, *, track: bool = True) -> np.ndarray:
+        mj = self._mujoco
+        env = self.env
+        mj.mj_setState(env.model, self.data, env.physics.state[row], mj.mjtState.mjSTATE_FULLPHYSICS)
+        mj.mj_forward(env.model, self.data)
+        if track:
+            self.camera.lookat[:] = self.data.qpos[0:3]
+        self.renderer.update_scene(self.data, camera=self.camera)
+        self._draw_target(env.target[row], env.target_yaw[row])
+        return self.renderer.render().copy()
+
+    def _draw_target(self, xy: np.ndarray, yaw: float) -> None:
+        mj = self._mujoco
+        scene = self.renderer.scene
+        if scene.ngeom + 2 > scene.maxgeom:
+            return
+        pole = scene.geoms[scene.ngeom]
+        mj.mjv_initGeom(pole, mj.mjtGeom.mjGEOM_CYLINDER, np.array([0.03, 0.25, 0]),
+                        np.array([xy[0], xy[1], 0.25]), np.eye(3).ravel(), np.array([0.9, 0.2, 0.15, 1.0], np.float32))
+        scene.ngeom += 1
+        arrow = scene.geoms[scene.ngeom]
+        start = np.array([xy[0], xy[1], 0.02])
+        end = start + 0.45 * np.array([np.cos(yaw), np.sin(yaw), 0.0])
+        mj.mjv_initGeom(arrow, mj.mjtGeom.mjGEOM_ARROW, np.zeros(3), np.zeros(3), np.zeros(9),
+                        np.array([0.95, 0.8, 0.2, 1.0], np.float32))
+        mj.mjv_connector(arrow, mj.mjtGeom.mjGEOM_ARROW, 0.025, start, end)
+        scene.ngeom += 1
+
+    def set_view(self, *, distance: float, elevation: float, azimuth: float, lookat=None) -> None:
+        self.camera.distance, self.camera.elevation, self.camera.azimuth = distance, elevation, azimuth
+        if lookat is not None:
+            self.camera.lookat[:] = lookat
+
+    def close(self) -> None:
+        self.renderer.close()
+
+
+def save_png(image: np.ndarray, path: str | Path) -> Path:
+    import imageio.v3 as iio
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    iio.imwrite(path, image)
+    return path
