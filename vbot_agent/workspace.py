@@ -73,6 +73,20 @@ class Paths:
         return self.progress / "automl_state.yaml"
 
     @property
+    def automl_lock(self) -> Path:
+        """Held (flock) by the running campaign; refuses a second one."""
+        return self.progress / "automl.lock"
+
+    @property
+    def optuna_db(self) -> Path:
+        """The default optuna storage: a SQLite file in the workspace (no server)."""
+        return self.schedule / "automl.db"
+
+    @property
+    def default_storage_url(self) -> str:
+        return f"sqlite:///{self.optuna_db.resolve()}"
+
+    @property
     def checkpoints(self) -> Path:
         return self.schedule / "checkpoints"
 

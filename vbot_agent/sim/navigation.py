@@ -26,6 +26,10 @@ from vbot_agent.sim.registry import EnvSpec
 from vbot_agent.sim.terrain import TERRAINS
 
 CONTROL_DT = 0.01  # s; the competition's 100 Hz
+# The robot's coordinates come first in qpos/qvel (its body is the first in the MJCF); terrain
+# bodies a section adds (rolling balls) follow them.
+JOINTS_Q = slice(7, 7 + robot.NUM_JOINTS)
+JOINTS_V = slice(6, 6 + robot.NUM_JOINTS)
 
 
 @dataclass(frozen=True)
@@ -208,7 +212,7 @@ class NavigationEnv:
         projected_gravity = gravity_in_body(quat)
         lin_vel_body = quat_rotate_inverse(quat, qvel[:, 0:3])
         ang_vel_body = qvel[:, 3:6]
-        joint_pos = qpos[:, 7:]
+        joint_pos = qpos[:, JOINTS_Q]
         to_target = self.target - qpos[:, 0:2]
         distance = np.sqrt(np.sum(np.square(to_target), axis=1))
         planar_speed = np.sqrt(np.sum(np.square(qvel[:, 0:2]), axis=1))
@@ -229,7 +233,7 @@ class NavigationEnv:
             (sensors[:, robot.SENSOR_TRUNK_CONTACT][:, 0] > 0)
             | (-projected_gravity[:, 2] < self._cos_max_tilt)
             | ~finite
-            | (np.abs(qvel[:, 6:]).max(axis=1) > c.max_joint_speed)
+            | (np.abs(qvel[:, JOINTS_V]).max(axis=1) > c.max_joint_speed)
             | ~self.terrain.inside(qpos[:, 0], qpos[:, 1])
         )
         just_arrived = (distance < c.reach_radius) & ~self.reached & ~fell
@@ -352,8 +356,8 @@ class NavigationEnv:
         qpos[:, 0:2] = spawn
         qpos[:, 2] = robot.SPAWN_HEIGHT + self.terrain.height(spawn[:, 0], spawn[:, 1])
         qpos[:, 3:7] = yaw_quat(yaw)
-        qpos[:, 7:] = robot.DEFAULT_POSE + rng.uniform(-s.joint_noise, s.joint_noise, (k, 12))
-        qpos[:, 7:] = np.clip(qpos[:, 7:], robot.JOINT_LOWER, robot.JOINT_UPPER)
+        qpos[:, JOINTS_Q] = robot.DEFAULT_POSE + rng.uniform(-s.joint_noise, s.joint_noise, (k, 12))
+        qpos[:, JOINTS_Q] = np.clip(qpos[:, JOINTS_Q], robot.JOINT_LOWER, robot.JOINT_UPPER)
         state_rows = self.physics.state[rows]
         state_rows[:, self._qpos] = qpos
         state_rows[:, self._qvel] = 0.0
@@ -416,8 +420,8 @@ class NavigationEnv:
         out[:, o["lin_vel"]] = lin_vel_body
         out[:, o["ang_vel"]] = ang_vel_body
         out[:, o["projected_gravity"]] = projected_gravity
-        out[:, o["joint_pos"]] = qpos[:, 7:] - robot.DEFAULT_POSE
-        out[:, o["joint_vel"]] = qvel[:, 6:]
+        out[:, o["joint_pos"]] = qpos[:, JOINTS_Q] - robot.DEFAULT_POSE
+        out[:, o["joint_vel"]] = qvel[:, JOINTS_V]
         out[:, o["last_action"]] = last_action
         # Target in the heading frame (yaw only: a tilted body must not swing the target around).
         out[:, o["target_pos"]] = np.stack(
