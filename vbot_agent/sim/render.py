@@ -34,8 +34,8 @@ class SceneRenderer:
             ) from None
         self.camera = mujoco.MjvCamera()
         self.camera.type = mujoco.mjtCamera.mjCAMERA_FREE
-        self.camera.distance = 2.2
-        self.camera.elevation = -22.0
+        self.camera.distance = 2.4
+        self.camera.elevation = -18.0
         self.camera.azimuth = 135.0
 
     def render(self, row: int = 0, *, track: bool = True) -> np.ndarray:
@@ -43,8 +43,11 @@ class SceneRenderer:
         env = self.env
         mj.mj_setState(env.model, self.data, env.physics.state[row], mj.mjtState.mjSTATE_FULLPHYSICS)
         mj.mj_forward(env.model, self.data)
-        if track:
-            self.camera.lookat[:] = self.data.qpos[0:3]
+        if track:  # behind the robot, looking past it toward its target
+            base = self.data.qpos[0:3]
+            to_target = env.target[row] - base[0:2]
+            self.camera.lookat[:] = base
+            self.camera.azimuth = float(np.degrees(np.arctan2(to_target[1], to_target[0])))
         self.renderer.update_scene(self.data, camera=self.camera)
         self._draw_target(env.target[row], env.target_yaw[row])
         return self.renderer.render().copy()
