@@ -32,6 +32,7 @@ def build_parser(action) -> argparse.ArgumentParser:
         description=action.summary,
         epilog=action.epilog or None,
         formatter_class=argparse.RawDescriptionHelpFormatter,
+        allow_abbrev=False,  # a drifted flag in a skill must not parse as a prefix of a real one
     )
     for p in action.params:
         default_text = "" if p.default in (None, [], ()) else f" (default: {p.default})"
@@ -171,13 +172,17 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_FAILED
     if result is None:
         return EXIT_OK
-    if json_mode:
-        print(json.dumps(result, indent=2, default=_json_default))
-    else:
-        render = action.load_render()
-        text = render(result) if render else render_default(result)
-        if text:
-            print(text)
+    try:
+        if json_mode:
+            print(json.dumps(result, indent=2, default=_json_default))
+        else:
+            render = action.load_render()
+            text = render(result) if render else render_default(result)
+            if text:
+                print(text)
+        sys.stdout.flush()
+    except BrokenPipeError:  # `vbot ... | head`: the reader left; not an error
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at interpreter exit
     return EXIT_OK
 
 
