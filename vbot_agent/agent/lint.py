@@ -1,0 +1,252 @@
+"""``vbot skills lint``: every skill is spec-clean and true to the real CLI.
+
+Checks, each reported as ``path:line: message``:
+
+- the front-matter follows the Agent Skills spec (allowed fields, ``name`` = folder name and well
+  formed, ``description`` ≤ 1024 characters, ``metadata`` maps strings to strings, block style only);
+- our routing fields under ``metadata``: ``actions`` (each line one registered action whose flags
+  parse and validate), ``triggers`` and ``related`` (existing skills);
+- every ``vbot ...`` command in a fenced code block parses against the CLI;
+- no shell text (operators, substitution, variables) and no path outside the workspace, in either.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from vbot_agent.agent.skills import (
+    METADATA_KEYS,
+    Located,
+    Skill,
+    SkillFileError,
+    SkillIssue,
+    shell_text,
+    skill_files,
+    split_command,
+)
+from vbot_agent.errors import UsageError, suggest
+
+ALLOWED_FIELDS = ("name", "description", "license", "compatibility", "allowed-tools", "metadata")
+MAX_NAME, MAX_DESCRIPTION, MAX_COMPATIBILITY = 64, 1024, 500
+
+
+def resolve_command(argv: Sequence[str], registry=None) -> tuple[Any, dict[str, Any], dict[str, Any]]:
+    """Resolve a ``vbot`` argv (without ``vbot``) to ``(action, params, given)``.
+
+    ``params`` are validated with defaults filled; ``given`` holds only the values written on the
+    command line. With ``registry`` None this goes through the real CLI (``cli.parse_command``)
+    first, so a command that the CLI refuses is refused here. A fixture registry (tests) is parsed
+    with the same argparse builder. Raises UsageError.
+    """
+    from vbot_agent.cli import build_parser
+
+    argv = list(argv)
+    if registry is None:
+        from vbot_agent.actions import REGISTRY
+        from vbot_agent.cli import parse_command
+
+        parse_command(argv)
+        registry = REGISTRY
+    while argv and argv[0] in ("--json", "--workspace"):
+        del argv[: 1 if argv[0] == "--json" else 2]
+    words = []
+    for token in argv:
+        if token.startswith("-"):
+            break
+        words.append(token)
+    action, used = registry.longest_prefix(words)
+    if action is None:
+        if not words:
+            raise UsageError("no action given")
+        firsts = sorted({n.split()[0] for n in registry.names()})
+        raise UsageError(f"unknown action {words[0]!r}" + suggest(words[0], firsts))
+    namespace = build_parser(action).parse_args(argv[used:])
+    given = {p.name: getattr(namespace, p.name) for p in action.params if getattr(namespace, p.name) is not None}
+    params = action.validate(given)
+    return action, params, action.validate(given, fill_defaults=False)
+
+
+def outside_workspace(value: str) -> bool:
+    """True when a path written in a skill could leave the workspace (absolute, ``~``, ``..``)."""
+    text = str(value)
+    if text.startswith(("/", "~", "\\")) or (len(text) > 1 and text[1] == ":"):
+        return True
+    normal = posixpath.normpath(text.replace("\\", "/"))
+    return normal == ".." or normal.startswith("../")
+
+
+def check_command(text: str, registry=None, *, where: str = "command") -> tuple[Any, dict, dict]:
+    """Check one command written in a skill; return ``(action, params, given)`` or raise UsageError.
+
+    Refuses shell text, commands that do not parse, and path values that leave the workspace.
+    """
+    problem = shell_text(text)
+    if problem:
+        raise UsageError(f"{where} {text!r} {problem}")
+    argv = split_command(text)
+    if argv and argv[0] == "vbot":
+        argv = argv[1:]
+    try:
+        action, params, given = resolve_command(argv, registry)
+    except UsageError as exc:
+        raise UsageError(f"{where} {text!r} does not parse: {exc}") from None
+    for p in action.params:
+        if p.type == "path" and given.get(p.name) is not None:
+            values = given[p.name] if p.repeat else [given[p.name]]
+            for value in values:
+                if outside_workspace(value):
+                    raise UsageError(f"{where} {text!r}: path {value!r} for {p.option} leaves the workspace; "
+                                     "use a path relative to the workspace")
+    return action, params, given
+
+
+def lint_skills(root: Path, registry=None) -> tuple[list[Skill], list[SkillIssue]]:
+    """Lint every skill under ``root`` (a skills folder or one SKILL.md).
+
+    Returns (the skills that loaded, every issue found). ``registry`` None = the real one.
+    """
+    skills: list[Skill] = []
+    issues: list[SkillIssue] = []
+    for path in skill_files(root):
+        try:
+            skills.append(_load(path))
+        except SkillFileError as exc:
+            issues.append(exc.issue)
+    names = {s.name for s in skills}
+    # A single SKILL.md is linted beside its siblings so that `related` can name them.
+    if Path(root).is_file():
+        names |= {p.parent.name for p in skill_files(Path(root).parent.parent)}
+    for skill in skills:
+        issues += lint_skill(skill, names, registry)
+    return skills, sorted(issues, key=lambda i: (str(i.path), i.line))
+
+
+def _load(path: Path) -> Skill:
+    from vbot_agent.agent.skills import load_skill
+
+    return load_skill(path)
+
+
+def lint_skill(skill: Skill, skill_names: set[str], registry=None) -> list[SkillIssue]:
+    """Every issue of one loaded skill (see the module docstring)."""
+    issues: list[SkillIssue] = []
+
+    def add(line: int, message: str) -> None:
+        issues.append(SkillIssue(skill.path, line, message))
+
+    issues += _spec_issues(skill)
+    metadata = skill.front.get("metadata")
+    if not isinstance(metadata, dict):
+        add(skill.key_lines.get("metadata", 2), "metadata must be a mapping holding actions, triggers and related")
+        return issues
+    for key in metadata:
+        if key not in METADATA_KEYS:
+            add(skill.key_lines.get(f"metadata.{key}", 2),
+                f"unknown metadata key {key!r}" + suggest(str(key), list(METADATA_KEYS))
+                + f"; valid: {', '.join(METADATA_KEYS)}")
+    for key in ("actions", "triggers"):
+        if not getattr(skill, key):
+            add(skill.key_lines.get(f"metadata.{key}", skill.key_lines.get("metadata", 2)),
+                f"metadata.{key} is missing or empty (one entry per line)")
+
+    for entry in skill.actions:
+        try:
+            check_command(entry.text, registry, where="action")
+        except UsageError as exc:
+            add(entry.line, str(exc))
+    for entry in skill.related:
+        if entry.text == skill.name:
+            add(entry.line, f"related skill {entry.text!r} is this skill itself")
+        elif entry.text not in skill_names:
+            add(entry.line, f"related skill {entry.text!r} does not exist"
+                + suggest(entry.text, sorted(skill_names)))
+    for command in skill.commands:
+        try:
+            check_command(command.text, registry, where="command")
+        except UsageError as exc:
+            add(command.line, str(exc))
+    if not skill.body.strip():
+        add(skill.body_line, "the Markdown body is empty; say what to do and why")
+    return issues
+
+
+def _spec_issues(skill: Skill) -> list[SkillIssue]:
+    """The Agent Skills front-matter rules (the same ones `agentskills validate` applies)."""
+    out: list[SkillIssue] = []
+    front, lines = skill.front, skill.key_lines
+
+    def add(key: str, message: str) -> None:
+        out.append(SkillIssue(skill.path, lines.get(key, 2), message))
+
+    for key in front:
+        if key not in ALLOWED_FIELDS:
+            add(key, f"front-matter field {key!r} is not in the Agent Skills spec"
+                + suggest(str(key), list(ALLOWED_FIELDS)) + "; put routing fields under metadata")
+    name = front.get("name")
+    if not isinstance(name, str) or not name.strip():
+        add("name", "name is missing; it must equal the folder name")
+    else:
+        normal = unicodedata.normalize("NFKC", name.strip())
+        if len(normal) > MAX_NAME:
+            add("name", f"name is {len(normal)} characters; at most {MAX_NAME}")
+        if normal != normal.lower() or not all(c.isalnum() or c == "-" for c in normal) \
+                or normal.startswith("-") or normal.endswith("-") or "--" in normal:
+            add("name", f"name {name!r} must be lowercase letters, digits and single inner hyphens")
+        if normal != skill.folder.name:
+            add("name", f"name {name!r} must equal the folder name {skill.folder.name!r}")
+    description = front.get("description")
+    if not isinstance(description, str) or not description.strip():
+        add("description", "description is missing; say what the skill does and when to use it")
+    elif len(description) > MAX_DESCRIPTION:
+        add("description", f"description is {len(description)} characters; at most {MAX_DESCRIPTION}")
+    compatibility = front.get("compatibility")
+    if compatibility is not None and (not isinstance(compatibility, str) or len(compatibility) > MAX_COMPATIBILITY):
+        add("compatibility", f"compatibility must be a string of at most {MAX_COMPATIBILITY} characters")
+    metadata = front.get("metadata")
+    if isinstance(metadata, dict):
+        for key, value in metadata.items():
+            if not isinstance(value, str):
+                add(f"metadata.{key}", f"metadata.{key} must be a string (the spec maps strings to strings); "
+                    "write lists one entry per line in a '|' block")
+    # The reference validator splits the file on the first two '---' and parses with strictyaml,
+    # which refuses flow style ({...} and [...]).
+    text = skill.path.read_text(encoding="utf-8")
+    front_text = text.split("\n", 1)[1].split("\n---", 1)[0] if "\n" in text else ""
+    if "---" in front_text:
+        out.append(SkillIssue(skill.path, 2, "'---' inside the front-matter breaks spec parsers; rephrase"))
+    node = yaml.compose(front_text, Loader=yaml.SafeLoader) if front_text.strip() else None
+    for flow in _flow_nodes(node):
+        out.append(SkillIssue(skill.path, flow.start_mark.line + 2,
+                              "flow style ({...} or [...]) is refused by the spec's strict YAML; use block style"))
+    return out
+
+
+def _flow_nodes(node) -> list:
+    if node is None:
+        return []
+    if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+        found = [node] if node.flow_style else []
+        children = node.value if isinstance(node, yaml.SequenceNode) else [v for pair in node.value for v in pair]
+        for child in children:
+            found += _flow_nodes(child)
+        return found
+    return []
+
+
+def lint_result(skills: list[Skill], issues: list[SkillIssue]) -> dict[str, Any]:
+    """The JSON object of ``vbot skills lint --json``."""
+    return {
+        "ok": not issues,
+        "skills": [s.name for s in skills],
+        "issues": [{"path": str(i.path), "line": i.line, "message": i.message} for i in issues],
+    }
+
+
+__all__ = ["Located", "check_command", "lint_result", "lint_skill", "lint_skills", "outside_workspace",
+           "resolve_command"]

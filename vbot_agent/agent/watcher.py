@@ -1,0 +1,308 @@
+"""``vbot watch``: keep WAKE_UP.md current.
+
+Event mode (default): watchdog watches the *folders* holding the inputs (``progress/`` and
+``runs/``, recursively), so a writer's temp-file-then-rename shows up as a move onto
+``automl_state.yaml`` / ``progress.json``. Events are debounced (quiet for ``debounce`` seconds, but
+never later than ``max_delay`` after the first event, so a steady stream of writes still refreshes),
+and the file is rewritten atomically. The interval is the fallback: the file is refreshed at least
+every ``interval`` seconds, which also keeps ages and liveness current. Our own outputs
+(WAKE_UP.md, its temp files, the trend history) are ignored, so a write never retriggers a write.
+
+Poll mode (``--poll``, for network or container file systems where inotify is blind): every
+``interval`` seconds the inputs' (inode, size, mtime) are compared and the file rebuilt on change.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from vbot_agent.agent import wakeup
+from vbot_agent.agent.state_source import PROGRESS_FILE, find_run_progress
+from vbot_agent.workspace import Paths
+
+INPUT_NAMES = frozenset({"automl_state.yaml", PROGRESS_FILE})
+IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})  # our own reads
+LIVENESS_REFRESH_S = 30.0  # poll mode: rebuild at least this often so ages and liveness stay true
+DIAGNOSIS_TTL_S = 600.0  # reward diagnosis is slow; rerun at most this often per run
+
+
+def _is_own_output(path: str) -> bool:
+    name = Path(path).name
+    return (name == "WAKE_UP.md" or (name.startswith(".WAKE_UP.md.") and name.endswith(".tmp"))
+            or name == wakeup.HISTORY_FILE or name.startswith(f".{wakeup.HISTORY_FILE}."))
+
+
+def is_relevant(event: Any) -> bool:
+    """Whether a watchdog event can change WAKE_UP.md (an input written, moved in, or a new folder)."""
+    if event.event_type in IGNORED_EVENTS:
+        return False
+    paths = [p for p in (getattr(event, "src_path", ""), getattr(event, "dest_path", "")) if p]
+    paths = [p.decode() if isinstance(p, bytes) else str(p) for p in paths]
+    if all(_is_own_output(p) for p in paths):
+        return False
+    if event.is_directory:
+        return event.event_type in ("created", "moved", "deleted")
+    return any(Path(p).name in INPUT_NAMES for p in paths)
+
+
+class DiagnosisCache:
+    """Reward-diagnosis findings for WAKE_UP.md's warnings, when the ``diagnose-reward`` action exists.
+
+    ``background`` runs the diagnosis in a thread and shows the last result meanwhile (watch mode);
+    otherwise it runs inline (snapshot mode).
+    """
+
+    def __init__(self, root: Path, *, background: bool, enabled: bool = True,
+                 on_done: Callable[[], None] | None = None):
+        self.root, self.background, self.enabled, self.on_done = root, background, enabled, on_done
+        self._lines: list[str] | None = None
+        self._key: tuple | None = None
+        self._at = 0.0
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, snap: wakeup.Snapshot) -> list[str]:
+        if not self.enabled:
+            return ["Reward diagnosis: turned off for this watcher."]
+        try:
+            from vbot_agent.actions import REGISTRY
+        except ImportError as exc:
+            return [f"Reward diagnosis: unavailable, the action registry failed to import ({exc})."]
+        if "diagnose-reward" not in REGISTRY:
+            return ["Reward diagnosis: not available in this version (no `diagnose-reward` action)."]
+        readable = [(p, prog) for p, prog, _ in snap.runs if prog is not None]
+        if not readable:
+            return ["Reward diagnosis: no run to diagnose yet."]
+        path = readable[0][0]
+        key = (str(path.parent), path.stat().st_mtime_ns if path.exists() else 0)
+        run_dir = str(path.parent.relative_to(self.root)) if path.is_relative_to(self.root) else str(path.parent)
+        with self._lock:
+            fresh = self._key is not None and self._key[0] == key[0] and time.monotonic() - self._at < DIAGNOSIS_TTL_S
+            start = not fresh and (self._thread is None or not self._thread.is_alive())
+            if start and self.background:
+                self._thread = threading.Thread(target=self._run, args=(run_dir, key), daemon=True)
+                self._thread.start()
+        if start and not self.background:
+            self._run(run_dir, key)
+        with self._lock:
+            if self._lines is None:
+                return ["Reward diagnosis: running, results on the next refresh."]
+            return list(self._lines)
+
+    def _run(self, run_dir: str, key: tuple) -> None:
+        lines = diagnose(self.root, run_dir)
+        with self._lock:
+            self._lines, self._key, self._at = lines, key, time.monotonic()
+        if self.background and self.on_done:
+            self.on_done()  # new findings: rebuild WAKE_UP.md now rather than at the next change
+
+
+def diagnose(root: Path, run_dir: str) -> list[str]:
+    """Run the ``diagnose-reward`` action on ``run_dir`` and turn its findings into warning lines."""
+    import io
+
+    from vbot_agent.actions.context import Context
+    from vbot_agent.agent.lint import resolve_command
+
+    try:
+        action, params, _ = resolve_command(["diagnose-reward", run_dir, "--json"])
+        ctx = Context(json=True, workspace_override=str(root), stdout=io.StringIO(), stderr=io.StringIO(), cwd=root)
+        result = action.load()(ctx, **params) or {}
+    except Exception as exc:  # reported as a warning line, never dropped
+        return [f"Reward diagnosis of `{run_dir}` failed: {type(exc).__name__}: {exc}"]
+    findings = result.get("findings") or []
+    if not findings:
+        return [f"Reward diagnosis of `{run_dir}`: no findings."]
+    lines = []
+    for finding in findings:
+        text = f"Reward diagnosis [{finding.get('severity', '?')}] `{finding.get('id', '?')}` in `{run_dir}`"
+        if finding.get("cause"):
+            text += f": {finding['cause']}"
+        if finding.get("fix"):
+            text += f". Fix: {finding['fix']}"
+        if finding.get("command"):
+            text += f". Test the fix: `{finding['command']}`"
+        lines.append(text)
+    return lines
+
+
+@dataclass
+class Watcher:
+    """Rebuilds WAKE_UP.md for the workspace ``root``; see the module docstring."""
+
+    root: Path
+    interval: float = 10.0
+    poll: bool = False
+    debounce: float = 0.25
+    max_delay: float = 1.0
+    diagnosis: bool = True
+    on_write: Callable[[Path], None] | None = None
+    writes: int = 0
+    refreshes: int = 0
+    _event: threading.Event = field(default_factory=threading.Event)
+    _stop: threading.Event = field(default_factory=threading.Event)
+    ready: threading.Event = field(default_factory=threading.Event)  # set once watching and written
+
+    def __post_init__(self) -> None:
+        self.root = Path(self.root).resolve()
+        self.paths = Paths(self.root)
+        self.history_path = self.paths.progress / wakeup.HISTORY_FILE
+        self._diagnosis = DiagnosisCache(self.root, background=True, enabled=self.diagnosis,
+                                         on_done=self._event.set)
+        self._watched: dict[tuple[str, bool], Any] = {}
+        self._observer: Any = None
+
+    # -- one refresh -------------------------------------------------------------------------
+    def refresh(self, *, diagnosis: DiagnosisCache | None = None) -> bool:
+        """Rebuild WAKE_UP.md now; write it (atomically) only if its content changed. True if written."""
+        self.refreshes += 1
+        snap = wakeup.read_snapshot(self.root)
+        snap.diagnosis = diagnosis or self._diagnosis
+        history = wakeup.RunHistory.load(self.history_path)
+        now = time.time()
+        for path, progress, _ in snap.runs:
+            if progress is not None:
+                history.add(wakeup.rel_path(path.parent, self.root), progress, now)
+        text = wakeup.build_wake_up(snap, history)
+        if snap.runs:
+            history.save(self.history_path)
+        target = self.paths.wake_up
+        try:
+            old = target.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            old = None
+        if old is not None and _without_stamp(old) == _without_stamp(text):
+            return False
+        wakeup.atomic_write(target, text)
+        self.writes += 1
+        if self.on_write:
+            self.on_write(target)
+        return True
+
+    def snapshot(self) -> Path:
+        """Write WAKE_UP.md once (reward diagnosis inline) and return its path."""
+        self.refresh(diagnosis=DiagnosisCache(self.root, background=False, enabled=self.diagnosis))
+        return self.paths.wake_up
+
+    # -- the loop ----------------------------------------------------------------------------
+    def stop(self) -> None:
+        self._stop.set()
+        self._event.set()
+
+    def run(self, duration: float | None = None) -> None:
+        """Watch until :meth:`stop`, Ctrl-C, or ``duration`` seconds."""
+        deadline = None if duration is None else time.monotonic() + duration
+        if self.poll:
+            self._run_poll(deadline)
+            return
+        from watchdog.observers import Observer
+
+        # Watch first, then build: a change made while the first file is built is not lost.
+        self._observer = Observer()
+        self._ensure_watches()
+        self._observer.start()
+        try:
+            self.refresh()
+            self.ready.set()
+            self._run_events(deadline)
+        finally:
+            self._observer.stop()
+            self._observer.join(timeout=5)
+
+    def _remaining(self, deadline: float | None, wait: float) -> float | None:
+        if deadline is None:
+            return wait
+        left = deadline - time.monotonic()
+        return None if left <= 0 else min(wait, left)
+
+    def _run_events(self, deadline: float | None) -> None:
+        last = time.monotonic()
+        while not self._stop.is_set():
+            wait = self._remaining(deadline, max(0.0, self.interval - (time.monotonic() - last)))
+            if wait is None:
+                return
+            if self._event.wait(wait):
+                if self._stop.is_set():
+                    return
+                first = time.monotonic()
+                while True:  # debounce: wait for quiet, but not past max_delay
+                    self._event.clear()
+                    quiet = min(self.debounce, max(0.0, first + self.max_delay - time.monotonic()))
+                    if quiet <= 0 or not self._event.wait(quiet):
+                        break
+                    if self._stop.is_set():
+                        return
+            elif deadline is not None and time.monotonic() >= deadline:
+                return
+            self._ensure_watches()
+            self.refresh()
+            last = time.monotonic()
+
+    def _run_poll(self, deadline: float | None) -> None:
+        signature = self._signature()
+        self.refresh()
+        self.ready.set()
+        last = time.monotonic()
+        while not self._stop.is_set():
+            wait = self._remaining(deadline, self.interval)
+            if wait is None:
+                return
+            if self._stop.wait(wait):
+                return
+            current = self._signature()
+            if current != signature or time.monotonic() - last >= max(self.interval, LIVENESS_REFRESH_S):
+                signature = current
+                self.refresh()
+                last = time.monotonic()
+
+    def _signature(self) -> tuple:
+        files = [self.paths.state_file, *find_run_progress(self.paths.runs)]
+        out = []
+        for path in files:
+            try:
+                st = path.stat()
+                out.append((str(path), st.st_ino, st.st_size, st.st_mtime_ns))
+            except FileNotFoundError:
+                out.append((str(path), None))
+        return tuple(sorted(out, key=str))
+
+    # -- watchdog ----------------------------------------------------------------------------
+    def _wanted(self) -> list[tuple[Path, bool]]:
+        """Folders to watch: the state's folder and runs/ (recursive), or their nearest parent."""
+        wanted = []
+        for folder, recursive in ((self.paths.progress, False), (self.paths.runs, True)):
+            if folder.is_dir():
+                wanted.append((folder, recursive))
+            else:
+                parent = folder.parent
+                while not parent.is_dir() and parent != self.root:
+                    parent = parent.parent
+                wanted.append((parent, False))
+        return list(dict.fromkeys(wanted))
+
+    def _ensure_watches(self) -> None:
+        from watchdog.events import FileSystemEventHandler
+
+        watcher = self
+
+        class _Handler(FileSystemEventHandler):
+            def on_any_event(self, event) -> None:
+                if is_relevant(event):
+                    watcher._event.set()
+
+        wanted = {(str(folder), recursive) for folder, recursive in self._wanted()}
+        for key in list(self._watched):
+            if key not in wanted:
+                self._observer.unschedule(self._watched.pop(key))
+        for folder, recursive in sorted(wanted):
+            if (folder, recursive) not in self._watched:
+                self._watched[(folder, recursive)] = self._observer.schedule(_Handler(), folder, recursive=recursive)
+
+
+def _without_stamp(text: str) -> str:
+    return "\n".join(line for line in text.splitlines() if not line.startswith("Generated "))
