@@ -1,5 +1,97 @@
-"""Actions of this domain (filled in as the features land)."""
+"""Campaign actions: ``init``, ``automl``, ``automl worker``, ``trial``, ``status``, ``analyze``,
+``checkpoints`` (implemented in ``vbot_agent.campaign.commands``)."""
 
-from vbot_agent.actions.registry import Action
+from vbot_agent.actions.registry import Action, Param
 
-ACTIONS: list[Action] = []
+_C = "vbot_agent.campaign.commands"
+
+INIT = Action(
+    name="init",
+    summary="create a workspace: starter_kit_schedule/ (templates, reward_library, progress, checkpoints), starter_kit_log/",
+    func=f"{_C}:init",
+    group="campaign",
+    params=(Param("dir", "path", positional=True, help="folder to make a workspace (default: the current folder)"),),
+)
+
+AUTOML = Action(
+    name="automl",
+    summary="AutoML campaign: seeded TPE search over PPO settings and reward weights, trials as subprocesses",
+    func=f"{_C}:automl",
+    render=f"{_C}:render_automl",
+    group="campaign",
+    long_running=True,
+    params=(
+        Param("mode", choices=("hp", "reward", "stage"),
+              help="hp: PPO settings, reward: reward weights, stage: both then one long final run (default: config's)"),
+        Param("env", help="env id (default: config's env_id)"),
+        Param("budget_hours", "float", min=0.0, help="wall-clock budget, enforced inside trials, kept across resumes"),
+        Param("hp_trials", "int", min=1, help="trials in the search phase"),
+        Param("trial_steps", "int", min=1, help="env steps per search trial"),
+        Param("final_steps", "int", min=1, help="env steps of the final training (mode stage)"),
+        Param("config", "path", help="automl YAML (default: starter_kit_schedule/templates/automl.yaml)"),
+        Param("seed", "int", help="sampler seed"),
+        Param("resume", "bool", default=False,
+              help="continue the workspace's campaign with the settings in its state (only --budget-hours may change)"),
+        Param("storage", help="optuna storage URL (default: SQLite in the workspace); postgresql://... for workers"),
+    ),
+    epilog=(
+        "State: starter_kit_schedule/progress/automl_state.yaml; logs: starter_kit_log/<automl_id>/.\n"
+        "Ctrl-C / SIGTERM stop the running trial and the campaign; `vbot automl --resume` continues.\n"
+        "More machines: `vbot automl worker --storage URL --study <automl_id>` (PostgreSQL storage)."
+    ),
+)
+
+AUTOML_WORKER = Action(
+    name="automl worker",
+    summary="join a campaign's study from another machine and run its trials (PostgreSQL storage)",
+    func=f"{_C}:automl_worker",
+    group="campaign",
+    long_running=True,
+    params=(
+        Param("storage", required=True, help="the campaign's optuna storage URL, e.g. postgresql://user:pw@host/db"),
+        Param("study", required=True, help="study name = the campaign's automl_id (see `vbot status`)"),
+    ),
+)
+
+TRIAL = Action(
+    name="trial",
+    summary="run one trial: train, evaluate its checkpoints, score (what a campaign runs as a subprocess)",
+    func=f"{_C}:trial",
+    group="campaign",
+    long_running=True,
+    params=(Param("config", "path", required=True, help="trial YAML (a campaign writes them to starter_kit_log/<id>/configs/)"),),
+)
+
+STATUS = Action(
+    name="status",
+    summary="the campaign on one screen: phase, budget, trials, best, the live trial",
+    func=f"{_C}:status",
+    render=f"{_C}:render_status",
+    group="campaign",
+)
+
+ANALYZE = Action(
+    name="analyze",
+    summary="trial table sorted by score, parameter importances, learning curves of the top trials",
+    func=f"{_C}:analyze",
+    render=f"{_C}:render_analyze",
+    group="campaign",
+    params=(
+        Param("plot", "path", help="write a PNG figure (score by trial, learning curves, importances)"),
+        Param("top", "int", default=3, min=1, help="learning curves of this many best trials"),
+    ),
+)
+
+CHECKPOINTS = Action(
+    name="checkpoints",
+    summary="kept checkpoints with their measured metrics (starter_kit_schedule/checkpoints/registry.yaml)",
+    func=f"{_C}:checkpoints",
+    render=f"{_C}:render_checkpoints",
+    group="campaign",
+    params=(
+        Param("best", "bool", default=False, help="only the best-scoring checkpoint"),
+        Param("env", help="only checkpoints of this env id"),
+    ),
+)
+
+ACTIONS: list[Action] = [INIT, AUTOML, AUTOML_WORKER, TRIAL, STATUS, ANALYZE, CHECKPOINTS]

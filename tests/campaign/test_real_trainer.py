@@ -1,0 +1,43 @@
+"""One small campaign with the real trainer (`vbot train`) and the real evaluation, on the tiny
+dummy:point_nav env: the seam the fake trainer stands in for in the other tests."""
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+import yaml
+from conftest import REPO, SEARCH_SPACE
+
+
+@pytest.mark.slow
+def test_real_trainer_campaign(tmp_path):
+    from vbot_agent.campaign.init import init_workspace
+
+    root = tmp_path / "ws"
+    init_workspace(root)
+    config = {
+        "env_id": "dummy:point_nav", "mode": "hp", "budget_hours": 0.5, "hp_trials": 1, "trial_steps": 4000,
+        "num_envs": 16, "seed": 3,
+        "search_space": {"params": {k: v for k, v in SEARCH_SPACE["params"].items() if k.startswith("ppo.")}},
+        "train": {"check_point_interval": 4, "eval": {"episodes": 4}},
+        "evaluation": {"episodes": 4, "final_episodes": 8, "every_env_steps": 1500},
+        "timeouts": {"heartbeat_s": 1, "grace_s": 10, "stall_s": 120},
+    }
+    (root / "real.yaml").write_text(yaml.safe_dump(config))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    env.pop("VBOT_WORKSPACE", None)
+    proc = subprocess.run([sys.executable, "-m", "vbot_agent.cli", "--workspace", str(root), "automl",
+                           "--config", "real.yaml", "--json"], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    assert result["status"] == "complete" and result["trials"] == {"complete": 1}
+    state = yaml.safe_load((root / "starter_kit_schedule/progress/automl_state.yaml").read_text())
+    trial = state["trials"][0]
+    assert 0.0 <= trial["metrics"]["success_rate"] <= 1.0 and trial["metrics"]["episodes"] == 8
+    assert trial["checkpoint"].endswith("checkpoints/last.pt") and os.path.isfile(trial["checkpoint"])
+    assert trial["intermediate"], "no intermediate evaluation reached the pruner"
+    registry = yaml.safe_load((root / "starter_kit_schedule/checkpoints/registry.yaml").read_text())
+    assert registry["checkpoints"][0]["score"] == trial["score"]

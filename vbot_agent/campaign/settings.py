@@ -1,0 +1,145 @@
+"""Typed campaign settings: the automl YAML, then the command-line flags, parsed once.
+
+The resolved settings are written whole into the state (``settings:``) and into the optuna study,
+so ``vbot automl --resume`` and ``vbot automl worker`` need nothing but the state or the study:
+the search space and the base trainer config are stored inline, not as paths.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from vbot_agent.campaign.score import ScoreWeights
+from vbot_agent.campaign.search_space import SearchSpace, parse_search_space
+from vbot_agent.config import from_mapping, load_yaml, to_dict
+from vbot_agent.errors import UsageError
+
+DEFAULT_BACKEND = "vbot_agent.campaign.trainer"
+
+
+@dataclass(frozen=True)
+class EvaluationSettings:
+    """Evaluation episodes of a trial's checkpoints (DESIGN.md §5: every score term is measured)."""
+
+    episodes: int = 10  # per intermediate evaluation (these feed the pruner)
+    final_episodes: int = 20  # for the trial's final score
+    every_env_steps: int = 100_000  # intermediate evaluation interval; 0 = final evaluation only
+    seed: int = 12345  # fixed, so every trial is evaluated on the same episodes
+
+    def __post_init__(self) -> None:
+        if self.episodes <= 0 or self.final_episodes <= 0 or self.every_env_steps < 0:
+            raise ValueError("episodes and final_episodes must be > 0, every_env_steps >= 0")
+
+
+@dataclass(frozen=True)
+class PrunerSettings:
+    type: Literal["median", "none"] = "median"
+    n_startup_trials: int = 3  # trials finished before pruning starts
+    n_warmup_steps: int = 1  # intermediate evaluations of a trial before it may be pruned
+
+
+@dataclass(frozen=True)
+class TimeoutSettings:
+    """Seconds. ``heartbeat_s`` paces the state file and optuna's heartbeat; a worker silent for
+    ``grace_s`` is dead and its trial is retried; a trainer with no progress for ``stall_s`` fails."""
+
+    heartbeat_s: float = 10.0
+    grace_s: float = 60.0
+    stall_s: float = 900.0
+    stop_s: float = 30.0  # wait for a stopped trainer before SIGKILL
+    poll_s: float = 0.5
+
+    def __post_init__(self) -> None:
+        if min(self.heartbeat_s, self.grace_s, self.stall_s, self.stop_s, self.poll_s) <= 0:
+            raise ValueError("every timeout must be > 0")
+        if self.grace_s <= self.heartbeat_s:
+            raise ValueError("grace_s must be longer than heartbeat_s")
+
+
+@dataclass(frozen=True)
+class AutomlSettings:
+    """Everything a campaign needs, in plain types (the state's ``settings:``)."""
+
+    env_id: str = "vbot_navigation_section001"
+    mode: Literal["hp", "reward", "stage"] = "stage"
+    budget_hours: float = 8.0
+    hp_trials: int = 20  # trials of the search phase (complete + pruned + failed)
+    trial_steps: int = 200_000  # env steps per search trial
+    final_steps: int = 2_000_000  # env steps of the final training (mode stage)
+    num_envs: int = 256
+    seed: int = 0  # sampler seed; trial k trains with seed + k
+    storage: str | None = None  # optuna storage URL; None: SQLite file in the workspace
+    train: dict[str, Any] = field(default_factory=dict)  # base trainer config (as in `vbot train --config`)
+    search_space: dict[str, Any] = field(default_factory=dict)  # inline copy (see search_space.py)
+    evaluation: EvaluationSettings = field(default_factory=EvaluationSettings)
+    score: ScoreWeights = field(default_factory=ScoreWeights)
+    pruner: PrunerSettings = field(default_factory=PrunerSettings)
+    sampler_startup_trials: int = 5  # random trials before TPE models the space
+    max_retries: int = 1  # reruns of a trial whose worker died or was interrupted
+    timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
+    backend: str = DEFAULT_BACKEND  # module with train_command / evaluate / check_overrides
+
+    def __post_init__(self) -> None:
+        if self.budget_hours <= 0:
+            raise ValueError("budget_hours must be > 0")
+        for name in ("hp_trials", "trial_steps", "final_steps", "num_envs"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0")
+
+    def space(self) -> SearchSpace:
+        """The search space of this campaign's mode."""
+        return parse_search_space(self.search_space).for_mode(self.mode)
+
+
+FLAG_KEYS = ("env_id", "mode", "budget_hours", "hp_trials", "trial_steps", "final_steps", "seed", "storage")
+
+
+def resolve_settings(config_file: Path, flags: Mapping[str, Any]) -> AutomlSettings:
+    """Settings from the automl YAML ``config_file``, then the flags that were given.
+
+    ``search_space`` may be a path (relative to the YAML file) or an inline mapping; ``train_config``
+    (optional path) is read into ``train``. Raises UsageError naming the key on any problem.
+    """
+    data = dict(load_yaml(config_file))
+    base = config_file.parent
+    space = data.get("search_space")
+    if space is None:
+        raise UsageError(f"{config_file}: search_space: is required (a path like search_space.yaml, or a mapping)")
+    if isinstance(space, str):
+        data["search_space"] = load_yaml(_relative(base, space))
+    if "train_config" in data:
+        path = data.pop("train_config")
+        if path is not None:
+            if data.get("train"):
+                raise UsageError(f"{config_file}: give train_config: or train:, not both")
+            data["train"] = load_yaml(_relative(base, path))
+    for key in FLAG_KEYS:
+        if flags.get(key) is not None:
+            data[key] = flags[key]
+    settings = from_mapping(AutomlSettings, data, where="")
+    settings.space()  # parse and check the mode's keys now, at the edge
+    return settings
+
+
+def settings_from_dict(data: Mapping[str, Any], where: str) -> AutomlSettings:
+    """Rebuild settings stored in a state or study (``where`` names it in errors)."""
+    try:
+        return from_mapping(AutomlSettings, data)
+    except UsageError as exc:
+        raise UsageError(f"{where}: stored campaign settings are not readable by this vbot: {exc}") from None
+
+
+def settings_to_dict(settings: AutomlSettings) -> dict[str, Any]:
+    return to_dict(settings)
+
+
+def with_budget(settings: AutomlSettings, budget_hours: float) -> AutomlSettings:
+    return replace(settings, budget_hours=budget_hours)
+
+
+def _relative(base: Path, path: str) -> Path:
+    candidate = Path(path).expanduser()
+    return candidate if candidate.is_absolute() else base / candidate
