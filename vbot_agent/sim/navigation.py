@@ -39,16 +39,20 @@ class SpawnConfig:
     ``random``: the target lies within ``target_area_radius`` of the centre; the robot starts
     ``target_distance`` m away from it, turned so that the target is at a bearing in
     ``target_bearing`` (rad, 0 = straight ahead). ``competition``: robots start on a ring of radius
-    ``ring_radius`` around the centre, which is the target.
+    ``ring_radius`` around the centre, which is the target. ``course`` (terrain sections): the robot
+    starts at a checkpoint of the section's course and its target is a later checkpoint, each
+    moved up to ``course_jitter`` m sideways; ``target_bearing`` turns it as for ``random``.
+    ``auto``: ``course`` on a terrain with a course, ``random`` otherwise.
     """
 
-    layout: Literal["random", "competition"] = "random"
+    layout: Literal["auto", "random", "competition", "course"] = "auto"
     target_distance: tuple[float, float] = (3.0, 8.0)
     target_bearing: tuple[float, float] = (-math.pi, math.pi)
     target_area_radius: float = 2.0
     target_yaw: tuple[float, float] = (-math.pi, math.pi)
     ring_radius: tuple[float, float] = (10.0, 12.0)
     joint_noise: float = 0.1  # rad, uniform around the default pose at reset
+    course_jitter: float = 0.3  # m, sideways spread of course spawns and targets
 
 
 @dataclass(frozen=True)
@@ -155,6 +159,7 @@ class NavigationEnv:
 
         self.model = build_model(spec.terrain)
         self.terrain = TERRAINS[spec.terrain]()
+        self.layout = self._resolve_layout(self.config.spawn.layout)
         self.substeps = max(1, round(CONTROL_DT / self.model.opt.timestep))
         # Small batches are faster on the calling thread than handed to a pool.
         threads = threads or min(default_threads(), max(1, num_envs // 64))
@@ -179,6 +184,7 @@ class NavigationEnv:
         self.air_time = np.zeros((n, 4))
         self.last_contact = np.zeros((n, 4), dtype=bool)
         self._obs = np.zeros((n, OBS_DIM), dtype=np.float32)
+        self.last_reward_parts: dict[str, np.ndarray] = {}
         self._needs_reset = True
 
     # ----------------------------------------------------------------- contract
@@ -264,6 +270,7 @@ class NavigationEnv:
             reach_radius=c.reach_radius,
         )
         reward, parts = rewards.compute(inputs, self.reward_config)
+        self.last_reward_parts = parts  # per-env scaled terms of this step, {name: [N]} (the reward audit reads it)
         reward = np.nan_to_num(reward, nan=0.0, posinf=0.0, neginf=0.0)
         self.last_action = action
         self.prev_distance = distance
@@ -330,13 +337,33 @@ class NavigationEnv:
         self.physics.close()
 
     # ----------------------------------------------------------------- internals
+    def _resolve_layout(self, layout: str) -> str:
+        has_course = getattr(self.terrain, "course", None) is not None
+        if layout == "auto":
+            return "course" if has_course else "random"
+        if layout == "course" and not has_course:
+            raise UsageError(f"env.spawn.layout 'course' needs a terrain section; {self.env_id} has no course")
+        if layout in ("competition", "random") and has_course:
+            raise UsageError(f"env.spawn.layout {layout!r} is for the flat arena; {self.env_id} spawns along "
+                             "its course (layout 'course' or 'auto')")
+        return layout
+
     def _reset_rows(self, rows: np.ndarray) -> None:
         """Start new episodes in ``rows``: spawn pose, target, filters, counters."""
         k = len(rows)
         if k == 0:
             return
         s, rng = self.config.spawn, self.rng
-        if s.layout == "competition":
+        if self.layout == "course":
+            checkpoints = self.terrain.course
+            last = len(checkpoints) - 1
+            first = rng.integers(0, last, k)
+            goal = first + 1 + rng.integers(0, last - first)  # a later checkpoint, uniformly
+            spawn = checkpoints[first].copy()
+            target = checkpoints[goal].copy()
+            spawn[:, 1] += rng.uniform(-s.course_jitter, s.course_jitter, k)
+            target[:, 1] += rng.uniform(-s.course_jitter, s.course_jitter, k)
+        elif self.layout == "competition":
             angle = rng.uniform(-math.pi, math.pi, k)
             radius = rng.uniform(*s.ring_radius, k)
             target = np.zeros((k, 2))
@@ -361,6 +388,12 @@ class NavigationEnv:
         state_rows = self.physics.state[rows]
         state_rows[:, self._qpos] = qpos
         state_rows[:, self._qvel] = 0.0
+        # Bodies the terrain adds (rolling balls) follow the robot's coordinates.
+        body_qpos, body_qvel = self.terrain.reset_bodies(k, rng)
+        if body_qpos.shape[1]:
+            q0, v0 = self._qpos.start + JOINTS_Q.stop, self._qvel.start + JOINTS_V.stop
+            state_rows[:, q0:q0 + body_qpos.shape[1]] = body_qpos
+            state_rows[:, v0:v0 + body_qvel.shape[1]] = body_qvel
         state_rows[:, 0] = 0.0  # time
         self.physics.state[rows] = state_rows
 

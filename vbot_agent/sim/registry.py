@@ -23,6 +23,21 @@ ENV_SPECS: dict[str, EnvSpec] = {
             "flat disc r=12.5 m; walk to a random target (x, y, yaw) and stop; competition ring layout option",
             "flat",
         ),
+        EnvSpec(
+            "vbot_navigation_section011",
+            "course: height-field bumps, a 15 deg ramp, a platform 0.4 m up; targets at checkpoints",
+            "section011",
+        ),
+        EnvSpec(
+            "vbot_navigation_section012",
+            "course: stairs of 0.10 and 0.15 m up to a 0.6 m platform and down; targets at checkpoints",
+            "section012",
+        ),
+        EnvSpec(
+            "vbot_navigation_section013",
+            "course: a 0.2 m step, balls rolling across the lane, a 25 deg ramp to a platform",
+            "section013",
+        ),
     )
 }
 ENV_IDS: tuple[str, ...] = tuple(ENV_SPECS)

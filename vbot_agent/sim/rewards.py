@@ -13,7 +13,9 @@ Why these terms, against the exploits of DESIGN.md §9:
 - ``hold`` pays per second only inside the 0.3 m target radius *and* nearly stopped, so hovering at
   the edge earns nothing and arriving early earns more (no die-early time decay);
 - every penalty is small next to walking's ``progress``, so the per-step reward of a walking robot is
-  positive and dying early never pays.
+  positive and dying early never pays;
+- ``alive``, ``entry`` and ``near_target`` default to 0: they exist only so the reward library can
+  write down the prior art's exploitable rewards and ``vbot reward audit`` can show why they fail.
 """
 
 from __future__ import annotations
@@ -62,6 +64,7 @@ class RewardConfig:
     hold_speed: float = 0.2  # m/s; below this inside the target radius counts as stopped
     heading_sigma: float = 0.75  # m; the heading term fades with distance to the target
     air_time_target: float = 0.3  # s; swing time that feet_air_time rewards
+    near_radius: float = 0.75  # m; the zone near_target pays in (the competition's inner fence)
 
     def __post_init__(self) -> None:
         # Scales given in YAML override the defaults one by one; set a scale to 0 to drop a term.
@@ -144,6 +147,27 @@ def _termination(x: RewardInputs, c: RewardConfig) -> np.ndarray:
     return x.fell.astype(np.float64)
 
 
+# The three terms below exist so that the reward library can express the prior art's exploitable
+# rewards and the audit can catch them (DESIGN.md §9). Their default scale is 0: do not turn them on
+# without running `vbot reward audit`.
+
+
+def _alive(x: RewardInputs, c: RewardConfig) -> np.ndarray:
+    # A survival bonus: with a positive scale it pays standing still (lazy robot); with a negative
+    # scale it is a time penalty that pays dying early.
+    return (~x.fell).astype(np.float64)
+
+
+def _entry(x: RewardInputs, c: RewardConfig) -> np.ndarray:
+    # Every entry into the target radius, not only the first: leaving and re-entering farms it.
+    return ((x.distance < x.reach_radius) & (x.prev_distance >= x.reach_radius)).astype(np.float64)
+
+
+def _near_target(x: RewardInputs, c: RewardConfig) -> np.ndarray:
+    # Pays anywhere inside near_radius, with no extra pull to the centre: the robot parks at the edge.
+    return (x.distance < c.near_radius).astype(np.float64)
+
+
 TERMS: dict[str, Term] = {
     t.name: t
     for t in (
@@ -159,6 +183,9 @@ TERMS: dict[str, Term] = {
         Term("joint_limits", "rate", _joint_limits, "rad beyond 95% of the joint ranges"),
         Term("feet_air_time", "event", _feet_air_time, "swing time beyond the target, paid at touchdown"),
         Term("termination", "event", _termination, "1 when the episode ends in a fall"),
+        Term("alive", "rate", _alive, "1 while not fallen (a survival bonus; default 0, exploitable)"),
+        Term("entry", "event", _entry, "1 on every entry into the target radius (default 0, farmable)"),
+        Term("near_target", "rate", _near_target, "1 while within near_radius (default 0, rewards hovering)"),
     )
 }
 
@@ -175,6 +202,9 @@ DEFAULT_SCALES: dict[str, float] = {
     "joint_limits": -5.0,
     "feet_air_time": 1.0,
     "termination": -10.0,
+    "alive": 0.0,
+    "entry": 0.0,
+    "near_target": 0.0,
 }
 
 
