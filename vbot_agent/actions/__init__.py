@@ -7,6 +7,7 @@ action function imports its heavy dependencies when it runs.
 from vbot_agent.actions import (
     agent_actions,
     campaign_actions,
+    curriculum_actions,
     reward_actions,
     sim_actions,
     train_actions,
@@ -15,7 +16,8 @@ from vbot_agent.actions import (
 from vbot_agent.actions.registry import Action, Param, Registry
 
 REGISTRY = Registry()
-for _module in (sim_actions, train_actions, campaign_actions, reward_actions, agent_actions, tui_actions):
+for _module in (sim_actions, train_actions, campaign_actions, curriculum_actions, reward_actions, agent_actions,
+                tui_actions):
     for _action in _module.ACTIONS:
         REGISTRY.add(_action)
 
