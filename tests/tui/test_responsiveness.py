@@ -1,0 +1,25 @@
+"""The UI handles input within 100 ms while a subprocess floods the visible log (issue 7 target)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib.util
+from pathlib import Path
+
+from tests.tui.workspace_fixture import make_workspace
+
+BENCH = Path(__file__).resolve().parents[2] / "benchmarks" / "tui_startup.py"
+
+
+def _bench():
+    spec = importlib.util.spec_from_file_location("tui_startup_bench", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_input_is_handled_quickly_while_output_streams(tmp_path):
+    result = asyncio.run(_bench().measure_input_latency(make_workspace(tmp_path / "ws"), seconds=1.5))
+    assert result["lines_streamed"] > 1000, result  # the log really was busy
+    assert result["keys"] >= 10, result
+    assert result["p95_ms"] < 100, result

@@ -1,0 +1,155 @@
+"""Actions launched from the TUI run as subprocesses: ``python -m vbot_agent.cli <words> <flags>``.
+
+A :class:`Job` keeps its output lines (bounded) and its state; :func:`run_job` is a coroutine that
+the app runs as an async worker: it reads the child's output in chunks (never blocking the event
+loop) and calls ``on_output`` after each batch, so the UI redraws once per batch, not per line.
+Children start in their own session, so stopping a job signals its whole process group (a
+campaign's trial subprocesses included) and Ctrl+C in the TUI never reaches them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+MAX_LINES = 20_000  # lines kept per job; older ones are dropped (and counted)
+BATCH_S = 0.03  # pause between reads so a chatty child yields batches (s)
+STOP_ESCALATION_S = (5.0, 10.0)  # SIGINT, then SIGTERM after 5 s, then SIGKILL after 10 s
+
+
+@dataclass
+class Job:
+    """One launched action: its display command, argv, output and outcome."""
+
+    id: int
+    action: str
+    command: list[str]  # the `vbot ...` line shown to the user
+    argv: list[str]  # what actually runs
+    cwd: Path | None = None
+    values: dict[str, Any] = field(default_factory=dict)  # the form values, to edit and rerun
+    columns: int = 120  # terminal width the child formats its output for (the log pane's width)
+    lines: list[str] = field(default_factory=list)
+    dropped: int = 0
+    status: str = "starting"  # starting | running | stopping | finished | failed | stopped
+    returncode: int | None = None
+    started: float = field(default_factory=time.time)
+    ended: float | None = None
+    pid: int | None = None
+    _process: Any = None
+    _partial: str = ""
+
+    @property
+    def running(self) -> bool:
+        return self.status in ("starting", "running", "stopping")
+
+    @property
+    def title(self) -> str:
+        return " ".join(self.command)
+
+    def append(self, text: str) -> int:
+        """Add decoded output; returns how many complete lines were added. ``\\r`` rewrites count as lines."""
+        text = (self._partial + text).replace("\r\n", "\n").replace("\r", "\n")
+        *complete, self._partial = text.split("\n")
+        self.lines.extend(complete)
+        overflow = len(self.lines) - MAX_LINES
+        if overflow > 0:
+            del self.lines[:overflow]
+            self.dropped += overflow
+        return len(complete)
+
+    def flush(self) -> None:
+        if self._partial:
+            self.lines.append(self._partial)
+            self._partial = ""
+
+    def stop(self) -> None:
+        """Ask the job to stop: SIGINT to its process group now, escalating if it lingers."""
+        if not self.running or self._process is None:
+            return
+        self.status = "stopping"
+        self._signal(signal.SIGINT)
+        loop = asyncio.get_running_loop()
+        for delay, sig in zip(STOP_ESCALATION_S, (signal.SIGTERM, signal.SIGKILL)):
+            loop.call_later(delay, self._signal_if_running, sig)
+
+    def _signal_if_running(self, sig: int) -> None:
+        if self.running:
+            self._signal(sig)
+
+    def _signal(self, sig: int) -> None:
+        if self.pid is None:
+            return
+        with contextlib.suppress(ProcessLookupError):  # already gone: nothing to stop
+            os.killpg(self.pid, sig)
+
+
+def vbot_argv(command: list[str], workspace: Path | None) -> list[str]:
+    """``["vbot", "train", ...]`` -> the argv that runs it with this interpreter (and workspace)."""
+    argv = [sys.executable, "-m", "vbot_agent.cli", *command[1:]]
+    if workspace is not None:
+        argv += ["--workspace", str(workspace)]
+    return argv
+
+
+def child_env(extra: Mapping[str, str] | None = None, columns: int = 120) -> dict[str, str]:
+    env = dict(os.environ)
+    env["PYTHONUNBUFFERED"] = "1"  # stream output line by line instead of in 8 KiB blocks
+    env["COLUMNS"] = str(columns)
+    # The child must import the same vbot_agent as this process, even when it is not installed
+    # (a source checkout) and the child runs in the workspace folder.
+    import vbot_agent
+
+    package_parent = str(Path(vbot_agent.__file__).resolve().parents[1])
+    paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if package_parent not in paths:
+        env["PYTHONPATH"] = os.pathsep.join([package_parent, *paths])
+    env.update(extra or {})
+    return env
+
+
+async def run_job(job: Job, on_output: Callable[[Job], None]) -> Job:
+    """Run ``job.argv`` to completion, feeding its merged stdout/stderr into ``job.lines``."""
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *job.argv, stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT, cwd=job.cwd, env=child_env(columns=job.columns), start_new_session=True,
+        )
+    except OSError as exc:
+        job.append(f"could not start {job.argv[0]}: {exc}\n")
+        job.status, job.returncode, job.ended = "failed", None, time.time()
+        on_output(job)
+        return job
+    job._process, job.pid = process, process.pid
+    if job.status == "starting":
+        job.status = "running"
+    on_output(job)
+    assert process.stdout is not None
+    try:
+        while True:
+            chunk = await process.stdout.read(65536)
+            if not chunk:
+                break
+            job.append(chunk.decode("utf-8", errors="replace"))
+            on_output(job)
+            await asyncio.sleep(BATCH_S)
+        returncode = await process.wait()
+    except asyncio.CancelledError:  # the app is closing: do not leave the child behind
+        job._signal(signal.SIGTERM)
+        raise
+    job.flush()
+    job.returncode, job.ended = returncode, time.time()
+    if job.status == "stopping":
+        job.status = "stopped"
+    else:
+        job.status = "finished" if returncode == 0 else "failed"
+    job.append(f"[exit code {returncode}]\n")
+    on_output(job)
+    return job

@@ -1,0 +1,89 @@
+"""The campaign status panel: id, status and liveness, phase, budget bar, trial counts, best."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from rich.console import Group, RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widgets import Static
+
+from vbot_agent.tui.data import Liveness, Snapshot
+
+LIVENESS_STYLE = {"alive": "bold green", "finished": "bold cyan", "dead": "bold red", "stale": "bold yellow",
+                  "unknown": "bold yellow"}
+
+
+def budget_bar(elapsed: Any, budget: Any, width: int = 20) -> Text:
+    """``█████░░░░ 2.5/8.0 h 31%``; a note when the numbers are missing."""
+    if not isinstance(elapsed, (int, float)) or not isinstance(budget, (int, float)) or budget <= 0:
+        return Text(f"{elapsed} / {budget} h", style="dim")
+    frac = max(0.0, min(1.0, elapsed / budget))
+    filled = round(frac * width)
+    style = "green" if frac < 0.8 else "yellow" if frac < 1.0 else "red"
+    text = Text("█" * filled, style=style)
+    text.append("░" * (width - filled), style="dim")
+    text.append(f" {elapsed:.1f}/{budget:.1f} h {frac:.0%}")
+    return text
+
+
+SHORT = {"success_rate": "success", "fall_rate": "fall", "competition_points": "points"}
+
+
+def _score(value: Any) -> str:
+    return f"{value:.4g}" if isinstance(value, (int, float)) else "—"
+
+
+class CampaignStatus(Static):
+    """Shows the campaign part of a :class:`Snapshot` (set ``snapshot``; the panel redraws)."""
+
+    snapshot: reactive[Snapshot | None] = reactive(None)
+
+    def watch_snapshot(self, snapshot: Snapshot | None) -> None:
+        self.update(self.build(snapshot))
+
+    def build(self, snap: Snapshot | None) -> RenderableType:
+        if snap is None:
+            return Text("Reading the workspace…", style="dim italic")
+        if snap.workspace is None:
+            return Text.assemble(("No workspace. ", "bold red"), snap.workspace_error or "",
+                                 ("\nSkills, actions and jobs still work: press 2, a or 4.", "dim"))
+        if snap.state is None:
+            style = "bold yellow" if (snap.state_error or "").startswith("No campaign") else "bold red"
+            return Text.assemble(("Campaign: ", "bold"), (snap.state_error or "no state", style),
+                                 ("\nworkspace ", "dim"), str(snap.workspace))
+        state = snap.state
+        grid = Table.grid(padding=(0, 1))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column(overflow="fold")
+        live = snap.liveness or Liveness("unknown", "")
+        head = Text(str(state.get("automl_id")), style="bold cyan")
+        head.append(f"  {state.get('status')} ")
+        head.append(live.label.upper(), style=LIVENESS_STYLE.get(live.label, "bold"))
+        head.append(f" {live.detail}", style="dim")
+        grid.add_row("campaign", head)
+        stage = f" · stage {state['stage']}" if state.get("stage") else ""
+        grid.add_row("phase", f"{state.get('phase')} · {state.get('mode')}{stage} · {state.get('env_id')}")
+        grid.add_row("budget", budget_bar(state.get("elapsed_hours"), state.get("budget_hours")))
+        counts = Counter(str(t.get("state")) for t in snap.trials)
+        parts = Text(f"{len(snap.trials)} ")
+        for key, style in (("complete", "green"), ("running", "cyan"), ("pruned", "yellow"), ("fail", "red")):
+            if counts.get(key):
+                parts.append(f"{key} {counts[key]} ", style=style)
+        grid.add_row("trials", parts)
+        best = state.get("best") or None
+        if best:
+            metrics = best.get("metrics") or {}
+            extra = " ".join(f"{SHORT.get(k, k)} {_score(v)}" for k, v in metrics.items() if k in SHORT)
+            grid.add_row("best", Text.assemble((f"#{best.get('trial')} score {_score(best.get('score'))}", "bold green"),
+                                               f"  {extra}"))
+            if best.get("checkpoint"):
+                grid.add_row("ckpt", Text(str(best["checkpoint"]), style="dim"))
+        else:
+            grid.add_row("best", Text("none yet", style="dim"))
+        if state.get("message"):
+            return Group(grid, Text(str(state["message"]), style="yellow"))
+        return grid
