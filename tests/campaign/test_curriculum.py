@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import runpy
+import shutil
 import signal
 import sys
 from pathlib import Path
@@ -255,6 +256,7 @@ def test_run_refuses_a_second_plan_while_one_is_in_progress(workspace, launch_lo
 
 def test_status_of_a_named_plan_not_started_yet(workspace):
     plans = workspace / "starter_kit_schedule/curricula"
+    shutil.rmtree(plans, ignore_errors=True)  # `vbot init` seeds the shipped plans; start from none
     plans.mkdir()
     write_plan(plans, [_stage("a"), _stage("b")], name="two", file="two.yaml")
     out = curriculum.status(workspace, "two", cwd=workspace, say=_quiet)

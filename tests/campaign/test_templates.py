@@ -3,15 +3,17 @@
 from pathlib import Path
 
 from vbot_agent.campaign.campaign import check_search_space
-from vbot_agent.campaign.init import TEMPLATE_DIR, TEMPLATES, init_workspace
+from vbot_agent.campaign.init import SEED_DIR, TEMPLATE_DIR, init_workspace, seed_files
 from vbot_agent.campaign.settings import resolve_settings
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-def test_repository_templates_are_the_packaged_ones():
-    for name in TEMPLATES:
-        assert (REPO / "starter_kit_schedule/templates" / name).read_text() == (TEMPLATE_DIR / name).read_text(), name
+def test_repository_workspace_files_are_the_packaged_ones():
+    assert {"templates/automl.yaml", "curricula/spawn_distance.yaml", "reward_library/default.yaml"} <= {
+        str(p) for p in seed_files()}
+    for name in seed_files():
+        assert (REPO / "starter_kit_schedule" / name).read_text() == (SEED_DIR / name).read_text(), name
 
 
 def test_automl_template_resolves_against_the_real_trainer_and_env():
@@ -39,4 +41,4 @@ def test_vbot_init_command(tmp_path, capsys):
 
     assert run(["init", str(tmp_path / "new"), "--json"]) == 0
     assert "starter_kit_schedule/templates/search_space.yaml" in capsys.readouterr().out
-    assert (tmp_path / "new/starter_kit_schedule/templates/curriculum.yaml").is_file()
+    assert (tmp_path / "new/starter_kit_schedule/templates/curriculum_plan_template.yaml").is_file()

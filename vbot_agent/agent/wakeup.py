@@ -33,6 +33,12 @@ HISTORY_FILE = ".watch_history.json"
 RUNNING = ("running", "starting", "resuming")
 RESUMABLE = ("stopped", "failed", "interrupted")
 RESUME_COMMAND = "vbot automl --resume"
+CURRICULUM_RESUME_COMMAND = "vbot curriculum run"
+
+
+def resume_command(state: dict[str, Any] | None) -> str:
+    """How to continue what the state describes: a curriculum resumes through its own command."""
+    return CURRICULUM_RESUME_COMMAND if state and state.get("mode") == "curriculum" else RESUME_COMMAND
 TITLE = "# WAKE_UP: VBot campaign summary"
 
 
@@ -283,7 +289,7 @@ def _process(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
                 f"**DEAD.** The campaign says it is {status} but {where} is not running; {beat}. "
                 "It died at or shortly after that heartbeat.",
                 "",
-                f"**Resume it first:** `{RESUME_COMMAND}` (finished trials are kept; the interrupted one is rerun).",
+                f"**Resume it first:** `{resume_command(state)}` (finished trials are kept; the interrupted one is rerun).",
             ]
         if alive is None and (age_s is None or age_s > HEARTBEAT_STALE_S):
             verdict["dead"] = True
@@ -291,18 +297,18 @@ def _process(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
                 f"**PROBABLY DEAD.** {where} cannot be checked from this machine and the {beat} is older than "
                 f"{HEARTBEAT_STALE_S:.0f} s.",
                 "",
-                f"If it is not running on {host or 'its host'}, **resume it first:** `{RESUME_COMMAND}`.",
+                f"If it is not running on {host or 'its host'}, **resume it first:** `{resume_command(state)}`.",
             ]
         if age_s is not None and age_s > HEARTBEAT_STALE_S:
             verdict["hung"] = True
             return [f"**ALIVE BUT SILENT.** {where} exists but the {beat} is older than {HEARTBEAT_STALE_S:.0f} s: "
                     "it may be hung. Check it (`vbot status`) before killing it; after a kill, resume with "
-                    f"`{RESUME_COMMAND}`."]
+                    f"`{resume_command(state)}`."]
         verdict["alive"] = True
         return [f"**ALIVE.** {where} is running; {beat}."]
     if status in RESUMABLE:
         verdict["resumable"] = True
-        return [f"Not running (status {status}); {beat}. Resume with `{RESUME_COMMAND}`."]
+        return [f"Not running (status {status}); {beat}. Resume with `{resume_command(state)}`."]
     return [f"Not running (status {status or 'unknown'}); {beat}."]
 
 
@@ -396,7 +402,7 @@ def _warnings(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
     if snap.state_error:
         found.append(f"The campaign state is unreadable ({snap.state_error}).")
     if verdict.get("dead"):
-        found.append(f"The campaign process is dead while its state says running: `{RESUME_COMMAND}` first.")
+        found.append(f"The campaign process is dead while its state says running: `{resume_command(snap.state)}` first.")
     if verdict.get("hung"):
         found.append("The campaign process has not written a heartbeat for a long time.")
     for path, progress, error in snap.runs:
@@ -452,7 +458,7 @@ def _next_commands(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
     else:
         status = str(state.get("status", "")).lower()
         if verdict.get("dead") or verdict.get("resumable"):
-            commands.append((RESUME_COMMAND, "FIRST: resume the campaign where it stopped"))
+            commands.append((resume_command(state), "FIRST: resume the campaign where it stopped"))
         if verdict.get("alive") or verdict.get("hung"):
             commands.append(("vbot status", "one screen: phase, budget, trials, live trial"))
         commands.append(("vbot analyze", "trials sorted by score, parameter importances"))

@@ -387,6 +387,9 @@ def start(root: Path, settings: AutomlSettings, *, say) -> dict[str, Any]:
             study.enqueue_trial(encode_for_optuna(space, values), user_attrs={"known_good": True})
         state = new_state(automl_id=automl_id, settings=settings_to_dict(settings), storage=redact(storage_url),
                           study_name=automl_id, score_formula=formula(settings.score))
+        if previous_text:  # curriculum progress outlives the campaign it was recorded beside
+            previous = load_state(paths.state_file)
+            state["curriculum"] = previous.get("curriculum")
         log = report.log_dir(root, automl_id)
         atomic_write_yaml(log / "configs" / "automl.yaml", settings_to_dict(settings))
         atomic_write_yaml(log / "configs" / "search_space.yaml", space.to_dict())
@@ -406,6 +409,9 @@ def resume(root: Path, *, budget_hours: float | None, say) -> dict[str, Any]:
     with WorkspaceLock(paths.automl_lock, state["automl_id"]):
         text = paths.state_file.read_text()
         state = load_state(paths.state_file)  # re-read under the lock
+        if state["mode"] == "curriculum":
+            raise UsageError(f"the state in {paths.state_file} belongs to a curriculum, not an automl campaign; "
+                             "continue it with `vbot curriculum run`")
         settings = settings_from_dict(state["settings"], str(paths.state_file))
         if budget_hours is not None:
             settings = replace(settings, budget_hours=budget_hours)

@@ -27,7 +27,7 @@ def campaign_status(root: Path) -> dict[str, Any]:
         status = "died"
     hint = None
     if status in ("died", "stopped"):
-        hint = "vbot automl --resume"
+        hint = "vbot curriculum run" if state["mode"] == "curriculum" else "vbot automl --resume"
     elif status == "budget_exhausted":
         hint = "vbot automl --resume --budget-hours H"
     recent = sorted(state["trials"], key=lambda t: t["number"])[-5:]
