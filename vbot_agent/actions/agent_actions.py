@@ -8,7 +8,7 @@ _FN = "vbot_agent.agent.commands:"
 ACTIONS: list[Action] = [
     Action(
         name="skills list",
-        summary="List the agent skills with their actions",
+        summary="list the agent skills with their actions",
         func=_FN + "skills_list",
         render=_FN + "render_skills_list",
         params=(_SKILLS_DIR,),
@@ -16,7 +16,7 @@ ACTIONS: list[Action] = [
     ),
     Action(
         name="skills show",
-        summary="Print one skill (SKILL.md) and the actions it names",
+        summary="print one skill (SKILL.md) and the actions it names",
         func=_FN + "skills_show",
         render=_FN + "render_skills_show",
         params=(Param("name", required=True, positional=True, help="skill name, e.g. training-campaign"), _SKILLS_DIR),
@@ -24,7 +24,7 @@ ACTIONS: list[Action] = [
     ),
     Action(
         name="skills lint",
-        summary="Check skills: spec front-matter, registered actions, and every vbot command shown",
+        summary="check skills: spec front-matter, registered actions, and every vbot command shown",
         func=_FN + "skills_lint",
         render=_FN + "render_skills_lint",
         params=(Param("path", "path", positional=True,
@@ -34,7 +34,7 @@ ACTIONS: list[Action] = [
     ),
     Action(
         name="skills export",
-        summary="Copy the skills where coding agents look (.claude/skills or .agents/skills)",
+        summary="copy the skills where coding agents look (.claude/skills or .agents/skills)",
         func=_FN + "skills_export",
         params=(
             Param("target", required=True, choices=("claude", "agents"), help="claude: .claude/skills, agents: .agents/skills"),
@@ -45,7 +45,7 @@ ACTIONS: list[Action] = [
     ),
     Action(
         name="ask",
-        summary="Pick the skill and action for a task in words; --run runs it",
+        summary="pick the skill and action for a task in words; --run runs it",
         func=_FN + "ask",
         render=_FN + "render_ask",
         params=(
@@ -57,7 +57,7 @@ ACTIONS: list[Action] = [
     ),
     Action(
         name="watch",
-        summary="Write WAKE_UP.md (--snapshot) or keep it current (--watch)",
+        summary="write WAKE_UP.md (--snapshot) or keep it current (--watch)",
         func=_FN + "watch",
         params=(
             Param("snapshot", "bool", default=False, help="write WAKE_UP.md once and exit (the default)"),

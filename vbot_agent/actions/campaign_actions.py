@@ -15,7 +15,7 @@ INIT = Action(
 
 AUTOML = Action(
     name="automl",
-    summary="AutoML campaign: seeded TPE search over PPO settings and reward weights, trials as subprocesses",
+    summary="autoML campaign: seeded TPE search over PPO settings and reward weights, trials as subprocesses",
     func=f"{_C}:automl",
     render=f"{_C}:render_automl",
     group="campaign",

@@ -300,7 +300,7 @@ _SET = Param("overrides", repeat=True, flag="--set",
 ACTIONS = [
     Action(
         name="reward audit",
-        summary="Episode return of reference behaviours under a reward config; flags exploitable rewards",
+        summary="episode return of reference behaviours under a reward config; flags exploitable rewards",
         func=f"{__name__}:reward_audit",
         render=f"{__name__}:render_reward_audit",
         group="reward",
@@ -321,21 +321,21 @@ ACTIONS = [
     ),
     Action(
         name="reward list",
-        summary="List the reward library's presets and archived configs",
+        summary="list the reward library's presets and archived configs",
         func=f"{__name__}:reward_list",
         render=f"{__name__}:render_reward_list",
         group="reward",
     ),
     Action(
         name="reward show",
-        summary="Show one reward preset: description, scales, expected audit verdict",
+        summary="show one reward preset: description, scales, expected audit verdict",
         func=f"{__name__}:reward_show",
         group="reward",
         params=(Param("name", required=True, positional=True, help="preset name (see `vbot reward list`)"),),
     ),
     Action(
         name="reward archive",
-        summary="Store a tried reward config with its outcome and metrics in the library (never overwrites)",
+        summary="store a tried reward config with its outcome and metrics in the library (never overwrites)",
         func=f"{__name__}:reward_archive",
         group="reward",
         params=(
@@ -350,7 +350,7 @@ ACTIONS = [
     ),
     Action(
         name="diagnose-reward",
-        summary="Find reward pathologies in a run's TensorBoard series; each with evidence, fix and test command",
+        summary="find reward pathologies in a run's TensorBoard series; each with evidence, fix and test command",
         func=f"{__name__}:diagnose_reward",
         render=f"{__name__}:render_diagnose",
         group="reward",

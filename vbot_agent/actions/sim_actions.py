@@ -59,14 +59,14 @@ def bench_env(ctx: Context, env: str, num_envs: int, threads: int | None, steps:
 ACTIONS = [
     Action(
         name="envs",
-        summary="List the env ids, one line each",
+        summary="list the env ids, one line each",
         func=f"{__name__}:envs",
         render=f"{__name__}:render_envs",
         group="simulation",
     ),
     Action(
         name="view",
-        summary="Render an env's scene offscreen to a PNG",
+        summary="render an env's scene offscreen to a PNG",
         func=f"{__name__}:view",
         group="simulation",
         params=(
@@ -83,7 +83,7 @@ ACTIONS = [
     ),
     Action(
         name="bench env",
-        summary="Measure env steps/s against physics-only steps/s in one run",
+        summary="measure env steps/s against physics-only steps/s in one run",
         func=f"{__name__}:bench_env",
         group="benchmarks",
         long_running=True,

@@ -1,0 +1,170 @@
+"""End to end through the real CLI (in-process): run folder, tags, checkpoints, meta, bad input -> exit 2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+from vbot_agent.cli import run
+from vbot_agent.config import to_dict
+from vbot_agent.rl.checkpoint import load_checkpoint, load_policy
+from vbot_agent.rl.config import config_from_checkpoint, resolve_train_config
+
+TINY = [
+    "--env", "dummy:point_nav", "--num-envs", "8", "--max-env-steps", "384", "--check-point-interval", "3",
+    "--seed", "3", "--set", "ppo.num_steps_per_env=8", "--set", "ppo.num_mini_batches=2",
+    "--set", "policy.actor_hidden_dims=[16]", "--set", "policy.critic_hidden_dims=[16]",
+    "--set", "env.episode_length_s=0.4", "--set", "eval.episodes=4", "--set", "torch_threads=1",
+    "--set", "reward.scales.fall=-2",
+]
+
+# DESIGN.md §4, plus one `Reward Instant / <term> (mean)` per reward term.
+EXPECTED_TAGS = [
+    "Reward / Instantaneous reward (mean)", "Reward / Total reward (mean)", "Episode / Total timesteps (mean)",
+    "metrics / distance_to_target", "metrics / success_rate", "metrics / fall_rate",
+    "Loss / surrogate", "Loss / value_function", "Loss / entropy", "Policy / std (mean)",
+    "Learning / learning_rate", "Perf / env_steps_per_s",
+]
+
+
+def _cli(capsys, *argv: str) -> tuple[int, str, str]:
+    code = run(list(argv))
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+@pytest.fixture
+def trained(tmp_path_factory, capsys, monkeypatch):
+    cwd = tmp_path_factory.mktemp("cli")
+    monkeypatch.chdir(cwd)
+    monkeypatch.delenv("VBOT_WORKSPACE", raising=False)
+    code, out, err = _cli(capsys, "train", *TINY, "--json")
+    assert code == 0, err
+    return cwd, json.loads(out)
+
+
+def test_train_writes_the_run_folder(trained):
+    cwd, result = trained
+    assert {"run_dir", "env_steps", "iterations", "env_steps_per_s", "final_reward", "success_rate"} <= set(result)
+    run_dir = Path(result["run_dir"])
+    assert run_dir.parent == cwd / "runs" / "dummy_point_nav" and run_dir.name.endswith("_PPO")
+    assert result["env_steps"] == 384 and result["iterations"] == 6
+
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    tags = set(acc.Tags()["scalars"])
+    terms = load_checkpoint(run_dir / "checkpoints" / "last.pt")["config"]["reward"]["scales"]
+    expected = set(EXPECTED_TAGS) | {f"Reward Instant / {t} (mean)" for t in terms}
+    assert expected <= tags, sorted(expected - tags)
+    assert [e.step for e in acc.Scalars("Loss / surrogate")] == [64 * i for i in range(1, 7)]
+
+    ckpts = {p.name for p in (run_dir / "checkpoints").iterdir()}
+    assert {"model_3.pt", "model_6.pt", "last.pt", "best.pt"} <= ckpts
+    policy = load_policy(run_dir / "checkpoints" / "best.pt")
+    assert policy(__import__("numpy").zeros((2, 8), "float32")).shape == (2, 2)
+
+    meta = json.loads((run_dir / "experiment_meta.json").read_text())
+    assert meta["config"]["reward"]["scales"]["fall"] == -2.0
+    assert {"command", "versions", "git_revision", "seed"} <= set(meta)
+    rebuilt = resolve_train_config(base=meta["config"])
+    assert to_dict(rebuilt) == meta["config"]
+    assert rebuilt == config_from_checkpoint(load_checkpoint(run_dir / "checkpoints" / "last.pt")["config"])
+
+    progress = json.loads((run_dir / "progress.json").read_text())
+    assert progress["status"] == "finished" and progress["env_steps"] == 384
+    assert {"env_id", "iteration", "max_env_steps", "env_steps_per_s", "reward", "success_rate",
+            "distance_to_target", "started_at", "updated_at", "pid"} <= set(progress)
+
+
+def test_resume_latest_and_play(trained, capsys):
+    cwd, result = trained
+    code, out, err = _cli(capsys, "train", "--resume", "--max-env-steps", "512", "--json")
+    assert code == 0, err
+    resumed = json.loads(out)
+    assert resumed["run_dir"] == result["run_dir"] and resumed["env_steps"] == 512
+
+    code, out, err = _cli(capsys, "play", "--policy", "latest", "--episodes", "12", "--competition", "--json")
+    assert code == 0, err
+    played = json.loads(out)
+    assert {"episodes", "success_rate", "fall_rate", "mean_return", "mean_time_to_target_s",
+            "competition_points"} <= set(played)
+    assert played["episodes"] == 20 and played["competition_max_points"] == 20
+
+
+def test_warm_start_from_checkpoint(trained, capsys):
+    cwd, result = trained
+    ckpt = str(Path(result["run_dir"]) / "checkpoints" / "last.pt")
+    code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", ckpt, "--reset-optimizer", "--lr-multiplier",
+                          "0.5", "--freeze-normalizer", "--json")
+    assert code == 0, err
+    run_dir = Path(json.loads(out)["run_dir"])
+    assert run_dir != Path(result["run_dir"])
+    meta = json.loads((run_dir / "experiment_meta.json").read_text())
+    assert meta["config"]["ppo"]["learning_rate"] == pytest.approx(5e-4)
+    assert meta["warm_start"]["checkpoint"] == str(Path(ckpt).resolve())
+    before, after = load_checkpoint(ckpt)["normalizer"], load_checkpoint(run_dir / "checkpoints" / "last.pt")
+    assert after["normalizer_frozen"] and after["normalizer"]["mean"].equal(before["mean"])
+
+
+@pytest.mark.parametrize(
+    ("argv", "needle"),
+    [
+        (["train", "--env", "vbot_navigation_section01"], "unknown env id"),
+        (["train", "--env", "gym:NoSuchEnv-v0"], "unknown Gymnasium env"),
+        (["train", "--set", "ppo.learning_rat=1e-3"], "did you mean learning_rate"),
+        (["train", "--set", "reward.scales.progres=1"], "did you mean progress"),
+        (["train", "--checkpoint", "missing.pt"], "not found"),
+        (["train", "--resume", "runs/nowhere"], "does not exist"),
+        (["train", "--reset-optimizer"], "need --checkpoint"),
+        (["play", "--policy", "missing.pt"], "not found"),
+    ],
+)
+def test_bad_input_exits_2_with_one_line(argv, needle, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _cli(capsys, *argv)
+    assert code == 2
+    assert len(err.strip().splitlines()) == 1 and needle in err, err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").rglob("*_PPO"))
+
+
+def test_corrupt_and_foreign_checkpoints_exit_2(trained, capsys, tmp_path):
+    bad = tmp_path / "corrupt.pt"
+    bad.write_bytes(b"not a checkpoint at all")
+    code, _, err = _cli(capsys, "train", *TINY, "--checkpoint", str(bad))
+    assert code == 2 and "corrupt" in err and len(err.strip().splitlines()) == 1
+    code, _, err = _cli(capsys, "play", "--policy", str(bad))
+    assert code == 2 and "corrupt" in err
+
+    _, result = trained
+    ckpt = str(Path(result["run_dir"]) / "checkpoints" / "last.pt")
+    runs_before = set(Path("runs").rglob("*_PPO"))
+    code, _, err = _cli(capsys, "train", "--env", "gym:Pendulum-v1", "--num-envs", "2", "--checkpoint", ckpt)
+    assert code == 2 and "obs 8, actions 2" in err and len(err.strip().splitlines()) == 1, err
+    assert set(Path("runs").rglob("*_PPO")) == runs_before  # no dead run folder left behind
+
+
+def test_play_real_env_writes_a_video(capsys, tmp_path, monkeypatch):
+    """The VBot env end to end: one tiny training iteration, then play --competition --video (headless)."""
+    monkeypatch.chdir(tmp_path)
+    code, out, err = _cli(capsys, "train", "--env", "vbot_navigation_section001", "--num-envs", "2",
+                          "--max-env-steps", "16", "--set", "ppo.num_steps_per_env=8", "--set", "ppo.num_mini_batches=1",
+                          "--set", "env.episode_length_s=0.1", "--set", "eval.episodes=2", "--json")
+    assert code == 0, err
+    video = tmp_path / "play.mp4"
+    code, out, err = _cli(capsys, "play", "--episodes", "10", "--competition", "--video", str(video), "--json")
+    assert code == 0, err
+    played = json.loads(out)
+    assert played["episodes"] == 10 and played["competition_points"] == 0.0  # 0.1 s: nobody gets 10 m
+    assert video.stat().st_size > 0
+
+
+def test_bench_train_reports_both_rates(capsys):
+    code, out, err = _cli(capsys, "bench", "train", "--env", "dummy:point_nav", "--num-envs", "8", "--iterations", "1",
+                          "--set", "ppo.num_steps_per_env=8", "--set", "torch_threads=1", "--json")
+    assert code == 0, err
+    result = json.loads(out)
+    assert result["train_env_steps_per_s"] > 0 and result["physics_steps_per_s"] > 0
+    assert result["ratio"] == pytest.approx(result["train_env_steps_per_s"] / result["physics_steps_per_s"], abs=2e-3)

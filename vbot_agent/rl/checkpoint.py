@@ -1,0 +1,119 @@
+"""Checkpoint files: full training state for an exact resume, or a policy for play/eval.
+
+A checkpoint is a ``torch.save`` dict of tensors and plain Python values only, so it loads with
+``torch.load(weights_only=True)`` (no arbitrary unpickling). numpy arrays (env state) are stored as
+raw bytes + dtype + shape. Writes are atomic (temp file, fsync, rename): a crash never leaves a
+half-written ``last.pt``.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from vbot_agent.errors import UsageError
+
+FORMAT = "vbot-ppo/1"
+_ND = "__ndarray__"
+
+
+def encode_tree(value: Any) -> Any:
+    """numpy arrays/scalars inside dicts/lists -> tensors and plain values (weights_only-safe)."""
+    if isinstance(value, np.ndarray):
+        data = np.ascontiguousarray(value)
+        raw = torch.frombuffer(bytearray(data.tobytes()), dtype=torch.uint8) if data.nbytes else torch.zeros(0, dtype=torch.uint8)
+        return {_ND: raw, "dtype": data.dtype.str, "shape": list(data.shape)}
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, dict):
+        return {k: encode_tree(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [encode_tree(v) for v in value]
+    return value
+
+
+def decode_tree(value: Any) -> Any:
+    """Inverse of :func:`encode_tree`."""
+    if isinstance(value, dict):
+        if _ND in value:
+            buf = value[_ND].numpy().tobytes()
+            return np.frombuffer(buf, dtype=np.dtype(value["dtype"])).reshape(value["shape"]).copy()
+        return {k: decode_tree(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [decode_tree(v) for v in value]
+    return value
+
+
+def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
+    """Write ``payload`` (plus the format tag) to ``path`` atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        torch.save({"format": FORMAT, **payload}, f)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
+    """Read a checkpoint safely; UsageError (one line) when missing, unreadable or not ours."""
+    path = Path(path)
+    if not path.is_file():
+        raise UsageError(f"checkpoint {path} not found")
+    try:
+        data = torch.load(path, map_location="cpu", weights_only=True)
+    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"checkpoint {path} is corrupt or not a vbot checkpoint ({reason[:120]})") from None
+    if not isinstance(data, dict) or data.get("format") != FORMAT:
+        raise UsageError(f"checkpoint {path} is not a vbot PPO checkpoint (expected format {FORMAT})")
+    return data
+
+
+def check_compatible(data: dict[str, Any], path: str | os.PathLike, *, env_id: str, obs_dim: int,
+                     action_dim: int, same_env_id: bool) -> None:
+    """UsageError when the checkpoint was made for another env (id or observation/action sizes)."""
+    if (data["obs_dim"], data["action_dim"]) != (obs_dim, action_dim):
+        raise UsageError(
+            f"checkpoint {path} is for {data['env_id']} (obs {data['obs_dim']}, actions {data['action_dim']}), "
+            f"but {env_id} has obs {obs_dim}, actions {action_dim}"
+        )
+    if same_env_id and data["env_id"] != env_id:
+        raise UsageError(f"checkpoint {path} is from env {data['env_id']}, not {env_id}")
+
+
+class InferencePolicy:
+    """Normaliser + deterministic actor from a checkpoint: obs [N, O] numpy -> actions [N, A] numpy."""
+
+    def __init__(self, data: dict[str, Any], device: str = "cpu") -> None:
+        from vbot_agent.rl.config import config_from_checkpoint
+        from vbot_agent.rl.networks import ActorCritic
+        from vbot_agent.rl.normalizer import EmpiricalNormalizer
+
+        self.config = config_from_checkpoint(data["config"])
+        pol = self.config.policy
+        self.env_id, self.obs_dim, self.action_dim = data["env_id"], data["obs_dim"], data["action_dim"]
+        self.device = torch.device(device)
+        self.model = ActorCritic(self.obs_dim, self.action_dim, pol.actor_hidden_dims, pol.critic_hidden_dims,
+                                 pol.activation, pol.init_noise_std).to(self.device)
+        self.model.load_state_dict(data["ppo"]["model"])
+        self.normalizer = EmpiricalNormalizer(self.obs_dim, clip=pol.normalizer_clip,
+                                              enabled=pol.normalize_observations).to(self.device)
+        self.normalizer.load_state_dict(data["normalizer"])
+        self.model.eval()
+        self.iteration, self.env_steps = int(data["iteration"]), int(data["env_steps"])
+
+    @torch.no_grad()
+    def __call__(self, obs: np.ndarray) -> np.ndarray:
+        x = torch.as_tensor(obs, dtype=torch.float32, device=self.device)
+        return self.model.act_inference(self.normalizer(x)).cpu().numpy()
+
+
+def load_policy(path: str | os.PathLike, device: str = "cpu") -> InferencePolicy:
+    return InferencePolicy(load_checkpoint(path), device)

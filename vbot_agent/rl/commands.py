@@ -1,0 +1,305 @@
+"""The functions behind ``vbot train``, ``vbot play`` and ``vbot bench train`` (declared in
+``vbot_agent.actions.train_actions``). Each takes ``(ctx, **params)`` and returns a JSON-able dict.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import shutil
+import sys
+import time
+from dataclasses import asdict, replace
+from pathlib import Path
+from typing import Any
+
+from vbot_agent.errors import UsageError, VbotError
+
+# Flags that may change when a run is resumed (anything else would make it a different run).
+RESUMABLE_FLAGS = ("max_env_steps", "check_point_interval", "device")
+
+
+def runs_root(ctx) -> Path:
+    """``<workspace>/runs``; ``./runs`` when no workspace is found (an explicit bad --workspace is an error)."""
+    from vbot_agent.workspace import Paths
+
+    if ctx.workspace_override or os.environ.get("VBOT_WORKSPACE"):
+        return Paths(ctx.workspace()).runs
+    try:
+        return Paths(ctx.workspace()).runs
+    except UsageError:
+        return ctx.cwd / "runs"
+
+
+def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_steps: int | None = None,
+          check_point_interval: int | None = None, seed: int | None = None, device: str | None = None,
+          config: str | None = None, overrides: list[str] | None = None, resume: str | None = None,
+          checkpoint: str | None = None, reset_optimizer: bool = False, lr_multiplier: float | None = None,
+          freeze_normalizer: bool = False) -> dict[str, Any]:
+    """Train PPO; see ``vbot train --help``. Returns the run summary (issue 3 ``--json`` keys)."""
+    from vbot_agent.rl.checkpoint import load_checkpoint
+    from vbot_agent.rl.config import resolve_train_config
+    from vbot_agent.rl.run_dir import META_FILE, create_run_dir, experiment_meta, write_json_atomic
+    from vbot_agent.rl.runner import OnPolicyRunner, WarmStart
+
+    overrides = list(overrides or [])
+    flags = {"env_id": env, "num_envs": num_envs, "max_env_steps": max_env_steps,
+             "check_point_interval": check_point_interval, "seed": seed, "device": device}
+    if resume is not None and checkpoint is not None:
+        raise UsageError("--resume continues a run, --checkpoint warm-starts a new one: give only one")
+    if checkpoint is None and (reset_optimizer or freeze_normalizer or lr_multiplier is not None):
+        raise UsageError("--reset-optimizer, --lr-multiplier and --freeze-normalizer need --checkpoint PATH")
+    _check_device(device)
+    root = runs_root(ctx)
+    command = ["vbot", *sys.argv[1:]] if sys.argv and Path(sys.argv[0]).name == "vbot" else list(sys.argv)
+
+    if resume is not None:
+        run_dir, ckpt, cfg, started_at = _prepare_resume(root, resume, env, flags, config, overrides)
+        runner = OnPolicyRunner(cfg, run_dir, resume=ckpt, started_at=started_at)
+        meta_path = run_dir / META_FILE
+        meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
+        meta.setdefault("resumes", []).append({"at_env_steps": runner.env_steps, "command": command,
+                                               "max_env_steps": cfg.max_env_steps})
+        write_json_atomic(meta_path, meta)
+    else:
+        cfg = resolve_train_config(config_file=config, overrides=overrides, flags=flags)
+        warm = None
+        if checkpoint is not None:
+            if lr_multiplier is not None:
+                cfg = replace(cfg, ppo=replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate * lr_multiplier))
+            warm = WarmStart(load_checkpoint(checkpoint), checkpoint, reset_optimizer, freeze_normalizer)
+        run_dir = create_run_dir(root, cfg.env_id)
+        try:
+            runner = OnPolicyRunner(cfg, run_dir, warm_start=warm)
+        except UsageError:
+            shutil.rmtree(run_dir)  # the folder we just made is empty: do not leave a dead run behind
+            raise
+        from vbot_agent.config import to_dict
+
+        env_info = {"obs_dim": runner.env.obs_dim, "action_dim": runner.env.action_dim,
+                    "control_dt": runner.env.control_dt, "max_episode_steps": runner.env.max_episode_steps}
+        meta = experiment_meta(to_dict(cfg), command=command, env_info=env_info)
+        if warm is not None:
+            meta["warm_start"] = {"checkpoint": str(Path(checkpoint).resolve()), "reset_optimizer": reset_optimizer,
+                                  "lr_multiplier": lr_multiplier, "freeze_normalizer": freeze_normalizer}
+        write_json_atomic(run_dir / META_FILE, meta)
+
+    ctx.say(f"run folder: {run_dir}")
+    result = _train_with_progress(ctx, runner)
+    return {k: v for k, v in asdict(result).items()}
+
+
+def _check_device(device: str | None) -> None:
+    if device is None or device == "cpu":
+        return
+    import torch
+
+    if device.startswith("cuda") and not torch.cuda.is_available():
+        raise UsageError(f"--device {device}: CUDA is not available on this machine; use --device cpu")
+
+
+def _prepare_resume(root: Path, resume: str, env: str | None, flags: dict[str, Any], config: str | None,
+                    overrides: list[str]):
+    from vbot_agent.rl.checkpoint import load_checkpoint
+    from vbot_agent.rl.config import config_from_checkpoint
+    from vbot_agent.rl.run_dir import CHECKPOINT_DIR, PROGRESS_FILE, find_latest_run
+
+    if config is not None or overrides:
+        raise UsageError("--resume continues a run with its own config; --config/--set start a new run")
+    run_dir = find_latest_run(root, env) if resume == "latest" else Path(resume)
+    if not run_dir.is_dir():
+        raise UsageError(f"--resume {resume}: run folder {run_dir} does not exist")
+    last = run_dir / CHECKPOINT_DIR / "last.pt"
+    if not last.is_file():
+        raise UsageError(f"--resume {resume}: {last} not found (the run never reached a checkpoint)")
+    ckpt = load_checkpoint(last)
+    cfg = config_from_checkpoint(ckpt["config"])
+    for key, value in flags.items():
+        if value is None or getattr(cfg, key) == value:
+            continue
+        if key not in RESUMABLE_FLAGS:
+            raise UsageError(f"--resume: cannot change --{key.replace('_', '-')} ({getattr(cfg, key)} in the run)")
+        cfg = replace(cfg, **{key: value})
+    if ckpt["env_steps"] >= cfg.max_env_steps:
+        raise UsageError(f"--resume: the run already has {ckpt['env_steps']:,} env steps; "
+                         f"raise --max-env-steps above that to continue it")
+    progress = run_dir / PROGRESS_FILE
+    started_at = json.loads(progress.read_text()).get("started_at") if progress.is_file() else None
+    return run_dir, ckpt, cfg, started_at
+
+
+def _train_with_progress(ctx, runner):
+    from vbot_agent.rl.progress import PlainProgress, RichProgress
+    from vbot_agent.rl.runner import train as run_training
+
+    cfg = runner.cfg
+    if ctx.interactive:
+        reporter: Any = RichProgress(cfg.max_env_steps, runner.env_steps)
+    else:
+        reporter = PlainProgress(ctx.say, cfg.max_env_steps, cfg.log_interval_s)
+    with reporter:
+        return run_training(runner, reporter)
+
+
+def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int = 32, competition: bool = False,
+         video: str | None = None, seed: int = 0, device: str = "cpu") -> dict[str, Any]:
+    """Deterministic evaluation episodes of a checkpoint (see ``vbot play --help``)."""
+    from vbot_agent.rl.checkpoint import check_compatible, load_checkpoint
+    from vbot_agent.rl.envs import check_env_id, make_env
+    from vbot_agent.rl.evaluate import run_episodes, summarize_episodes
+    from vbot_agent.rl.run_dir import resolve_policy_path
+
+    _check_device(device)
+    if env is not None:
+        check_env_id(env)
+    path = resolve_policy_path(runs_root(ctx), policy, env if policy == "latest" else None)
+    data = load_checkpoint(path)
+    from vbot_agent.rl.checkpoint import InferencePolicy
+
+    pol = InferencePolicy(data, device)
+    env_id = env or pol.env_id
+    env_options, reward_options = dict(pol.config.env), dict(pol.config.reward)
+    if env_id != pol.env_id:
+        from vbot_agent.rl.envs import resolve_env_options
+
+        env_options, reward_options = resolve_env_options(env_id, {}, {})
+    num_envs, rounds = episodes, 1
+    if competition:
+        env_options = _competition_options(env_id, env_options)
+        num_envs, rounds = COMPETITION_ROBOTS, max(1, math.ceil(episodes / COMPETITION_ROBOTS))
+    recorder = _VideoRecorder(video) if video else None
+    results = []
+    for r in range(rounds):
+        batch = make_env(env_id, num_envs, seed=seed + r, env=env_options, reward=reward_options)
+        try:
+            check_compatible(data, path, env_id=env_id, obs_dim=batch.obs_dim, action_dim=batch.action_dim,
+                             same_env_id=False)
+            on_step = recorder.bind(batch) if recorder is not None and r == 0 else None
+            episodes_r = run_episodes(pol, batch, seed=seed + r, on_step=on_step)
+            results.append((summarize_episodes(episodes_r), episodes_r))
+        finally:
+            batch.close()
+    episodes_data = {k: _concat([ep[k] for _, ep in results]) for k in results[0][1]}
+    summary = summarize_episodes(episodes_data)
+    out: dict[str, Any] = {
+        "policy": str(path), "env_id": env_id, "episodes": summary.episodes,
+        "success_rate": summary.to_dict()["success_rate"], "fall_rate": summary.to_dict()["fall_rate"],
+        "mean_return": summary.to_dict()["mean_return"],
+        "mean_time_to_target_s": summary.to_dict()["mean_time_to_target_s"],
+        "mean_final_distance_m": summary.to_dict()["mean_final_distance"],
+    }
+    if competition:
+        per_round = [res.competition_points for res, _ in results]
+        out["competition_points"] = float(sum(per_round) / len(per_round))
+        out["competition_max_points"] = COMPETITION_ROBOTS * 2
+        out["competition_rounds"] = len(per_round)
+    if recorder is not None:
+        out["video"] = recorder.close()
+    return out
+
+
+COMPETITION_ROBOTS = 10
+
+
+def _concat(parts):
+    import numpy as np
+
+    return np.concatenate([np.asarray(p) for p in parts])
+
+
+def _competition_options(env_id: str, env_options: dict[str, Any]) -> dict[str, Any]:
+    """The env options of the competition layout (10 robots on a 10-12 m ring, target the centre)."""
+    spawn = env_options.get("spawn")
+    if not isinstance(spawn, dict) or "layout" not in spawn:
+        raise UsageError(f"--competition: {env_id} has no competition layout")
+    return {**env_options, "spawn": {**spawn, "layout": "competition"}}
+
+
+class _VideoRecorder:
+    """Frames of env 0 rendered headless (MuJoCo EGL/OSMesa) into an mp4 via imageio-ffmpeg."""
+
+    def __init__(self, path: str) -> None:
+        if not path.endswith(".mp4"):
+            raise UsageError(f"--video {path}: the file name must end in .mp4")
+        self.path = Path(path)
+        self.frames: list[Any] = []
+        self.fps = 30.0
+
+    def bind(self, env):
+        if not hasattr(env, "model") or not hasattr(env, "physics"):
+            raise UsageError(f"--video: env {env.env_id} cannot render (VBot envs only)")
+        from vbot_agent.sim.render import SceneRenderer
+
+        renderer = SceneRenderer(env, width=640, height=480)
+        frame_every = max(1, round(1.0 / (30.0 * env.control_dt)))  # ~30 fps video from 100 Hz control
+        self.fps = 1.0 / (frame_every * env.control_dt)
+        count = [0]
+
+        def on_step(obs) -> None:
+            if count[0] % frame_every == 0:
+                self.frames.append(renderer.render(0))
+            count[0] += 1
+
+        return on_step
+
+    def close(self) -> str:
+        import imageio.v2 as imageio
+
+        if not self.frames:
+            raise VbotError("--video: no frames were rendered")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        imageio.mimwrite(self.path, self.frames, fps=self.fps, macro_block_size=1)
+        return str(self.path)
+
+
+def bench_train(ctx, *, env: str = "vbot_navigation_section001", num_envs: int | None = None,
+                iterations: int = 5, config: str | None = None,
+                overrides: list[str] | None = None) -> dict[str, Any]:
+    """End-to-end training steps/s vs physics-only steps/s of the same env, in one process."""
+    import tempfile
+
+    import numpy as np
+
+    from vbot_agent.rl.config import resolve_train_config
+    from vbot_agent.rl.runner import OnPolicyRunner
+
+    cfg = resolve_train_config(config_file=config, overrides=list(overrides or []),
+                               flags={"env_id": env, "num_envs": num_envs})
+    cfg = replace(cfg, eval=replace(cfg.eval, enabled=False),
+                  max_env_steps=cfg.steps_per_iteration * (iterations + 1), check_point_interval=10**9)
+    # Physics-only blocks (one rollout's worth of env steps, random actions) and training
+    # iterations alternate, so both see the same background load on a shared machine.
+    with tempfile.TemporaryDirectory(prefix="vbot-bench-") as tmp:
+        runner = OnPolicyRunner(cfg, Path(tmp))
+        try:
+            rng = np.random.default_rng(0)
+            shape = (cfg.ppo.num_steps_per_env, cfg.num_envs, runner.env.action_dim)
+            runner.run_iteration()  # warm-up (allocations, thread pools)
+            physics_time = train_time = 0.0
+            stats = []
+            for _ in range(iterations):
+                actions = rng.uniform(-1, 1, shape).astype(np.float32)
+                state, obs = runner.env.get_state(), runner.obs
+                t0 = time.perf_counter()
+                for a in actions:
+                    runner.env.step(a)
+                physics_time += time.perf_counter() - t0
+                runner.env.set_state(state)  # training continues from where it was
+                runner.obs = obs
+                t0 = time.perf_counter()
+                stats.append(runner.run_iteration())
+                train_time += time.perf_counter() - t0
+        finally:
+            runner.close()
+    steps = iterations * cfg.steps_per_iteration
+    train_rate, physics = steps / train_time, steps / physics_time
+    collect = sum(s.scalars["Perf / collection_time_s"] for s in stats)
+    learn = sum(s.scalars["Perf / learn_time_s"] for s in stats)
+    return {
+        "env_id": cfg.env_id, "num_envs": cfg.num_envs, "cpu_count": os.cpu_count(),
+        "device": cfg.device, "iterations": iterations, "steps_per_iteration": cfg.steps_per_iteration,
+        "train_env_steps_per_s": round(train_rate, 1), "physics_steps_per_s": round(physics, 1),
+        "ratio": round(train_rate / physics, 3),
+        "collection_share": round(collect / (collect + learn), 3),
+    }

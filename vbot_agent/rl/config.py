@@ -1,0 +1,167 @@
+"""Typed, frozen training configuration (one dataclass per layer, parsed once at the edge).
+
+``TrainConfig`` is what a run is: env id, sizes, seeds, PPO and policy settings, env options and
+reward scales. It is built by :func:`resolve_train_config` from (in order) the defaults, a YAML
+file, ``--set key=value`` overrides and the CLI flags, and it is saved whole in
+``experiment_meta.json`` and in every checkpoint.
+
+``env`` and ``reward`` are plain mappings here because their schema belongs to the env family
+(``NavConfig`` / ``RewardConfig`` for VBot ids, ``gym.make`` keyword arguments for ``gym:`` ids);
+:func:`vbot_agent.rl.envs.resolve_env_options` validates them against that schema and fills in
+every default, so the resolved config names every reward scale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Literal
+
+from vbot_agent.config import apply_overrides, from_mapping, load_yaml, to_dict
+from vbot_agent.errors import UsageError
+
+
+@dataclass(frozen=True)
+class PPOConfig:
+    """PPO hyperparameters (defaults: rsl_rl's legged-robot settings, Rudin et al. 2021)."""
+
+    num_steps_per_env: int = 24  # rollout length per env and iteration
+    # rsl_rl's 5 x 4. On 2 CPU cores 3 x 2 trains 1.3x more env steps/s (0.42 vs 0.32 x physics-only),
+    # but on section001 it needed ~16M steps for 50% success against ~5M here: slower to a good policy.
+    num_learning_epochs: int = 5
+    num_mini_batches: int = 4
+    learning_rate: float = 1e-3
+    schedule: Literal["adaptive", "linear", "fixed"] = "linear"  # DESIGN.md §9: linear is steadier on long runs
+    desired_kl: float = 0.01  # target of the adaptive schedule
+    min_learning_rate: float = 1e-5
+    max_learning_rate: float = 1e-2
+    gamma: float = 0.99
+    lam: float = 0.95  # GAE lambda
+    clip_param: float = 0.2  # surrogate and value clip
+    value_loss_coef: float = 1.0
+    use_clipped_value_loss: bool = True
+    entropy_coef: float = 0.005
+    max_grad_norm: float = 1.0
+    normalize_advantages: bool = True
+
+    def __post_init__(self) -> None:
+        _positive(self, "num_steps_per_env", "num_learning_epochs", "num_mini_batches", "learning_rate",
+                  "clip_param", "max_grad_norm", "desired_kl", "min_learning_rate", "max_learning_rate")
+        if not 0.0 < self.gamma <= 1.0 or not 0.0 <= self.lam <= 1.0:
+            raise ValueError("gamma must be in (0, 1] and lam in [0, 1]")
+        if self.entropy_coef < 0 or self.value_loss_coef < 0:
+            raise ValueError("entropy_coef and value_loss_coef must be >= 0")
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """Actor-critic network: ELU MLPs with separate sizes, state-independent log-std."""
+
+    # Sized for 2 CPU cores: the update is most of an iteration's time, and [256, 128, 64] made
+    # training slower than 0.4 x physics-only steps/s (issue 3 target). Enough for flat navigation.
+    actor_hidden_dims: tuple[int, ...] = (128, 128, 64)
+    critic_hidden_dims: tuple[int, ...] = (128, 128, 64)
+    activation: Literal["elu", "relu", "tanh"] = "elu"
+    init_noise_std: float = 1.0
+    normalize_observations: bool = True
+    normalizer_clip: float = 5.0  # clip normalised observations to +-this (std units)
+
+    def __post_init__(self) -> None:
+        if not self.actor_hidden_dims or not self.critic_hidden_dims:
+            raise ValueError("actor_hidden_dims and critic_hidden_dims need at least one layer")
+        if any(d <= 0 for d in (*self.actor_hidden_dims, *self.critic_hidden_dims)):
+            raise ValueError("hidden sizes must be positive")
+        _positive(self, "init_noise_std", "normalizer_clip")
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    """Deterministic evaluation at every checkpoint; its score picks ``best.pt``."""
+
+    enabled: bool = True
+    episodes: int = 32  # one episode per eval env, all started together
+    seed: int = 12345  # fixed, so every evaluation of a run sees the same episodes
+
+    def __post_init__(self) -> None:
+        _positive(self, "episodes")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (saved in experiment_meta.json and checkpoints)."""
+
+    env_id: str = "vbot_navigation_section001"
+    num_envs: int = 1024
+    max_env_steps: int = 20_000_000
+    seed: int = 0
+    device: str = "cpu"
+    check_point_interval: int = 50  # iterations between model_<iter>.pt / last.pt / evaluation
+    torch_threads: int = 0  # 0: one per CPU core (physics and torch take turns, so both get all cores)
+    physics_threads: int = 0  # 0: the env decides (one per core for large batches)
+    log_interval_s: float = 10.0  # plain progress lines when not on a terminal
+    ppo: PPOConfig = field(default_factory=PPOConfig)
+    policy: PolicyConfig = field(default_factory=PolicyConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    env: dict[str, Any] = field(default_factory=dict)  # env options (NavConfig fields for VBot ids)
+    reward: dict[str, Any] = field(default_factory=dict)  # reward config (RewardConfig, e.g. scales)
+
+    def __post_init__(self) -> None:
+        _positive(self, "num_envs", "max_env_steps", "check_point_interval")
+        if self.torch_threads < 0 or self.physics_threads < 0:
+            raise ValueError("torch_threads and physics_threads must be >= 0")
+        if not (self.device == "cpu" or self.device.startswith("cuda")):
+            raise ValueError(f"device must be cpu or cuda[:N], got {self.device!r}")
+
+    @property
+    def steps_per_iteration(self) -> int:
+        return self.num_envs * self.ppo.num_steps_per_env
+
+
+def _positive(obj: Any, *names: str) -> None:
+    for name in names:
+        if getattr(obj, name) <= 0:
+            raise ValueError(f"{name} must be > 0, got {getattr(obj, name)}")
+
+
+def resolve_train_config(
+    *,
+    base: TrainConfig | Mapping[str, Any] | None = None,
+    config_file: str | Path | None = None,
+    overrides: Sequence[str] = (),
+    flags: Mapping[str, Any] | None = None,
+) -> TrainConfig:
+    """Defaults <- ``base`` <- YAML ``config_file`` <- ``--set`` ``overrides`` <- CLI ``flags``.
+
+    ``flags`` holds only the flags the user gave (e.g. ``{"num_envs": 64}``). The env options and
+    reward scales are then validated against the env's own schema, with every default filled in.
+    Raises UsageError (naming the valid keys) on anything unknown or mistyped.
+    """
+    data: dict[str, Any] = to_dict(base) if base is not None and not isinstance(base, Mapping) else dict(base or {})
+    if config_file is not None:
+        _deep_update(data, load_yaml(config_file))
+    cfg = from_mapping(TrainConfig, data)
+    if overrides:
+        cfg = apply_overrides(TrainConfig, cfg, list(overrides))
+    if flags:
+        cfg = from_mapping(TrainConfig, {**to_dict(cfg), **{k: v for k, v in flags.items() if v is not None}})
+    from vbot_agent.rl.envs import resolve_env_options
+
+    env_options, reward_options = resolve_env_options(cfg.env_id, cfg.env, cfg.reward)
+    return replace(cfg, env=env_options, reward=reward_options)
+
+
+def _deep_update(target: dict[str, Any], update: Mapping[str, Any]) -> None:
+    for key, value in update.items():
+        if isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            _deep_update(target[key], value)
+        else:
+            target[key] = value
+
+
+def config_from_checkpoint(data: Mapping[str, Any]) -> TrainConfig:
+    """Rebuild the TrainConfig stored in a checkpoint or experiment_meta.json."""
+    try:
+        return from_mapping(TrainConfig, data)
+    except UsageError as exc:
+        raise UsageError(f"stored config does not match this version of vbot: {exc}") from None

@@ -1,0 +1,81 @@
+"""Actor-critic networks: Gaussian policy with a state-independent log-std (rsl_rl's ``ActorCritic``).
+
+Shapes: B = batch (envs or a minibatch), O = obs_dim, A = action_dim.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+
+import torch
+from torch import nn
+from torch.distributions import Normal
+
+ACTIVATIONS: dict[str, type[nn.Module]] = {"elu": nn.ELU, "relu": nn.ReLU, "tanh": nn.Tanh}
+
+
+def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str) -> nn.Sequential:
+    """Linear -> act -> ... -> Linear. Orthogonal init (gain sqrt 2), as in CleanRL's ``layer_init``."""
+    layers: list[nn.Module] = []
+    dims = [in_dim, *hidden]
+    for d_in, d_out in itertools.pairwise(dims):
+        layers += [_init(nn.Linear(d_in, d_out), math.sqrt(2)), ACTIVATIONS[activation]()]
+    layers.append(nn.Linear(dims[-1], out_dim))
+    return nn.Sequential(*layers)
+
+
+def _init(layer: nn.Linear, gain: float) -> nn.Linear:
+    nn.init.orthogonal_(layer.weight, gain)
+    nn.init.zeros_(layer.bias)
+    return layer
+
+
+class ActorCritic(nn.Module):
+    """Separate actor and critic MLPs; action ~ Normal(actor(obs), exp(log_std)).
+
+    The log-std is a learned parameter per action dimension (state independent). Observations are
+    expected already normalised (see ``EmpiricalNormalizer``).
+    """
+
+    def __init__(self, obs_dim: int, action_dim: int, actor_hidden_dims: Sequence[int],
+                 critic_hidden_dims: Sequence[int], activation: str = "elu", init_noise_std: float = 1.0) -> None:
+        super().__init__()
+        self.obs_dim, self.action_dim = obs_dim, action_dim
+        self.actor = mlp(obs_dim, actor_hidden_dims, action_dim, activation)
+        self.critic = mlp(obs_dim, critic_hidden_dims, 1, activation)
+        # Small last actor layer (CleanRL: std 0.01) so initial actions are ~ the default pose.
+        _init(self.actor[-1], 0.01)
+        _init(self.critic[-1], 1.0)
+        self.log_std = nn.Parameter(torch.full((action_dim,), math.log(init_noise_std)))
+
+    def distribution(self, obs: torch.Tensor) -> Normal:
+        """obs [B, O] -> Normal with mean [B, A] and std [B, A]."""
+        mean = self.actor(obs)
+        # validate_args=False: the argument checks cost ~10% of an update on CPU; shapes are ours.
+        return Normal(mean, self.log_std.exp().expand_as(mean), validate_args=False)
+
+    def act(self, obs: torch.Tensor, generator: torch.Generator | None = None):
+        """Sample actions. obs [B, O] -> (actions [B, A], log_prob [B], mean [B, A], std [B, A]).
+
+        Sampling draws from ``generator`` (the runner's, so a resumed run draws the same noise).
+        """
+        dist = self.distribution(obs)
+        noise = torch.randn(dist.mean.shape, generator=generator, device=obs.device, dtype=obs.dtype)
+        actions = dist.mean + dist.stddev * noise
+        return actions, dist.log_prob(actions).sum(-1), dist.mean, dist.stddev
+
+    def act_inference(self, obs: torch.Tensor) -> torch.Tensor:
+        """Deterministic action (the mean). obs [B, O] -> [B, A]."""
+        return self.actor(obs)
+
+    def evaluate(self, obs: torch.Tensor, actions: torch.Tensor):
+        """(log_prob [B], entropy [B], value [B], mean [B, A], std [B, A]) of ``actions`` under the policy."""
+        dist = self.distribution(obs)
+        value = self.critic(obs).squeeze(-1)
+        return dist.log_prob(actions).sum(-1), dist.entropy().sum(-1), value, dist.mean, dist.stddev
+
+    def value(self, obs: torch.Tensor) -> torch.Tensor:
+        """obs [B, O] -> V(obs) [B]."""
+        return self.critic(obs).squeeze(-1)

@@ -1,0 +1,73 @@
+"""Progress display for ``vbot train``: a rich bar on a terminal, plain periodic lines otherwise."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from vbot_agent.rl.runner import IterationStats
+
+
+def _fmt(value: float | None, spec: str) -> str:
+    return "-" if value is None else format(value, spec)
+
+
+class PlainProgress:
+    """One line every ``interval_s`` seconds (and on the last iteration) through ``say``."""
+
+    def __init__(self, say: Callable[[str], None], max_env_steps: int, interval_s: float) -> None:
+        self.say, self.max_env_steps, self.interval_s = say, max_env_steps, interval_s
+        self._last = -float("inf")
+        self._reward: float | None = None
+        self._success: float | None = None
+
+    def __enter__(self) -> PlainProgress:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        pass
+
+    def __call__(self, stats: IterationStats) -> None:
+        self._reward = stats.scalars.get("Reward / Total reward (mean)", self._reward)
+        self._success = stats.scalars.get("metrics / success_rate", self._success)
+        now = time.monotonic()
+        if now - self._last < self.interval_s and stats.env_steps < self.max_env_steps:
+            return
+        self._last = now
+        pct = 100.0 * min(stats.env_steps / self.max_env_steps, 1.0)
+        self.say(
+            f"iter {stats.iteration}  steps {stats.env_steps:,}/{self.max_env_steps:,} ({pct:.0f}%)  "
+            f"{stats.env_steps_per_s:,.0f} steps/s  return {_fmt(self._reward, '.2f')}  "
+            f"success {_fmt(self._success, '.0%')}"
+        )
+
+
+class RichProgress:
+    """A rich progress bar: steps, steps/s, ETA, episode return and success rate."""
+
+    def __init__(self, max_env_steps: int, start_steps: int = 0) -> None:
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+        self.progress = Progress(
+            TextColumn("[bold]train"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+            TimeRemainingColumn(), TextColumn("{task.fields[summary]}"),
+        )
+        self.task = self.progress.add_task("train", total=max_env_steps, completed=start_steps,
+                                           rate="", summary="")
+        self._reward: float | None = None
+        self._success: float | None = None
+
+    def __enter__(self) -> RichProgress:
+        self.progress.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.progress.stop()
+
+    def __call__(self, stats: IterationStats) -> None:
+        self._reward = stats.scalars.get("Reward / Total reward (mean)", self._reward)
+        self._success = stats.scalars.get("metrics / success_rate", self._success)
+        self.progress.update(
+            self.task, completed=stats.env_steps, rate=f"{stats.env_steps_per_s:,.0f} steps/s",
+            summary=f"return {_fmt(self._reward, '.2f')}  success {_fmt(self._success, '.0%')}",
+        )

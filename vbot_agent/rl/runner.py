@@ -1,0 +1,385 @@
+"""The training loop: rollout, update, log, checkpoint (rsl_rl's ``OnPolicyRunner``).
+
+The runner owns the env, the observation normaliser, TensorBoard, ``progress.json``, checkpoints,
+evaluation for ``best.pt`` and the NaN guard; ``PPO`` owns only the learning.
+
+CPU sharing: collection (physics threads) and the update (torch threads) run one after the other,
+so each gets every core in turn.
+
+Exact resume: a checkpoint holds the model, optimiser, normaliser, learning rate, iteration, env
+steps, torch RNG states, the env state (``env.get_state()``) and the current observation, so a run
+resumed from it makes the same decisions as one that never stopped. TensorBoard is reopened with
+``purge_step`` = the checkpoint's env steps, so steps logged after it by the interrupted process are
+dropped instead of duplicated.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from vbot_agent.config import to_dict
+from vbot_agent.errors import VbotError
+from vbot_agent.rl.checkpoint import check_compatible, decode_tree, encode_tree, save_checkpoint
+from vbot_agent.rl.config import TrainConfig
+from vbot_agent.rl.envs import make_env
+from vbot_agent.rl.evaluate import EvalResult, evaluate
+from vbot_agent.rl.networks import ActorCritic
+from vbot_agent.rl.normalizer import EmpiricalNormalizer
+from vbot_agent.rl.ppo import PPO
+from vbot_agent.rl.run_dir import CHECKPOINT_DIR, ProgressFile, wall_clock
+
+
+@dataclass(frozen=True)
+class WarmStart:
+    """``--checkpoint``: weights (and normaliser) from another run; a fresh run otherwise."""
+
+    checkpoint: dict[str, Any]
+    path: str
+    reset_optimizer: bool = False
+    freeze_normalizer: bool = False
+
+
+@dataclass
+class IterationStats:
+    """Everything logged for one iteration (step = env steps at its end)."""
+
+    iteration: int
+    env_steps: int
+    env_steps_per_s: float
+    scalars: dict[str, float] = field(default_factory=dict)
+
+
+class _EpisodeAccumulator:
+    """Collects per-step info of one rollout: reward-term means, metrics, finished episodes."""
+
+    def __init__(self) -> None:
+        self.reward_sum, self.steps = 0.0, 0
+        self.terms: dict[str, float] = {}
+        self.metrics: dict[str, float] = {}
+        self.episodes: dict[str, list[np.ndarray]] = {}
+
+    def add(self, rewards: np.ndarray, info: dict[str, Any]) -> None:
+        self.reward_sum += float(rewards.mean())
+        self.steps += 1
+        for k, v in info.get("reward_terms", {}).items():
+            self.terms[k] = self.terms.get(k, 0.0) + float(v)
+        for k, v in info.get("metrics", {}).items():
+            self.metrics[k] = self.metrics.get(k, 0.0) + float(v)
+        for k, v in info.get("episode", {}).items():
+            v = np.asarray(v)
+            if v.size:
+                self.episodes.setdefault(k, []).append(v)
+
+    def scalars(self) -> dict[str, float]:
+        """TensorBoard tags (DESIGN.md §4) -> values. Episode tags only when an episode finished."""
+        out = {"Reward / Instantaneous reward (mean)": self.reward_sum / self.steps}
+        out.update({f"Reward Instant / {k} (mean)": v / self.steps for k, v in self.terms.items()})
+        out.update({f"metrics / {k}": v / self.steps for k, v in self.metrics.items()})
+        ep = {k: np.concatenate(v) for k, v in self.episodes.items()}
+        if len(ep.get("return", ())):
+            out["Reward / Total reward (mean)"] = float(ep["return"].mean())
+            out["Episode / Total timesteps (mean)"] = float(ep["length"].mean())
+            out["Episode / count"] = float(len(ep["return"]))
+            if "success" in ep:  # per finished episode (DESIGN.md §9), not instantaneous occupancy
+                out["metrics / success_rate"] = float(ep["success"].astype(np.float64).mean())
+            if "fall" in ep:
+                out["metrics / fall_rate"] = float(ep["fall"].astype(np.float64).mean())
+            if "time_to_target_s" in ep and np.isfinite(ep["time_to_target_s"]).any():
+                out["metrics / time_to_target_s"] = float(np.nanmean(ep["time_to_target_s"]))
+        return out
+
+
+class StopRequested:
+    """SIGINT/SIGTERM -> finish the current iteration, save ``last.pt``, stop with status ``stopped``."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous: dict[int, Any] = {}
+
+    def __enter__(self) -> StopRequested:
+        if threading.current_thread() is threading.main_thread():
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:  # second Ctrl-C: give up on the clean stop
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        for sig, handler in self._previous.items():
+            signal.signal(sig, handler)
+
+
+class OnPolicyRunner:
+    """Trains ``cfg`` in ``run_dir``; ``resume`` is a loaded checkpoint of this same run, or None."""
+
+    def __init__(self, cfg: TrainConfig, run_dir: Path, *, resume: dict[str, Any] | None = None,
+                 warm_start: WarmStart | None = None, started_at: str | None = None) -> None:
+        self.cfg, self.run_dir = cfg, run_dir
+        self.device = torch.device(cfg.device)
+        cores = os.cpu_count() or 1
+        torch.set_num_threads(cfg.torch_threads or cores)
+        torch.manual_seed(cfg.seed)
+        self.env = make_env(cfg.env_id, cfg.num_envs, seed=cfg.seed, env=cfg.env, reward=cfg.reward,
+                            threads=cfg.physics_threads or None)
+        pol = cfg.policy
+        self.normalizer = EmpiricalNormalizer(self.env.obs_dim, clip=pol.normalizer_clip,
+                                              enabled=pol.normalize_observations).to(self.device)
+        actor_critic = ActorCritic(self.env.obs_dim, self.env.action_dim, pol.actor_hidden_dims,
+                                   pol.critic_hidden_dims, pol.activation, pol.init_noise_std)
+        self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
+        self.alg = PPO(actor_critic, cfg.ppo, cfg.num_envs, self.device, self.generator)
+        self.iteration, self.env_steps = 0, 0
+        self.best_score = -math.inf
+        self.last_values: dict[str, float] = {}
+        self.obs = self.env.reset(seed=cfg.seed)
+        self.progress = ProgressFile(run_dir, cfg.env_id, cfg.max_env_steps, started_at)
+        if resume is not None:
+            self._restore(resume)
+        elif warm_start is not None:
+            self._warm_start(warm_start)
+        self._eval_env = None
+
+    # -- state ------------------------------------------------------------------------------
+    def _restore(self, ckpt: dict[str, Any]) -> None:
+        check_compatible(ckpt, self.run_dir, env_id=self.cfg.env_id, obs_dim=self.env.obs_dim,
+                         action_dim=self.env.action_dim, same_env_id=True)
+        self.alg.load_state_dict(ckpt["ppo"])
+        self.normalizer.load_state_dict(ckpt["normalizer"])
+        self.normalizer.frozen = bool(ckpt.get("normalizer_frozen", False))
+        self.generator.set_state(ckpt["rng"]["generator"])
+        torch.set_rng_state(ckpt["rng"]["torch"])
+        self.iteration, self.env_steps = int(ckpt["iteration"]), int(ckpt["env_steps"])
+        self.best_score = float(ckpt.get("best_score", -math.inf))
+        self.last_values = dict(ckpt.get("last_values", {}))
+        env_state = decode_tree(ckpt["env_state"])
+        if env_state:
+            self.env.set_state(env_state)
+            self.obs = decode_tree(ckpt["obs"])
+        else:  # the env cannot capture its state (Gymnasium): reseed, documented as not bit-exact
+            self.obs = self.env.reset(seed=self.cfg.seed + self.iteration)
+
+    def _warm_start(self, warm: WarmStart) -> None:
+        ckpt = warm.checkpoint
+        check_compatible(ckpt, warm.path, env_id=self.cfg.env_id, obs_dim=self.env.obs_dim,
+                         action_dim=self.env.action_dim, same_env_id=False)
+        self.alg.load_state_dict(ckpt["ppo"], load_optimizer=not warm.reset_optimizer)
+        self.alg._set_lr(self.cfg.ppo.learning_rate)  # the new run's lr (with --lr-multiplier applied)
+        self.normalizer.load_state_dict(ckpt["normalizer"])
+        self.normalizer.frozen = warm.freeze_normalizer
+
+    def checkpoint_payload(self) -> dict[str, Any]:
+        return {
+            "env_id": self.cfg.env_id, "obs_dim": self.env.obs_dim, "action_dim": self.env.action_dim,
+            "config": to_dict(self.cfg), "iteration": self.iteration, "env_steps": self.env_steps,
+            "ppo": self.alg.state_dict(), "normalizer": self.normalizer.state_dict(),
+            "normalizer_frozen": self.normalizer.frozen,
+            "rng": {"generator": self.generator.get_state(), "torch": torch.get_rng_state()},
+            "env_state": encode_tree(self.env.get_state()), "obs": encode_tree(self.obs),
+            "best_score": self.best_score, "last_values": dict(self.last_values),
+        }
+
+    def save(self, name: str) -> Path:
+        path = self.run_dir / CHECKPOINT_DIR / name
+        save_checkpoint(path, self.checkpoint_payload())
+        return path
+
+    # -- one iteration ----------------------------------------------------------------------
+    def _collect(self) -> _EpisodeAccumulator:
+        acc = _EpisodeAccumulator()
+        dev = self.device
+        for _ in range(self.cfg.ppo.num_steps_per_env):
+            obs = torch.from_numpy(self.obs).to(dev)
+            self.normalizer.update(obs)
+            actions = self.alg.act(self.normalizer(obs))
+            next_obs, rewards, terminated, truncated, info = self.env.step(actions.cpu().numpy())
+            if not (np.isfinite(next_obs).all() and np.isfinite(rewards).all()):
+                raise _NonFinite("the env returned a non-finite observation or reward")
+            final_obs = None
+            if truncated.any():
+                final_obs = self.normalizer(torch.from_numpy(np.asarray(info["final_obs"], np.float32)).to(dev))
+            self.alg.process_step(torch.from_numpy(np.asarray(rewards, np.float32)).to(dev),
+                                  torch.from_numpy(np.asarray(terminated)).to(dev),
+                                  torch.from_numpy(np.asarray(truncated)).to(dev), final_obs)
+            acc.add(rewards, info)
+            self.obs = next_obs
+        self.alg.compute_returns(self.normalizer(torch.from_numpy(self.obs).to(dev)))
+        return acc
+
+    def run_iteration(self) -> IterationStats:
+        """Collect one rollout, update once; raises _NonFinite when anything became NaN/inf."""
+        t0 = wall_clock()
+        acc = self._collect()
+        t1 = wall_clock()
+        self.alg.set_progress(self.env_steps / self.cfg.max_env_steps)
+        losses = self.alg.update()
+        t2 = wall_clock()
+        if not all(math.isfinite(v) for v in losses.values()) or not self._parameters_finite():
+            raise _NonFinite(f"non-finite loss or parameters after the update ({_fmt(losses)})")
+        self.iteration += 1
+        self.env_steps += self.cfg.steps_per_iteration
+        steps_per_s = self.cfg.steps_per_iteration / max(t2 - t0, 1e-9)
+        scalars = acc.scalars()
+        scalars.update({
+            "Loss / surrogate": losses["surrogate"], "Loss / value_function": losses["value_function"],
+            "Loss / entropy": losses["entropy"], "Loss / approx_kl": losses["approx_kl"],
+            "Loss / clip_fraction": losses["clip_fraction"], "Loss / grad_norm": losses["grad_norm"],
+            "Policy / std (mean)": float(self.alg.actor_critic.log_std.detach().exp().mean()),
+            "Learning / learning_rate": losses["learning_rate"],
+            "Perf / env_steps_per_s": steps_per_s,
+            "Perf / collection_time_s": t1 - t0, "Perf / learn_time_s": t2 - t1,
+        })
+        return IterationStats(self.iteration, self.env_steps, steps_per_s, scalars)
+
+    def _parameters_finite(self) -> bool:
+        tensors = [*self.alg.actor_critic.parameters(), self.normalizer.mean, self.normalizer.var]
+        return all(bool(torch.isfinite(t).all()) for t in tensors)
+
+    # -- evaluation -------------------------------------------------------------------------
+    def evaluate(self) -> EvalResult:
+        """Deterministic episodes on a separate env (never touches the training env or its RNG)."""
+        if self._eval_env is None:
+            self._eval_env = make_env(self.cfg.env_id, self.cfg.eval.episodes, seed=self.cfg.eval.seed,
+                                      env=self.cfg.env, reward=self.cfg.reward,
+                                      threads=self.cfg.physics_threads or None)
+        model, norm, dev = self.alg.actor_critic, self.normalizer, self.device
+
+        @torch.no_grad()
+        def policy(obs: np.ndarray) -> np.ndarray:
+            return model.act_inference(norm(torch.from_numpy(obs).to(dev))).cpu().numpy()
+
+        return evaluate(policy, self._eval_env, seed=self.cfg.eval.seed)
+
+    def close(self) -> None:
+        self.env.close()
+        if self._eval_env is not None:
+            self._eval_env.close()
+
+
+class _NonFinite(Exception):
+    """Internal: the NaN guard tripped."""
+
+
+def _fmt(values: dict[str, float]) -> str:
+    return ", ".join(f"{k}={v:.4g}" for k, v in values.items())
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    run_dir: str
+    status: str
+    iterations: int
+    env_steps: int
+    env_steps_per_s: float
+    final_reward: float | None
+    success_rate: float | None
+    best_score: float | None
+    best_checkpoint: str | None
+    last_checkpoint: str | None
+
+
+def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None] | None = None) -> TrainResult:
+    """Run ``runner`` until ``max_env_steps``, a stop signal or the NaN guard; return the summary.
+
+    Logs every iteration to TensorBoard (step = env steps) and ``progress.json``; every
+    ``check_point_interval`` iterations and at the end: ``model_<iter>.pt``, ``last.pt``, an
+    evaluation and ``best.pt`` when its score improves. On NaN: the last good checkpoint stays,
+    status ``failed``, VbotError.
+    """
+    from torch.utils.tensorboard import SummaryWriter
+
+    cfg = runner.cfg
+    # Resuming: drop events the interrupted process logged after its last checkpoint (steps > env_steps).
+    writer = SummaryWriter(str(runner.run_dir), purge_step=runner.env_steps + 1 if runner.env_steps else None)
+    progress = runner.progress
+    progress.update(status="running", iteration=runner.iteration, env_steps=runner.env_steps, pid=os.getpid())
+    total_time, total_steps = 0.0, 0
+    status = "finished"
+    try:
+        with StopRequested() as stop:
+            while runner.env_steps < cfg.max_env_steps:
+                try:
+                    stats = runner.run_iteration()
+                except _NonFinite as exc:
+                    last = runner.run_dir / CHECKPOINT_DIR / "last.pt"
+                    keep = f"; last good checkpoint: {last}" if last.exists() else "; no checkpoint was written yet"
+                    message = f"NaN guard at iteration {runner.iteration + 1}: {exc}{keep}"
+                    progress.update(status="failed", message=message)
+                    raise VbotError(message) from None
+                total_time += cfg.steps_per_iteration / stats.env_steps_per_s
+                total_steps += cfg.steps_per_iteration
+                for tag, value in stats.scalars.items():
+                    writer.add_scalar(tag, value, stats.env_steps)
+                _remember(runner.last_values, stats.scalars)
+                if on_iteration is not None:
+                    on_iteration(stats)
+                at_end = runner.env_steps >= cfg.max_env_steps
+                if stats.iteration % cfg.check_point_interval == 0 or at_end or stop.requested:
+                    _checkpoint(runner, writer, periodic=stats.iteration % cfg.check_point_interval == 0)
+                progress.update(
+                    iteration=stats.iteration, env_steps=stats.env_steps, env_steps_per_s=stats.env_steps_per_s,
+                    reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
+                    distance_to_target=runner.last_values.get("distance_to_target"),
+                    best_score=None if runner.best_score == -math.inf else runner.best_score,
+                )
+                if stop.requested:
+                    status = "stopped"
+                    break
+    except KeyboardInterrupt:
+        progress.update(status="stopped", message="interrupted twice; last.pt is from the last checkpoint")
+        raise
+    except VbotError:
+        raise  # progress.json already says why
+    except Exception as exc:  # an env or torch crash: readers of progress.json must not see "running"
+        progress.update(status="failed", message=f"{type(exc).__name__}: {exc}"[:500])
+        raise
+    finally:
+        writer.close()
+        runner.close()
+    progress.update(status=status)
+    ckpt_dir = runner.run_dir / CHECKPOINT_DIR
+    best = ckpt_dir / "best.pt"
+    return TrainResult(
+        run_dir=str(runner.run_dir), status=status, iterations=runner.iteration, env_steps=runner.env_steps,
+        env_steps_per_s=total_steps / total_time if total_time else 0.0,
+        final_reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
+        best_score=None if runner.best_score == -math.inf else runner.best_score,
+        best_checkpoint=str(best) if best.exists() else None, last_checkpoint=str(ckpt_dir / "last.pt"),
+    )
+
+
+def _remember(last: dict[str, float], scalars: dict[str, float]) -> None:
+    """The latest value of the headline metrics (episode tags are absent in some iterations)."""
+    for key, tag in (("reward", "Reward / Total reward (mean)"), ("success_rate", "metrics / success_rate"),
+                     ("distance_to_target", "metrics / distance_to_target"),
+                     ("instant_reward", "Reward / Instantaneous reward (mean)")):
+        if tag in scalars:
+            last[key] = scalars[tag]
+
+
+def _checkpoint(runner: OnPolicyRunner, writer, *, periodic: bool) -> None:
+    """Evaluate, update best.pt, write model_<iter>.pt and last.pt (last.pt last: resume point)."""
+    if runner.cfg.eval.enabled:
+        result = runner.evaluate()
+        for key, value in result.to_dict().items():
+            if isinstance(value, (int, float)) and key != "max_competition_points":
+                writer.add_scalar(f"Eval / {key}", value, runner.env_steps)
+        if result.score > runner.best_score:
+            runner.best_score = result.score
+            runner.save("best.pt")
+    if periodic:
+        runner.save(f"model_{runner.iteration}.pt")
+    runner.save("last.pt")
+    writer.flush()
