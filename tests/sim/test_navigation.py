@@ -192,3 +192,16 @@ def test_walking_straight_to_the_target_earns_progress_and_arrival():
     assert total["arrival"] == pytest.approx(10.0)
     assert total["progress"] == pytest.approx(2.0 * 3.0, rel=0.05)
     assert total["hold"] > 0
+
+
+def test_staggered_first_episodes_end_spread_out():
+    env = make_env(ENV, 64, seed=0, config={"episode_length_s": 1.0}, stagger_episodes=True)
+    env.reset()
+    end_steps = []
+    for step in range(100):
+        _, _, _, truncated, _ = env.step(np.zeros((64, 12)))
+        end_steps += [step] * int(truncated.sum())
+    assert len(end_steps) == 64 and len(set(end_steps)) > 20  # not all at step 99
+    plain = make_env(ENV, 8, seed=0, config={"episode_length_s": 1.0})
+    plain.reset()
+    assert (plain.episode_step == 0).all()

@@ -72,9 +72,10 @@ def resolve_env_options(env_id: str, env: dict[str, Any], reward: dict[str, Any]
 
 
 def make_env(env_id: str, num_envs: int, *, seed: int, env: dict[str, Any] | None = None,
-             reward: dict[str, Any] | None = None, threads: int | None = None):
+             reward: dict[str, Any] | None = None, threads: int | None = None, stagger_episodes: bool = False):
     """Build a batched env (contract: ``vbot_agent.sim.contract``). ``threads``: physics threads
-    (None: the env decides)."""
+    (None: the env decides). ``stagger_episodes``: VBot envs start their first episodes at random
+    times, for training (evaluation keeps full-length episodes)."""
     env, reward = dict(env or {}), dict(reward or {})
     if env_id.startswith(GYM_PREFIX):
         return GymVectorEnv(env_id[len(GYM_PREFIX):], num_envs, seed=seed, options=env)
@@ -85,7 +86,8 @@ def make_env(env_id: str, num_envs: int, *, seed: int, env: dict[str, Any] | Non
                            reward=from_mapping(PointRewardConfig, reward, where="reward"))
     from vbot_agent.sim.registry import make_env as make_vbot_env
 
-    return make_vbot_env(env_id, num_envs, seed=seed, config=env, reward=reward, threads=threads)
+    return make_vbot_env(env_id, num_envs, seed=seed, config=env, reward=reward, threads=threads,
+                         stagger_episodes=stagger_episodes)
 
 
 class GymVectorEnv:

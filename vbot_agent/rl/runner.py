@@ -133,7 +133,7 @@ class OnPolicyRunner:
         torch.set_num_threads(cfg.torch_threads or cores)
         torch.manual_seed(cfg.seed)
         self.env = make_env(cfg.env_id, cfg.num_envs, seed=cfg.seed, env=cfg.env, reward=cfg.reward,
-                            threads=cfg.physics_threads or None)
+                            threads=cfg.physics_threads or None, stagger_episodes=True)
         pol = cfg.policy
         self.normalizer = EmpiricalNormalizer(self.env.obs_dim, clip=pol.normalizer_clip,
                                               enabled=pol.normalize_observations).to(self.device)

@@ -142,6 +142,7 @@ class NavigationEnv:
         config: NavConfig | dict | None = None,
         reward: rewards.RewardConfig | dict | None = None,
         threads: int | None = None,
+        stagger_episodes: bool = False,
     ) -> None:
         from vbot_agent.config import from_mapping
 
@@ -186,6 +187,10 @@ class NavigationEnv:
         self._obs = np.zeros((n, OBS_DIM), dtype=np.float32)
         self.last_reward_parts: dict[str, np.ndarray] = {}
         self._needs_reset = True
+        # Training: start each env's first episode at a random point of the time limit, so episodes
+        # end spread out instead of all together every episode length (legged_gym's
+        # init_at_random_ep_len). Evaluation leaves it off: every episode runs its full time.
+        self.stagger_episodes = stagger_episodes
 
     # ----------------------------------------------------------------- contract
     def reset(self, seed: int | None = None) -> np.ndarray:
@@ -193,6 +198,8 @@ class NavigationEnv:
         if seed is not None:
             self.rng = np.random.default_rng(seed)
         self._reset_rows(np.arange(self.num_envs))
+        if self.stagger_episodes:
+            self.episode_step[:] = self.rng.integers(0, self.max_episode_steps, self.num_envs)
         self._needs_reset = False
         return self._observe_all().copy()
 

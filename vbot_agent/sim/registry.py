@@ -53,13 +53,14 @@ def get_spec(env_id: str) -> EnvSpec:
 
 
 def make_env(env_id: str, num_envs: int = 1, *, seed: int = 0, config: Any = None, reward: Any = None,
-             threads: int | None = None):
+             threads: int | None = None, stagger_episodes: bool = False):
     """Build the batched env ``env_id`` with ``num_envs`` copies (see ``vbot_agent.sim.contract``).
 
     ``config`` is a ``NavConfig`` or a mapping (YAML ``env:``); ``reward`` a ``RewardConfig`` or a
-    mapping (YAML ``reward:``); None means the defaults.
+    mapping (YAML ``reward:``); None means the defaults. ``stagger_episodes``: see ``NavigationEnv``.
     """
     spec = get_spec(env_id)
     from vbot_agent.sim.navigation import NavigationEnv
 
-    return NavigationEnv(spec, num_envs=num_envs, seed=seed, config=config, reward=reward, threads=threads)
+    return NavigationEnv(spec, num_envs=num_envs, seed=seed, config=config, reward=reward, threads=threads,
+                        stagger_episodes=stagger_episodes)
