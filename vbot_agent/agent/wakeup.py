@@ -12,8 +12,6 @@ the state (``progress/.watch_history.json``) so that successive snapshots see th
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -23,6 +21,7 @@ from typing import Any
 import yaml
 
 from vbot_agent.agent import state_source
+from vbot_agent.fileio import atomic_write_text
 from vbot_agent.workspace import Paths
 
 HEARTBEAT_STALE_S = 300.0  # a campaign heartbeat older than this means the process is stuck or gone
@@ -139,19 +138,7 @@ def _cell(value: Any) -> str:
     return _fmt(value).replace("|", "/").replace("\n", " ")
 
 
-def atomic_write(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temp file in the same folder, fsync, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+atomic_write = atomic_write_text  # the watcher's name for it
 
 
 @dataclass

@@ -74,13 +74,9 @@ def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None)
 
 def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
     """Write JSON via temp file + fsync + rename, so readers never see half a file."""
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "w") as f:
-        json.dump(data, f, indent=2, default=_json_default)
-        f.write("\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    from vbot_agent.fileio import atomic_write_text
+
+    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
 
 
 def _json_default(value: Any) -> Any:
