@@ -5,7 +5,7 @@ the campaign state N times (alternating temp-file-then-rename and in-place write
 time until WAKE_UP.md shows each change. Also times `vbot --help`, `vbot skills list` and
 `vbot ask` (median of several starts) and lists any heavy module they import.
 
-Targets (issue 5): latency < 2 s with inotify, <= one interval with --poll; --help and skills list
+Targets: latency < 2 s with inotify, <= one interval with --poll; --help and skills list
 < 0.5 s without importing torch or mujoco. Prints one JSON object.
 
     python benchmarks/agent_watch_latency.py [--changes 20] [--poll-interval 1.0]

@@ -1,4 +1,4 @@
-"""Learning curve of section001 with the default config (issue 3 target: >= 50% per-episode success
+"""Learning curve of section001 with the default config (target: >= 50% per-episode success
 within 20M env steps, targets 3-8 m away).
 
     python benchmarks/learning.py [--max-env-steps 20000000] [--out docs/learning_section001]

@@ -1,4 +1,4 @@
-"""Reward budget audit timing and verdicts (issue 6 target: one config audited in < 10 s).
+"""Reward budget audit timing and verdicts (target: one config audited in < 10 s).
 
     python benchmarks/reward_audit.py [--env vbot_navigation_section001] [--workspace .]
 

@@ -3,7 +3,7 @@
 SB3 trains the env through its Gymnasium registration (``vbot_agent/<env_id>``, one physics env per
 SB3 worker in a DummyVecEnv: SB3's standard way to use a Gymnasium env); vbot trains the batched env
 with its default config. Both are timed end to end over the same number of env steps.
-Issue 3 target: ratio (vbot / SB3 env steps per second) >= 10.
+Target: ratio (vbot / SB3 env steps per second) >= 10.
 
     pip install -e '.[bench]'
     python benchmarks/sb3_compare.py [--env-steps 49152] [--sb3-envs 16]

@@ -1,4 +1,4 @@
-"""Training throughput vs physics-only throughput of the same env, in one process (issue 3 target:
+"""Training throughput vs physics-only throughput of the same env, in one process (target:
 train_env_steps_per_s >= 0.4 x physics_steps_per_s with the default config on 2 CPU cores).
 
     python benchmarks/train_throughput.py [--env ID] [--num-envs N] [--iterations K]

@@ -9,7 +9,7 @@ times a real terminal (tmux): from spawning `vbot tui` to the campaign id appear
 
 Responsiveness: while a child prints as fast as it can into the jobs log (the worst case; training
 prints a line per iteration), a key is posted every 50 ms and the time until its binding runs is
-recorded. Targets (issue 7): first paint < 1.5 s; input handled within 100 ms.
+recorded. Targets: first paint < 1.5 s; input handled within 100 ms.
 """
 
 from __future__ import annotations

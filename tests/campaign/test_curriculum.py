@@ -1,4 +1,4 @@
-"""Curriculum plans and runs (issue 6 item 5): promotion only when measured criteria hold, resume
+"""Curriculum plans and runs: promotion only when measured criteria hold, resume
 after a crash at the right stage, clear errors for bad plans.
 
 Stages train with the campaign tests' fake trainer (``fake_trainer.py``: success rate grows with env

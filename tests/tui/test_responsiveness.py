@@ -1,4 +1,4 @@
-"""The UI handles input within 100 ms while a subprocess floods the visible log (issue 7 target)."""
+"""The UI handles input within 100 ms while a subprocess floods the visible log."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Actions of the agent layer: skills, `vbot ask`, and the WAKE_UP.md watcher (issue 5)."""
+"""Actions of the agent layer: skills, `vbot ask`, and the WAKE_UP.md watcher."""
 
 from vbot_agent.actions.registry import Action, Param
 

@@ -37,7 +37,7 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
           config: str | None = None, overrides: list[str] | None = None, resume: str | None = None,
           checkpoint: str | None = None, reset_optimizer: bool = False, lr_multiplier: float | None = None,
           freeze_normalizer: bool = False) -> dict[str, Any]:
-    """Train PPO; see ``vbot train --help``. Returns the run summary (issue 3 ``--json`` keys)."""
+    """Train PPO; see ``vbot train --help``. Returns the run summary (the documented ``--json`` keys)."""
     from vbot_agent.rl.checkpoint import load_checkpoint
     from vbot_agent.rl.config import resolve_train_config
     from vbot_agent.rl.run_dir import META_FILE, create_run_dir, experiment_meta, write_json_atomic

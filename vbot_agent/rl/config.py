@@ -59,7 +59,7 @@ class PolicyConfig:
     """Actor-critic network: ELU MLPs with separate sizes, state-independent log-std."""
 
     # Sized for 2 CPU cores: the update is most of an iteration's time, and [256, 128, 64] made
-    # training slower than 0.4 x physics-only steps/s (issue 3 target). Enough for flat navigation.
+    # training slower than 0.4 x physics-only steps/s. Enough for flat navigation.
     actor_hidden_dims: tuple[int, ...] = (128, 128, 64)
     critic_hidden_dims: tuple[int, ...] = (128, 128, 64)
     activation: Literal["elu", "relu", "tanh"] = "elu"
