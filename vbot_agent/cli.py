@@ -60,10 +60,19 @@ def build_parser(action) -> argparse.ArgumentParser:
 def parse_command(argv: Sequence[str]):
     """Resolve ``argv`` (without the program name) to ``(action, params, json, workspace)``.
 
-    Raises UsageError on unknown actions or bad values. Used by the CLI and by the skills linter,
-    which checks that every command shown in a skill parses.
+    ``params`` are validated with defaults filled. Raises UsageError on unknown actions or bad values.
     """
-    from vbot_agent.actions import REGISTRY
+    action, given, json_mode, workspace = parse_given(argv)
+    return action, action.validate(given), json_mode, workspace
+
+
+def parse_given(argv: Sequence[str], registry=None):
+    """Resolve ``argv`` to ``(action, given, json, workspace)``; ``given`` holds only the values
+    written on the command line, not yet validated. ``registry`` defaults to the real one (the
+    skills linter passes a fixture registry in its tests). Raises UsageError.
+    """
+    if registry is None:
+        from vbot_agent.actions import REGISTRY as registry
 
     argv = list(argv)
     json_mode, workspace = False, None
@@ -77,18 +86,13 @@ def parse_command(argv: Sequence[str]):
                 raise UsageError("--workspace needs a folder")
             workspace = argv[1]
             del argv[:2]
-    words = []
-    for token in argv:
-        if token.startswith("-"):
-            break
-        words.append(token)
-    action, used = REGISTRY.longest_prefix(words)
+    action, used = registry.longest_prefix(argv)
     if action is None:
-        raise UsageError(_unknown(words[0], REGISTRY) if words else "no command given; run `vbot --help`")
+        first = argv[0] if argv and not argv[0].startswith("-") else None
+        raise UsageError(_unknown(first, registry) if first else "no command given; run `vbot --help`")
     namespace = build_parser(action).parse_args(argv[used:])
     given = {p.name: getattr(namespace, p.name) for p in action.params if getattr(namespace, p.name) is not None}
-    params = action.validate(given)
-    return action, params, json_mode or namespace.json, namespace.workspace or workspace
+    return action, given, json_mode or namespace.json, namespace.workspace or workspace
 
 
 def _unknown(word: str, registry) -> str:

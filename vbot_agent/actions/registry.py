@@ -256,9 +256,17 @@ class Registry:
         return name in self.actions
 
     def longest_prefix(self, tokens: Sequence[str]) -> tuple[Action | None, int]:
-        """The action whose words match the most leading ``tokens`` (``["automl", "worker"]``)."""
-        for n in range(min(3, len(tokens)), 0, -1):
-            name = " ".join(tokens[:n])
+        """The action named by the leading words of ``tokens`` (``automl worker --storage X``).
+
+        Only the words before the first flag count. Returns (action or None, words used).
+        """
+        words: list[str] = []
+        for token in tokens:
+            if token.startswith("-"):
+                break
+            words.append(token)
+        for n in range(min(3, len(words)), 0, -1):
+            name = " ".join(words[:n])
             if name in self.actions:
                 return self.actions[name], n
         return None, 0

@@ -37,15 +37,11 @@ def render_skills_list(result: dict[str, Any]) -> str:
 
 def _action_name(line: str) -> str:
     """The action words of an action line (``automl worker`` of ``automl worker --storage X``)."""
-    words = []
-    for word in line.split():
-        if word.startswith("-"):
-            break
-        words.append(word)
     from vbot_agent.actions import REGISTRY
 
-    action, used = REGISTRY.longest_prefix(words)
-    return action.name if action else " ".join(words)
+    words = line.split()
+    action, _ = REGISTRY.longest_prefix(words)
+    return action.name if action else " ".join(w for w in words if not w.startswith("-"))
 
 
 def skills_show(ctx, name: str, skills_dir: str | None = None) -> dict[str, Any]:

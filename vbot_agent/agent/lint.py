@@ -40,36 +40,13 @@ def resolve_command(argv: Sequence[str], registry=None) -> tuple[Any, dict[str, 
     """Resolve a ``vbot`` argv (without ``vbot``) to ``(action, params, given)``.
 
     ``params`` are validated with defaults filled; ``given`` holds only the values written on the
-    command line. With ``registry`` None this goes through the real CLI (``cli.parse_command``)
-    first, so a command that the CLI refuses is refused here. A fixture registry (tests) is parsed
-    with the same argparse builder. Raises UsageError.
+    command line. It is the CLI's own parser (``cli.parse_given``), so a command the CLI refuses is
+    refused here; ``registry`` None means the real one. Raises UsageError.
     """
-    from vbot_agent.cli import build_parser
+    from vbot_agent.cli import parse_given
 
-    argv = list(argv)
-    if registry is None:
-        from vbot_agent.actions import REGISTRY
-        from vbot_agent.cli import parse_command
-
-        parse_command(argv)
-        registry = REGISTRY
-    while argv and argv[0] in ("--json", "--workspace"):
-        del argv[: 1 if argv[0] == "--json" else 2]
-    words = []
-    for token in argv:
-        if token.startswith("-"):
-            break
-        words.append(token)
-    action, used = registry.longest_prefix(words)
-    if action is None:
-        if not words:
-            raise UsageError("no action given")
-        firsts = sorted({n.split()[0] for n in registry.names()})
-        raise UsageError(f"unknown action {words[0]!r}" + suggest(words[0], firsts))
-    namespace = build_parser(action).parse_args(argv[used:])
-    given = {p.name: getattr(namespace, p.name) for p in action.params if getattr(namespace, p.name) is not None}
-    params = action.validate(given)
-    return action, params, action.validate(given, fill_defaults=False)
+    action, given, _, _ = parse_given(argv, registry)
+    return action, action.validate(given), action.validate(given, fill_defaults=False)
 
 
 def outside_workspace(value: str) -> bool:

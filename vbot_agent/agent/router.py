@@ -9,6 +9,7 @@ hours) are applied only to parameters that the action really has.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -191,12 +192,8 @@ def choose_action(task: str, skill: Skill, registry) -> tuple[int, list[str]]:
     best, best_terms, best_score = 0, [], 0.0
     for index, entry in enumerate(skill.actions):
         words = entry.text.split()
-        name_words = []
-        for word in words:
-            if word.startswith("-"):
-                break
-            name_words.append(word)
-        action, used = registry.longest_prefix(name_words)
+        name_words = list(itertools.takewhile(lambda w: not w.startswith("-"), words))
+        action, used = registry.longest_prefix(words)
         used = used if action else len(name_words)
         name = _plain(" ".join(name_words[:used]))
         flags = _plain(" ".join(w for w in words if w.startswith("--")))

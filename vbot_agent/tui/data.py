@@ -348,9 +348,8 @@ def parse_action_line(line: str):
 
     Raises UsageError when the line names no registered action or has bad flags.
     """
-    from vbot_agent.actions import REGISTRY
     from vbot_agent.agent.skills import shell_text, split_command
-    from vbot_agent.cli import build_parser
+    from vbot_agent.cli import parse_given
 
     problem = shell_text(line)
     if problem:
@@ -358,16 +357,7 @@ def parse_action_line(line: str):
     words = split_command(line)
     if words and words[0] == "vbot":
         words = words[1:]
-    names = []
-    for token in words:
-        if token.startswith("-"):
-            break
-        names.append(token)
-    action, used = REGISTRY.longest_prefix(names)
-    if action is None:
-        raise UsageError(f"{line!r} names no registered action")
-    namespace = build_parser(action).parse_args(words[used:])
-    given = {p.name: getattr(namespace, p.name) for p in action.params if getattr(namespace, p.name) is not None}
+    action, given, _, _ = parse_given(words)
     return action, action.validate(given, fill_defaults=False)
 
 
