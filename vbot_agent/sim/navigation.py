@@ -288,7 +288,9 @@ class NavigationEnv:
         terminated = fell
         done = terminated | truncated
 
-        obs = self._observe_all(projected_gravity, lin_vel_body, ang_vel_body, distance, heading_error)
+        obs = self._obs  # filled from what this step already computed
+        self._fill_obs(obs, qpos, qvel, quat, projected_gravity, lin_vel_body, ang_vel_body, distance,
+                       heading_error, self.target, self.last_action, self.reached)
         final_obs = obs.copy()
         info: dict[str, Any] = {
             "final_obs": final_obs,
@@ -417,24 +419,12 @@ class NavigationEnv:
         self.air_time[rows] = 0.0
         self.last_contact[rows] = False
 
-    def _observe_all(self, projected_gravity=None, lin_vel_body=None, ang_vel_body=None,
-                     distance=None, heading_error=None) -> np.ndarray:
-        """Observation of every env, reusing what ``step`` already computed."""
-        st = self.physics.state
-        qpos, qvel = st[:, self._qpos], st[:, self._qvel]
-        quat = qpos[:, 3:7]
-        if projected_gravity is None:
-            projected_gravity = gravity_in_body(quat)
-            lin_vel_body = quat_rotate_inverse(quat, qvel[:, 0:3])
-            ang_vel_body = qvel[:, 3:6]
-            distance = np.sqrt(np.sum(np.square(self.target - qpos[:, 0:2]), axis=1))
-            heading_error = wrap_angle(self.target_yaw - yaw_of(quat))
-        self._fill_obs(self._obs, qpos, qvel, quat, projected_gravity, lin_vel_body, ang_vel_body, distance,
-                       heading_error, self.target, self.last_action, self.reached)
-        return self._obs
+    def _observe_all(self) -> np.ndarray:
+        """Observation of every env from the current state (after reset or set_state)."""
+        return self._observe_rows(np.arange(self.num_envs), self._obs)
 
     def _observe_rows(self, rows: np.ndarray, obs: np.ndarray) -> np.ndarray:
-        """Recompute the observation rows of freshly reset envs into ``obs``."""
+        """Compute the observation rows ``rows`` from the current state into ``obs``."""
         st = self.physics.state[rows]
         qpos, qvel = st[:, self._qpos], st[:, self._qvel]
         quat = qpos[:, 3:7]
