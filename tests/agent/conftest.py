@@ -1,4 +1,4 @@
-"""Fixtures for the agent layer: the CLI as the issues describe it, workspaces, campaign states."""
+"""Fixtures for the agent layer: the real registry, workspaces, campaign states."""
 
 from __future__ import annotations
 
@@ -13,47 +13,11 @@ from pathlib import Path
 import pytest
 import yaml
 
-from vbot_agent.actions.registry import Action, Param, Registry
-
 REPO = Path(__file__).resolve().parents[2]
 SKILLS = REPO / "skills"
-_STUB = "tests.agent.conftest:stub_action"
-_ENV = Param("env", default="vbot_navigation_section001")
-
-# Actions that the other issues (4: campaign, 6: reward and curriculum, 8: TUI) add to the registry,
-# with the flags their issues name. Only the names that are not registered yet are taken from here,
-# so an action that has landed is always checked with its real parameters.
-PLANNED = (
-    Action("init", "create a workspace", _STUB, (Param("dir", "path", positional=True),)),
-    Action("automl", "run an AutoML campaign", _STUB, (
-        Param("mode", choices=("hp", "reward", "stage"), default="stage"), _ENV,
-        Param("budget_hours", "float", min=0.0), Param("hp_trials", "int", min=1), Param("trial_steps", "int"),
-        Param("final_steps", "int"), Param("config", "path"), Param("seed", "int"), Param("resume", "bool"),
-        Param("storage"),
-    )),
-    Action("automl worker", "join a campaign's study", _STUB,
-           (Param("storage", required=True), Param("study", required=True))),
-    Action("trial", "run one trial", _STUB, (Param("config", "path", required=True),)),
-    Action("status", "campaign status", _STUB),
-    Action("analyze", "analyse the trials", _STUB, (Param("plot", "path"),)),
-    Action("checkpoints", "list kept checkpoints", _STUB, (Param("best", "bool"),)),
-    Action("reward audit", "audit a reward config", _STUB, (_ENV, Param("config", "path"))),
-    Action("reward list", "list reward presets", _STUB),
-    Action("reward show", "show a reward preset", _STUB, (Param("name", required=True, positional=True),)),
-    Action("diagnose-reward", "diagnose a run's reward", _STUB, (Param("run", positional=True, default="latest"),)),
-    Action("curriculum status", "curriculum status", _STUB, (Param("plan", "path"),)),
-    Action("curriculum advance", "advance the curriculum", _STUB, (Param("plan", "path"),)),
-    Action("curriculum run", "run the curriculum", _STUB, (Param("plan", "path"),)),
-    Action("tui", "the terminal UI", _STUB),
-)
-
-
 def stub_action(ctx, **params):
+    """A stand-in action function for registries built in tests."""
     return {"ran": True, "params": params}
-
-
-def planned_names() -> list[str]:
-    return [a.name for a in PLANNED]
 
 
 @pytest.fixture(scope="session")
@@ -61,18 +25,6 @@ def real_registry():
     from vbot_agent.actions import REGISTRY
 
     return REGISTRY
-
-
-@pytest.fixture(scope="session")
-def planned_registry(real_registry) -> Registry:
-    """The real registry plus the planned actions that have not landed yet."""
-    registry = Registry()
-    for action in real_registry:
-        registry.add(action)
-    for action in PLANNED:
-        if action.name not in registry:
-            registry.add(action)
-    return registry
 
 
 @pytest.fixture

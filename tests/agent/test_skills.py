@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from tests.agent.conftest import REPO, SKILLS, good_front, planned_names, write_skill
+from tests.agent.conftest import REPO, SKILLS, good_front, write_skill
 from vbot_agent.agent.lint import check_command, lint_skills
 from vbot_agent.agent.skills import load_skills
 from vbot_agent.errors import UsageError
@@ -31,21 +31,11 @@ def test_skill_passes_agentskills_validate(name):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def test_skills_lint_clean_against_the_planned_cli(planned_registry):
-    skills, issues = lint_skills(SKILLS, planned_registry)
+def test_skills_lint_clean_against_the_real_registry():
+    """The release check: every action a skill names is registered and every command parses."""
+    skills, issues = lint_skills(SKILLS)
     assert len(skills) == 7
     assert not issues, "\n".join(map(str, issues))
-
-
-def test_skills_lint_clean_against_the_real_registry(real_registry):
-    """The release check. Until issues 4, 6 and 8 have landed, only their action names may be missing."""
-    _, issues = lint_skills(SKILLS)
-    pending = sorted(n for n in planned_names() if n not in real_registry)
-    missing = {n.split()[0] for n in pending}
-    other = [i for i in issues if not any(f"unknown command '{w}'" in i.message for w in missing)]
-    assert not other, "\n".join(map(str, other))
-    if issues:
-        pytest.xfail(f"{len(issues)} skill lines wait for actions not registered yet: {', '.join(pending)}")
 
 
 def test_every_skill_carries_routing_fields_and_real_commands():
@@ -73,7 +63,7 @@ def _one_issue(root, registry, needle):
     return hits[0]
 
 
-def test_bad_yaml_reported_with_line(tmp_path, planned_registry):
+def test_bad_yaml_reported_with_line(tmp_path, real_registry):
     path = write_skill(tmp_path, "broken", """
         name: broken
         description: fine
@@ -82,56 +72,56 @@ def test_bad_yaml_reported_with_line(tmp_path, planned_registry):
             envs
           triggers: [unclosed
         """)
-    issue = _one_issue(tmp_path, planned_registry, "invalid YAML")
+    issue = _one_issue(tmp_path, real_registry, "invalid YAML")
     assert issue.path == path and issue.line in (7, 8)
     assert str(issue).startswith(f"{path}:{issue.line}:") or ":" in str(issue)
 
 
-def test_unknown_action_reported_with_line_and_suggestion(tmp_path, planned_registry):
+def test_unknown_action_reported_with_line_and_suggestion(tmp_path, real_registry):
     path = write_skill(tmp_path, "typo", good_front("typo", actions="envs\ntrian --env vbot_navigation_section001"))
-    issue = _one_issue(tmp_path, planned_registry, "trian")
+    issue = _one_issue(tmp_path, real_registry, "trian")
     assert (issue.path, issue.line) == (path, 7)
     assert "train" in issue.message  # did you mean
 
 
-def test_wrong_parameter_type_reported_with_line(tmp_path, planned_registry):
+def test_wrong_parameter_type_reported_with_line(tmp_path, real_registry):
     path = write_skill(tmp_path, "types", good_front("types", actions="train --num-envs many"))
-    issue = _one_issue(tmp_path, planned_registry, "many")
+    issue = _one_issue(tmp_path, real_registry, "many")
     assert (issue.path, issue.line) == (path, 6)
     assert "int" in issue.message
 
 
-def test_code_block_command_that_no_longer_parses(tmp_path, planned_registry):
+def test_code_block_command_that_no_longer_parses(tmp_path, real_registry):
     body = "# T\n\nText.\n\n```bash\nvbot envs\nvbot train --num-robots 8\n```\n"
     path = write_skill(tmp_path, "drift", good_front("drift"), body)
-    issue = _one_issue(tmp_path, planned_registry, "--num-robots")
+    issue = _one_issue(tmp_path, real_registry, "--num-robots")
     assert issue.path == path
     assert path.read_text().splitlines()[issue.line - 1] == "vbot train --num-robots 8"
 
 
-def test_continued_command_line_is_checked(tmp_path, planned_registry):
+def test_continued_command_line_is_checked(tmp_path, real_registry):
     body = "# T\n\n```\n$ vbot train \\\n    --max-env-steps lots\n```\n"
     path = write_skill(tmp_path, "cont", good_front("cont"), body)
-    issue = _one_issue(tmp_path, planned_registry, "lots")
+    issue = _one_issue(tmp_path, real_registry, "lots")
     assert path.read_text().splitlines()[issue.line - 1].startswith("$ vbot train")
 
 
-def test_related_skill_must_exist(tmp_path, planned_registry):
+def test_related_skill_must_exist(tmp_path, real_registry):
     write_skill(tmp_path, "alpha", good_front("alpha", related="beta, gamma"))
     write_skill(tmp_path, "beta", good_front("beta"))
-    issue = _one_issue(tmp_path, planned_registry, "'gamma' does not exist")
+    issue = _one_issue(tmp_path, real_registry, "'gamma' does not exist")
     assert issue.line == 9
 
 
-def test_spec_rules(tmp_path, planned_registry):
+def test_spec_rules(tmp_path, real_registry):
     write_skill(tmp_path, "folder-name", good_front("other-name") + "\nextra: 1")
-    _, issues = lint_skills(tmp_path, planned_registry)
+    _, issues = lint_skills(tmp_path, real_registry)
     text = "\n".join(map(str, issues))
     assert "must equal the folder name 'folder-name'" in text
     assert "'extra' is not in the Agent Skills spec" in text
 
 
-def test_metadata_values_must_be_strings_and_block_style(tmp_path, planned_registry):
+def test_metadata_values_must_be_strings_and_block_style(tmp_path, real_registry):
     write_skill(tmp_path, "nested", """
         name: nested
         description: x
@@ -142,7 +132,7 @@ def test_metadata_values_must_be_strings_and_block_style(tmp_path, planned_regis
             - a list
           related: [training-pipeline]
         """)
-    _, issues = lint_skills(tmp_path, planned_registry)
+    _, issues = lint_skills(tmp_path, real_registry)
     text = "\n".join(map(str, issues))
     assert "metadata.triggers must be a string" in text
     assert "flow style" in text
@@ -156,24 +146,24 @@ def test_metadata_values_must_be_strings_and_block_style(tmp_path, planned_regis
     "train --env $HOME",
     "envs > /etc/passwd",
 ])
-def test_smuggled_shell_is_refused(tmp_path, planned_registry, line):
+def test_smuggled_shell_is_refused(tmp_path, real_registry, line):
     write_skill(tmp_path, "smuggler", good_front("smuggler", actions=line))
-    issue = _one_issue(tmp_path, planned_registry, "shell")
+    issue = _one_issue(tmp_path, real_registry, "shell")
     assert issue.line == 6
     with pytest.raises(UsageError):
-        check_command(line, planned_registry)
+        check_command(line, real_registry)
 
 
 @pytest.mark.parametrize("path", ["/etc/passwd", "../../outside.yaml", "~/.ssh/config", "runs/../../x"])
-def test_path_outside_the_workspace_is_refused(tmp_path, planned_registry, path):
+def test_path_outside_the_workspace_is_refused(tmp_path, real_registry, path):
     write_skill(tmp_path, "escape", good_front("escape", actions=f"train --config {path}"))
-    issue = _one_issue(tmp_path, planned_registry, "leaves the workspace")
+    issue = _one_issue(tmp_path, real_registry, "leaves the workspace")
     assert issue.line == 6
 
 
-def test_a_non_vbot_line_in_metadata_actions_is_not_a_command(tmp_path, planned_registry):
+def test_a_non_vbot_line_in_metadata_actions_is_not_a_command(tmp_path, real_registry):
     write_skill(tmp_path, "bash", good_front("bash", actions="bash -c 'rm -rf /'"))
-    issue = _one_issue(tmp_path, planned_registry, "does not parse")
+    issue = _one_issue(tmp_path, real_registry, "does not parse")
     assert "unknown" in issue.message
 
 

@@ -120,7 +120,7 @@ def test_a_section_that_raises_says_so(workspace, monkeypatch):
     assert "**This section could not be built:** RuntimeError: disk on fire" in text
 
 
-def test_next_commands_parse_against_the_cli(workspace, planned_registry):
+def test_next_commands_parse_against_the_cli(workspace, real_registry):
     from vbot_agent.agent.lint import check_command
 
     for state in (None, make_state(), make_state(pid=dead_pid()), make_state(status="complete", phase="done",
@@ -128,7 +128,7 @@ def test_next_commands_parse_against_the_cli(workspace, planned_registry):
         if state is not None:
             write_state(workspace, state)
         for command in next_commands(snapshot(workspace)):
-            check_command(command, planned_registry)
+            check_command(command, real_registry)
 
 
 def test_live_runs_progress_trend_and_stale(workspace):

@@ -49,6 +49,8 @@ def _free_port() -> int:
 def postgres_url():
     initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
     if not initdb or not pg_ctl:
+        if os.environ.get("CI"):  # .ci/run installs PostgreSQL: its absence there is a failure
+            pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) are absent in CI")
         pytest.skip("PostgreSQL server binaries (initdb, pg_ctl) are absent: apt-get install postgresql")
     base = Path(tempfile.mkdtemp(prefix="vbot_pg_"))
     data, sock = base / "data", base / "sock"

@@ -208,12 +208,6 @@ async def test_every_view_is_reachable_by_keyboard(make_app):
 
 @async_test
 async def test_runs_screen_opens_the_diagnosis_of_the_selected_run(make_app):
-    from vbot_agent.actions import REGISTRY
-
-    if "diagnose-reward" not in REGISTRY:
-        import pytest
-
-        pytest.skip("the diagnose-reward action is not registered")
     app = make_app()
     async with app.run_test(size=(110, 32)) as pilot:
         await settle(pilot, app)
