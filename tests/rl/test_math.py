@@ -84,7 +84,7 @@ def test_adaptive_schedule_moves_lr_within_bounds():
     ppo._adapt_lr(0.001)
     ppo._adapt_lr(0.001)
     assert ppo.learning_rate == pytest.approx(1.2e-3)  # capped
-    assert ppo.optimizer.param_groups[0]["lr"] == ppo.learning_rate
+    assert ppo.optimizer.lr == ppo.learning_rate
 
 
 def test_linear_schedule():

@@ -13,6 +13,7 @@ from torch import nn
 
 from vbot_agent.rl.config import PPOConfig
 from vbot_agent.rl.networks import ActorCritic
+from vbot_agent.rl.optim import Adam
 from vbot_agent.rl.storage import RolloutStorage
 
 
@@ -63,8 +64,9 @@ class PPO:
         self.device = device
         self.generator = generator  # action noise and minibatch order: part of the resumable state
         self.learning_rate = cfg.learning_rate
-        # fused: one kernel for all parameters (CPU and CUDA); the per-tensor loop is slow on CPU.
-        self.optimizer = torch.optim.Adam(self.actor_critic.parameters(), lr=self.learning_rate, fused=True)
+        # torch's fused Adam kernel (one kernel for all parameters, CPU and CUDA), without the
+        # torch._dynamo import that torch.optim.Adam costs at start-up.
+        self.optimizer = Adam(self.actor_critic.parameters(), lr=self.learning_rate)
         self.storage = RolloutStorage(cfg.num_steps_per_env, num_envs, actor_critic.obs_dim,
                                       actor_critic.action_dim, device)
         self._pending: tuple[torch.Tensor, ...] | None = None
@@ -149,8 +151,7 @@ class PPO:
 
     def _set_lr(self, lr: float) -> None:
         self.learning_rate = lr
-        for group in self.optimizer.param_groups:
-            group["lr"] = lr
+        self.optimizer.lr = lr
 
     # -- state -------------------------------------------------------------------------------
     def state_dict(self) -> dict:
