@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 import yaml
@@ -41,3 +42,18 @@ def test_real_trainer_campaign(tmp_path):
     assert trial["intermediate"], "no intermediate evaluation reached the pruner"
     registry = yaml.safe_load((root / "starter_kit_schedule/checkpoints/registry.yaml").read_text())
     assert registry["checkpoints"][0]["score"] == trial["score"]
+    # The final score's episodes ran in the trainer (final_evaluation.json), and they are the same
+    # episodes the trial would have run on last.pt itself.
+    from vbot_agent.campaign import trainer
+    from vbot_agent.campaign.trial import load_trial_config
+
+    run_dir = Path(trial["checkpoint"]).parent.parent
+    final = json.loads((run_dir / "final_evaluation.json").read_text())
+    assert final["episodes"] == 8 and final["seed"] == 12345
+    spec = load_trial_config(next((root / "starter_kit_log").glob("*/configs/trial_0000.yaml")))
+    own = trainer.final_evaluation(run_dir, spec)
+    assert own["metrics"] == trial["metrics"]
+    again = trainer.evaluate(trial["checkpoint"], spec, 8, 12345)
+    for key in ("episodes", "success_rate", "fall_rate", "competition_points"):
+        assert again[key] == trial["metrics"][key], key
+    assert again["mean_return"] == pytest.approx(trial["metrics"]["mean_return"], rel=1e-4)

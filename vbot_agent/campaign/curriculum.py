@@ -17,7 +17,7 @@ warm_start, attempts, wall_s, promotion, error, ...}. Stage statuses: ``pending`
 Each stage run is one trial process (``vbot_agent.campaign.runner.run_trial_process``): the trial
 trains with ``vbot train`` and evaluates its checkpoints with real episodes every
 ``evaluation.every_env_steps``. This module is also the trial's backend (``train_command``,
-``evaluate``, ``check_overrides``): it wraps the plan's own backend and adds the warm-start or
+``evaluate``, ``final_evaluation``, ``check_overrides``): it wraps the plan's own backend and adds the warm-start or
 resume flags of the stage, read from ``launch.yaml`` in the trial folder.
 """
 
@@ -103,6 +103,10 @@ def train_command(spec, train_config_file):
 
 def evaluate(checkpoint, spec, episodes, seed):
     return load_backend(_launch(spec)["base_backend"]).evaluate(checkpoint, spec, episodes, seed)
+
+
+def final_evaluation(run_dir, spec):
+    return load_backend(_launch(spec)["base_backend"]).final_evaluation(run_dir, spec)
 
 
 def check_overrides(env_id, train, assignments):

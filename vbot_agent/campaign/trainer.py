@@ -33,6 +33,10 @@ def train_command(spec, train_config_file: Path | None) -> list[str]:
         # evaluation at each checkpoint would double that cost. A base config that sets
         # eval.enabled explicitly keeps its choice.
         argv += ["--set", "eval.enabled=false"]
+    if spec.evaluation.final_episodes:
+        # the final score's episodes run in the trainer, on the policy it already holds
+        argv += ["--set", f"eval.final_episodes={spec.evaluation.final_episodes}",
+                 "--set", f"eval.seed={spec.evaluation.seed}"]
     if "check_point_interval" not in spec.train and spec.evaluation.every_env_steps:
         argv += ["--set", f"check_point_interval={checkpoint_interval(spec)}"]
     for override in to_overrides(spec.values):
@@ -71,6 +75,22 @@ def evaluate(checkpoint: Path, spec, episodes: int, seed: int) -> dict[str, Any]
     finally:
         env.close()
     return metrics_from_result(result.to_dict(), episode_time_s)
+
+
+def final_evaluation(run_dir: Path, spec) -> dict[str, Any] | None:
+    """The run's ``final_evaluation.json`` as score metrics, if it has the episodes and seed asked for."""
+    from vbot_agent.campaign.atomic import read_json
+    from vbot_agent.rl.run_dir import FINAL_EVALUATION
+
+    try:
+        record = read_json(Path(run_dir) / FINAL_EVALUATION)
+    except ValueError:
+        return None
+    if (not record or record.get("episodes") != spec.evaluation.final_episodes
+            or record.get("seed") != spec.evaluation.seed or record.get("episode_time_s") is None):
+        return None
+    return {"metrics": metrics_from_result(record["result"], record["episode_time_s"]),
+            "wall_s": float(record["wall_s"])}
 
 
 def metrics_from_result(result: Mapping[str, Any], episode_time_s: float) -> dict[str, Any]:

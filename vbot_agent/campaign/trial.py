@@ -2,8 +2,10 @@
 
 The trial process runs the trainer as its own child (via the backend's ``train_command``), watches
 its ``progress.json``, evaluates new checkpoints every ``evaluation.every_env_steps`` (these
-intermediate scores are appended to ``events.jsonl`` for the campaign's pruner), and after training
-evaluates ``last.pt`` with ``final_episodes`` for the final score. It knows nothing of optuna.
+intermediate scores are appended to ``events.jsonl`` for the campaign's pruner), and takes the final
+score from the trainer's own evaluation of its last policy (``final_episodes``, run in the trainer
+process before it exits, so nothing is loaded twice); when there is none (a budget stop, a backend
+that does not make one) it evaluates ``last.pt`` itself. It knows nothing of optuna.
 
 It stops the trainer (SIGTERM, then SIGKILL after ``stop_s``) when: it gets SIGTERM/SIGINT
 (pruned or campaign stopping), its parent campaign dies, the budget deadline passes, or the
@@ -149,10 +151,15 @@ def _train_and_evaluate(cfg: TrialConfig, out: Path, stop: _Stop, result: dict[s
         checkpoint = _newest_checkpoint(run_dir)
     if checkpoint is None:
         raise VbotError(f"no checkpoint to evaluate in {run_dir / 'checkpoints'}")
-    episodes = cfg.evaluation.final_episodes if result["status"] != "budget" else cfg.evaluation.episodes
-    t0 = time.time()
-    metrics = backend.evaluate(checkpoint, cfg, episodes, cfg.evaluation.seed)
-    result["eval_s"] += time.time() - t0
+    own = backend.final_evaluation(run_dir, cfg) if result["status"] != "budget" else None
+    if own is not None:  # the trainer evaluated its last policy before exiting, as asked
+        metrics = own["metrics"]  # of last.pt: the trainer writes it at the end, then evaluates
+        result["eval_s"] += own["wall_s"]
+    else:
+        episodes = cfg.evaluation.final_episodes if result["status"] != "budget" else cfg.evaluation.episodes
+        t0 = time.time()
+        metrics = backend.evaluate(checkpoint, cfg, episodes, cfg.evaluation.seed)
+        result["eval_s"] += time.time() - t0
     result.update(metrics=metrics, checkpoint=str(checkpoint))
     result["score"] = compute_score(metrics, cfg.score)
     if result["status"] != "budget":

@@ -82,9 +82,14 @@ class EvalConfig:
     enabled: bool = True
     episodes: int = 32  # one episode per eval env, all started together
     seed: int = 12345  # fixed, so every evaluation of a run sees the same episodes
+    # > 0: when the run finishes, evaluate its last policy on this many episodes (same seed) and
+    # write final_evaluation.json; independent of ``enabled`` (campaign trials score from it)
+    final_episodes: int = 0
 
     def __post_init__(self) -> None:
         _positive(self, "episodes")
+        if self.final_episodes < 0:
+            raise ValueError(f"final_episodes must be >= 0, got {self.final_episodes}")
 
 
 @dataclass(frozen=True)

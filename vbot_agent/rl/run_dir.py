@@ -1,7 +1,8 @@
 """The run folder (DESIGN.md §4): ``runs/<env>/<YYYY-MM-DD_HH-MM-SS>_PPO/``.
 
 Inside: TensorBoard event files, ``checkpoints/`` (``model_<iter>.pt``, ``best.pt``, ``last.pt``),
-``experiment_meta.json`` and ``progress.json``. ``progress.json`` is rewritten atomically every
+``experiment_meta.json``, ``progress.json`` and, when ``eval.final_episodes`` asks for it,
+``final_evaluation.json`` (the finished run's last policy, evaluated). ``progress.json`` is rewritten atomically every
 iteration so the campaign, the watcher and the TUI can read it cheaply at any moment.
 
 Where: ``<workspace>/runs`` when a workspace is found, else ``./runs`` under the current directory
@@ -25,6 +26,7 @@ from vbot_agent.errors import UsageError
 PROGRESS_FILE = "progress.json"
 META_FILE = "experiment_meta.json"
 CHECKPOINT_DIR = "checkpoints"
+FINAL_EVALUATION = "final_evaluation.json"
 STATUSES = ("running", "finished", "failed", "stopped")
 
 

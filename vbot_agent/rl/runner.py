@@ -19,6 +19,7 @@ import math
 import os
 import signal
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,7 +37,13 @@ from vbot_agent.rl.evaluate import EvalResult, evaluate
 from vbot_agent.rl.networks import ActorCritic
 from vbot_agent.rl.normalizer import EmpiricalNormalizer
 from vbot_agent.rl.ppo import PPO
-from vbot_agent.rl.run_dir import CHECKPOINT_DIR, ProgressFile, wall_clock
+from vbot_agent.rl.run_dir import (
+    CHECKPOINT_DIR,
+    FINAL_EVALUATION,
+    ProgressFile,
+    wall_clock,
+    write_json_atomic,
+)
 
 
 @dataclass(frozen=True)
@@ -150,7 +157,7 @@ class OnPolicyRunner:
             self._restore(resume)
         elif warm_start is not None:
             self._warm_start(warm_start)
-        self._eval_env = None
+        self._eval_envs: dict[int, Any] = {}  # evaluation envs by episode count
 
     # -- state ------------------------------------------------------------------------------
     def _restore(self, ckpt: dict[str, Any]) -> None:
@@ -248,24 +255,41 @@ class OnPolicyRunner:
         return all(bool(torch.isfinite(t).all()) for t in tensors)
 
     # -- evaluation -------------------------------------------------------------------------
-    def evaluate(self) -> EvalResult:
+    def evaluate(self, episodes: int | None = None) -> EvalResult:
         """Deterministic episodes on a separate env (never touches the training env or its RNG)."""
-        if self._eval_env is None:
-            self._eval_env = make_env(self.cfg.env_id, self.cfg.eval.episodes, seed=self.cfg.eval.seed,
-                                      env=self.cfg.env, reward=self.cfg.reward,
-                                      threads=self.cfg.physics_threads or None)
+        episodes = episodes or self.cfg.eval.episodes
+        env = self._eval_envs.get(episodes)
+        if env is None:
+            env = self._eval_envs[episodes] = make_env(
+                self.cfg.env_id, episodes, seed=self.cfg.eval.seed, env=self.cfg.env, reward=self.cfg.reward,
+                threads=self.cfg.physics_threads or None)
         model, norm, dev = self.alg.actor_critic, self.normalizer, self.device
 
         @torch.no_grad()
         def policy(obs: np.ndarray) -> np.ndarray:
             return model.act_inference(norm(torch.from_numpy(obs).to(dev))).cpu().numpy()
 
-        return evaluate(policy, self._eval_env, seed=self.cfg.eval.seed)
+        return evaluate(policy, env, seed=self.cfg.eval.seed)
+
+    def final_evaluation(self) -> dict[str, Any]:
+        """Evaluate the current (= last.pt's) policy on ``eval.final_episodes``; write final_evaluation.json."""
+        started = time.perf_counter()
+        episodes = self.cfg.eval.final_episodes
+        result = self.evaluate(episodes)
+        env = self._eval_envs[episodes]
+        record = {
+            "checkpoint": str(self.run_dir / CHECKPOINT_DIR / "last.pt"), "iteration": self.iteration,
+            "env_steps": self.env_steps, "episodes": episodes, "seed": self.cfg.eval.seed,
+            "episode_time_s": float(env.max_episode_steps * env.control_dt) if env.max_episode_steps > 0 else None,
+            "wall_s": round(time.perf_counter() - started, 3), "result": result.to_dict(),
+        }
+        write_json_atomic(self.run_dir / FINAL_EVALUATION, record)
+        return record
 
     def close(self) -> None:
         self.env.close()
-        if self._eval_env is not None:
-            self._eval_env.close()
+        for env in self._eval_envs.values():
+            env.close()
 
 
 class _NonFinite(Exception):
@@ -337,6 +361,10 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
                 if stop.requested:
                     status = "stopped"
                     break
+            if status == "finished" and cfg.eval.final_episodes and runner.iteration:
+                progress.update(message=f"final evaluation: {cfg.eval.final_episodes} episodes")
+                runner.final_evaluation()
+                progress.update(message=None)
     except KeyboardInterrupt:
         progress.update(status="stopped", message="interrupted twice; last.pt is from the last checkpoint")
         raise
