@@ -7,6 +7,7 @@ With ``--json`` stdout carries exactly one JSON object and everything else goes 
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import os
 import sys
@@ -198,7 +199,12 @@ def _json_default(value: Any) -> Any:
 
 
 def main() -> None:
-    sys.exit(run(sys.argv[1:]))
+    code = run(sys.argv[1:])
+    # Interpreter shutdown garbage-collects every object left; with torch imported that alone takes
+    # ~0.4 s on 2 cores, paid by every trainer a campaign starts. Frozen objects are skipped (atexit
+    # handlers still run).
+    gc.freeze()
+    sys.exit(code)
 
 
 if __name__ == "__main__":

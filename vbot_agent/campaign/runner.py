@@ -99,7 +99,8 @@ def run_trial_process(
             if time.time() - last_tick >= heartbeat_s:
                 on_tick(proc.pid)
                 last_tick = time.time()
-            time.sleep(cfg.poll_s)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(timeout=cfg.poll_s)  # returns as soon as the trial exits
     finally:
         if proc.poll() is None:  # the campaign itself is failing: never leave a trial behind
             _kill_group(proc.pid)

@@ -19,6 +19,8 @@ checkpoint, env_steps, intermediate, started_at, finished_at, wall_s, eval_s, st
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import os
 import re
@@ -195,7 +197,8 @@ class _Watch:
             if now - self.last_progress_at > self.cfg.stall_s:
                 return f"stalled: no training progress for {self.cfg.stall_s:g} s"
             self._maybe_evaluate()
-            time.sleep(self.cfg.poll_s)
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.proc.wait(timeout=self.cfg.poll_s)  # returns as soon as the trainer exits
         self._read_progress(time.time())
         return None
 
@@ -313,6 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", required=True)
     args = parser.parse_args(argv)
     result = run_trial(load_trial_config(args.config))
+    gc.freeze()  # a fast exit: shutdown skips collecting torch's objects (see vbot_agent.cli.main)
     return 0 if result["status"] == "complete" else 1
 
 

@@ -269,7 +269,14 @@ class OnPolicyRunner:
         def policy(obs: np.ndarray) -> np.ndarray:
             return model.act_inference(norm(torch.from_numpy(obs).to(dev))).cpu().numpy()
 
-        return evaluate(policy, env, seed=self.cfg.eval.seed)
+        # A few dozen rows through a small MLP: one torch thread is faster than waking the pool
+        # (1.5x on 2 cores for 20 episodes).
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            return evaluate(policy, env, seed=self.cfg.eval.seed)
+        finally:
+            torch.set_num_threads(threads)
 
     def final_evaluation(self) -> dict[str, Any]:
         """Evaluate the current (= last.pt's) policy on ``eval.final_episodes``; write final_evaluation.json."""
