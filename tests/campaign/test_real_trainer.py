@@ -19,7 +19,7 @@ def test_real_trainer_campaign(tmp_path):
     root = tmp_path / "ws"
     init_workspace(root)
     config = {
-        "env_id": "dummy:point_nav", "mode": "hp", "budget_hours": 0.5, "hp_trials": 1, "trial_steps": 4000,
+        "env_id": "dummy:point_nav", "mode": "hp", "budget_hours": 0.5, "hp_trials": 1, "trial_steps": 12000,
         "num_envs": 16, "seed": 3,
         "search_space": {"params": {k: v for k, v in SEARCH_SPACE["params"].items() if k.startswith("ppo.")}},
         "train": {"check_point_interval": 4, "eval": {"episodes": 4}},

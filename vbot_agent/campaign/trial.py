@@ -230,13 +230,14 @@ class _Watch:
             match = re.fullmatch(r"model_(\d+)\.pt", path.name)
             if match:  # the trainer writes checkpoints atomically (temp + rename), so a listed one is whole
                 candidates.append((int(match.group(1)), path))
-        if not candidates:
+        # The first checkpoint at or past the next mark (the trainer keeps every model_<iter>.pt), so a
+        # poll that comes late still evaluates the checkpoint that belongs to the mark.
+        pending = [(i, p) for i, p in sorted(candidates) if int(i * steps_per_iteration) // every >= self.next_eval]
+        if not pending:
             return
-        ckpt_iter, path = max(candidates)
+        ckpt_iter, path = pending[0]
         ckpt_steps = int(ckpt_iter * steps_per_iteration)
         step = ckpt_steps // every
-        if step < self.next_eval:
-            return
         if ckpt_steps + every / 2 >= self.cfg.max_env_steps:
             return  # so close to the end that the final evaluation judges it (saves one evaluation)
         self.next_eval = step + 1
