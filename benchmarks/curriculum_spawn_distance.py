@@ -6,7 +6,7 @@ Creates a workspace in a temporary folder, writes a copy of
 stage, real evaluation episodes), and prints one JSON object: per stage the env steps used, the
 success rate reached (best and last evaluation), promotion, wall time; and the total.
 
-    python benchmarks/curriculum_spawn_distance.py [--steps 20000000] [--num-envs 256]
+    python benchmarks/curriculum_spawn_distance.py [--steps 20000000] [--num-envs 1024]
         [--every 1000000] [--episodes 32] [--success-rate X] [--min-env-steps N]
 
 The plan's own criteria apply unless --success-rate / --min-env-steps replace them (a short smoke
@@ -35,7 +35,7 @@ PLAN = REPO / "starter_kit_schedule/curricula/spawn_distance.yaml"
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--steps", type=int, help="env steps per stage (default: the plan's)")
-    parser.add_argument("--num-envs", type=int, default=256)
+    parser.add_argument("--num-envs", type=int, help="default: the plan's")
     parser.add_argument("--every", type=int, help="env steps between evaluations (default: the plan's)")
     parser.add_argument("--episodes", type=int, help="episodes per evaluation (default: the plan's)")
     parser.add_argument("--success-rate", type=float, help="replace every stage's promotion threshold")
@@ -46,7 +46,8 @@ def main() -> int:
     root = Path(args.workspace or tempfile.mkdtemp(prefix="vbot_curriculum_"))
     init_workspace(root)
     plan = yaml.safe_load(PLAN.read_text())
-    plan["num_envs"] = args.num_envs
+    if args.num_envs:
+        plan["num_envs"] = args.num_envs
     if args.every:
         plan["evaluation"]["every_env_steps"] = args.every
     if args.episodes:
@@ -84,7 +85,7 @@ def main() -> int:
             "evaluations": s["evaluations"], "wall_s": s["wall_s"], "criteria": s["criteria"],
         })
     print(json.dumps({"plan": str(plan_path), "workspace": str(root), "status": out["status"],
-                      "num_envs": args.num_envs, "cpu_count": os.cpu_count(), "total_wall_s": round(wall, 1),
+                      "num_envs": plan["num_envs"], "cpu_count": os.cpu_count(), "total_wall_s": round(wall, 1),
                       "stages": stages}, indent=2))
     return 0
 
