@@ -25,10 +25,13 @@ from conftest import (
     read_state,
     state_or_none,
     trainer_log,
+    vbot,
     vbot_background,
     wait_for,
     write_config,
 )
+
+PASSWORD = "pg-secret-4711"
 
 
 def _pg_bin(name: str) -> str | None:
@@ -62,14 +65,19 @@ def postgres_url():
         os.chown(sock, user.pw_uid, user.pw_gid)
         prefix = ["runuser", "-u", "postgres", "--"]
     port = _free_port()
-    subprocess.run([*prefix, initdb, "-D", str(data), "-U", "vbot", "--auth=trust", "-E", "UTF8"],
-                   check=True, capture_output=True)
+    pwfile = base / "pw"
+    pwfile.write_text(PASSWORD + "\n")
+    if prefix:
+        os.chown(pwfile, user.pw_uid, user.pw_gid)
+    # TCP connections need the password, as on a real server
+    subprocess.run([*prefix, initdb, "-D", str(data), "-U", "vbot", "--auth-local=trust",
+                    "--auth-host=scram-sha-256", f"--pwfile={pwfile}", "-E", "UTF8"], check=True, capture_output=True)
     log = base / "server.log"
     subprocess.run([*prefix, pg_ctl, "-D", str(data), "-l", str(log), "-w", "-t", "30", "-o",
                     f"-p {port} -k {sock} -c listen_addresses=127.0.0.1 -c fsync=off", "start"],
                    check=True, capture_output=True)
     try:
-        yield f"postgresql://vbot@127.0.0.1:{port}/postgres"
+        yield f"postgresql://vbot:{PASSWORD}@127.0.0.1:{port}/postgres"
     finally:
         subprocess.run([*prefix, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
@@ -121,6 +129,36 @@ def test_campaign_and_two_workers_share_a_postgres_study(workspace, fake_env, mo
     assert f"{host}:{workers[1].pid}" in ran_on and f"{host}:{campaign.pid}" in ran_on
     survivor = json.loads(_last_json((workspace / "worker1.out").read_text()))
     assert survivor["trials_run"]
+
+
+def test_the_password_stays_out_of_every_file_and_resume_finds_it(workspace, fake_env, monkeypatch,
+                                                                     postgres_url):
+    monkeypatch.setenv("FAKE_ITER_S", "0.05")
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    write_config(workspace, mode="hp", hp_trials=3, pruner={"type": "none"}, storage=postgres_url,
+                 timeouts={"heartbeat_s": 0.5, "grace_s": 3})
+    campaign = vbot_background(workspace, "automl", "--config", "automl_test.yaml", "--json")
+    wait_for(lambda: (st := state_or_none(workspace)) and any(t["state"] == "running" for t in st["trials"]),
+             timeout=60, what="a running trial")
+    os.kill(campaign.pid, signal.SIGKILL)
+    campaign.wait()
+    state = read_state(workspace)
+    assert state["storage"] == state["settings"]["storage"] == postgres_url.replace(PASSWORD, "***")
+
+    refused = vbot(workspace, "automl", "--resume")
+    assert refused.returncode == 2, refused.stderr
+    message = refused.stderr.strip().splitlines()
+    assert len(message) == 1 and "PGPASSWORD" in message[0] and PASSWORD not in message[0]
+    wrong = vbot(workspace, "automl", "--resume", "--storage", postgres_url.replace("127.0.0.1", "localhost"))
+    assert wrong.returncode == 2 and "own storage" in wrong.stderr
+
+    monkeypatch.setenv("PGPASSWORD", PASSWORD)  # libpq's own way; `--storage URL` works as well
+    resumed = vbot(workspace, "automl", "--resume", "--json", timeout=120)
+    assert resumed.returncode == 0, resumed.stderr
+    assert read_state(workspace)["status"] == "complete"
+    leaks = [str(path) for path in workspace.rglob("*") if path.is_file() and path.name != "automl_test.yaml"
+             and PASSWORD.encode() in path.read_bytes()]
+    assert not leaks
 
 
 def _last_json(text: str) -> str:

@@ -32,7 +32,9 @@ AUTOML = Action(
         Param("seed", "int", help="sampler seed"),
         Param("resume", "bool", default=False,
               help="continue the workspace's campaign with the settings in its state (only --budget-hours may change)"),
-        Param("storage", help="optuna storage URL (default: SQLite in the workspace); postgresql://... for workers"),
+        Param("storage", help="optuna storage URL (default: SQLite in the workspace); postgresql://... for "
+                              "workers. Its password is never written to a file: with --resume, give the URL "
+                              "again or set PGPASSWORD / ~/.pgpass"),
     ),
     epilog=(
         "State: starter_kit_schedule/progress/automl_state.yaml; logs: starter_kit_log/<automl_id>/.\n"

@@ -48,11 +48,12 @@ def _importances(state: dict[str, Any]) -> tuple[dict[str, float] | None, str | 
         return None, "every complete trial has the same score, so no parameter explains anything yet"
     import optuna
 
-    from vbot_agent.campaign.settings import settings_from_dict
+    from vbot_agent.campaign.settings import is_redacted, settings_from_dict, without_password
     from vbot_agent.campaign.study import load_study, open_storage
 
     settings = settings_from_dict(state["settings"], "state")
     url = settings.storage or state["storage"]
+    url = without_password(url) if is_redacted(url) else url  # libpq: PGPASSWORD or ~/.pgpass
     try:  # the table and curves come from the state; only importances need the study's storage
         study = load_study(open_storage(url, settings), state["study_name"])
     except VbotError as exc:

@@ -34,7 +34,14 @@ from vbot_agent.campaign.search_space import (
     split_values,
     suggest_values,
 )
-from vbot_agent.campaign.settings import AutomlSettings, settings_from_dict, settings_to_dict
+from vbot_agent.campaign.settings import (
+    AutomlSettings,
+    is_redacted,
+    redact,
+    settings_from_dict,
+    settings_to_dict,
+    without_password,
+)
 from vbot_agent.campaign.state import StateWriter, load_state, new_state, now_iso
 from vbot_agent.campaign.study import (
     count_done,
@@ -42,7 +49,6 @@ from vbot_agent.campaign.study import (
     fail_and_retry,
     load_study,
     open_storage,
-    redact,
     retried_numbers,
     state_word,
 )
@@ -402,8 +408,12 @@ def start(root: Path, settings: AutomlSettings, *, say) -> dict[str, Any]:
         return _run(session)
 
 
-def resume(root: Path, *, budget_hours: float | None, say) -> dict[str, Any]:
-    """Continue the campaign in the workspace's state file with the settings stored there."""
+def resume(root: Path, *, budget_hours: float | None, say, storage: str | None = None) -> dict[str, Any]:
+    """Continue the campaign in the workspace's state file with the settings stored there.
+
+    The state never holds the storage's password: ``storage`` (the same URL with it) supplies it,
+    else libpq reads PGPASSWORD or ~/.pgpass.
+    """
     paths = Paths(root)
     state = load_state(paths.state_file)
     with WorkspaceLock(paths.automl_lock, state["automl_id"]):
@@ -424,7 +434,7 @@ def resume(root: Path, *, budget_hours: float | None, say) -> dict[str, Any]:
             raise UsageError(f"campaign {state['automl_id']} used {state['elapsed_hours']:.3f} h of its "
                              f"{settings.budget_hours:g} h budget; give a larger one: "
                              f"`vbot automl --resume --budget-hours H`")
-        storage_url = settings.storage or state["storage"]
+        storage_url = storage_for_resume(settings.storage or state["storage"], storage)
         storage = open_storage(storage_url, settings)
         study = load_study(storage, state["study_name"], settings,
                            seed_offset=len(load_study(storage, state["study_name"]).trials))
@@ -480,6 +490,17 @@ def _run(session: Session) -> dict[str, Any]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def storage_for_resume(stored: str, given: str | None) -> str:
+    """The URL to reopen a campaign's storage: ``given`` (same storage, with its password) or the
+    stored one without the redacted password (libpq: PGPASSWORD, ~/.pgpass)."""
+    if given is not None:
+        if without_password(given) != without_password(stored):
+            raise UsageError(f"--storage with --resume only supplies the password of the campaign's own storage "
+                             f"({stored}); got {redact(given)}")
+        return given
+    return without_password(stored) if is_redacted(stored) else stored
 
 
 def run_worker(root: Path, storage_url: str, study_name: str, *, say) -> dict[str, Any]:

@@ -26,14 +26,16 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
     root = ctx.workspace()
     if resume:
         extra = {"--mode": mode, "--env": env, "--hp-trials": hp_trials, "--trial-steps": trial_steps,
-                 "--final-steps": final_steps, "--config": config, "--seed": seed, "--storage": storage}
+                 "--final-steps": final_steps, "--config": config, "--seed": seed}
         given = [flag for flag, value in extra.items() if value is not None]
         if given:
             raise UsageError(f"--resume takes the campaign's settings from its state; drop {', '.join(given)} "
-                             "(only --budget-hours may change on resume)")
+                             "(only --budget-hours may change on resume, and --storage may give the password "
+                             "of the campaign's storage)")
         if budget_hours is not None and budget_hours <= 0:
             raise UsageError("--budget-hours must be > 0")
-        return _stopping_gracefully(ctx, lambda: campaign.resume(root, budget_hours=budget_hours, say=ctx.say))
+        return _stopping_gracefully(ctx, lambda: campaign.resume(root, budget_hours=budget_hours, say=ctx.say,
+                                                                 storage=storage))
     config_file = _config_file(root, config, ctx.cwd)
     flags = {"mode": mode, "env_id": env, "budget_hours": budget_hours, "hp_trials": hp_trials,
              "trial_steps": trial_steps, "final_steps": final_steps, "seed": seed, "storage": storage}

@@ -133,7 +133,38 @@ def settings_from_dict(data: Mapping[str, Any], where: str) -> AutomlSettings:
 
 
 def settings_to_dict(settings: AutomlSettings) -> dict[str, Any]:
-    return to_dict(settings)
+    """Plain data for the state, the log and the study, with the storage password redacted."""
+    data = to_dict(settings)
+    if data.get("storage"):
+        data["storage"] = redact(data["storage"])
+    return data
+
+
+REDACTED = "***"
+
+
+def redact(url: str) -> str:
+    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db`` (files and messages)."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, creds = head.partition("://")
+    user = creds.split(":", 1)[0]
+    return f"{scheme}://{user}:{REDACTED}@{tail}" if ":" in creds else url
+
+
+def without_password(url: str) -> str:
+    """``postgresql://user:secret@host/db`` -> ``postgresql://user@host/db``: libpq then takes the
+    password from PGPASSWORD or ~/.pgpass."""
+    head, sep, tail = url.partition("@")
+    if not sep or "://" not in head:
+        return url
+    scheme, _, creds = head.partition("://")
+    return f"{scheme}://{creds.split(':', 1)[0]}@{tail}"
+
+
+def is_redacted(url: str) -> bool:
+    return redact(url) == url and f":{REDACTED}@" in url
 
 
 def with_budget(settings: AutomlSettings, budget_hours: float) -> AutomlSettings:

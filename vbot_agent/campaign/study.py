@@ -14,7 +14,7 @@ import warnings
 from collections.abc import Iterable
 from typing import Any
 
-from vbot_agent.campaign.settings import AutomlSettings
+from vbot_agent.campaign.settings import AutomlSettings, redact
 from vbot_agent.errors import UsageError, VbotError
 
 STATE_WORDS = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "fail", "RUNNING": "running", "WAITING": "waiting"}
@@ -51,8 +51,12 @@ def open_storage(url: str, settings: AutomlSettings):
         raise UsageError(f"storage {redact(url)} needs its database driver ({exc}); for PostgreSQL: "
                          "pip install psycopg2-binary (or `pip install vbot-agent[postgres]`)") from None
     except (optuna.exceptions.StorageInternalError, _sqlalchemy_error()) as exc:  # connection, auth, schema
-        raise VbotError(f"cannot open the optuna storage {redact(url)}: {type(exc).__name__}: "
-                        f"{str(exc).splitlines()[0] if str(exc) else ''}") from None
+        detail = str(exc).splitlines()[0] if str(exc) else ""
+        if "password" in detail.lower():  # files never hold the password: say where it comes from
+            raise UsageError(f"cannot open the optuna storage {redact(url)}: {detail}. Its password is never "
+                             "written to the workspace: give it with `--storage postgresql://USER:PASSWORD@...` "
+                             "or in PGPASSWORD or ~/.pgpass") from None
+        raise VbotError(f"cannot open the optuna storage {redact(url)}: {type(exc).__name__}: {detail}") from None
 
 
 def _sqlalchemy_error() -> type[Exception]:
@@ -71,16 +75,6 @@ def sqlalchemy_url(url: str) -> str:
         if url.startswith(scheme):
             return "postgresql+psycopg2://" + url[len(scheme):]
     return url
-
-
-def redact(url: str) -> str:
-    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db`` for messages."""
-    head, sep, tail = url.partition("@")
-    if not sep or "://" not in head:
-        return url
-    scheme, _, creds = head.partition("://")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:***@{tail}" if ":" in creds else url
 
 
 def create_study(storage, name: str, settings: AutomlSettings, *, seed_offset: int):
