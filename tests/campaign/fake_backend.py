@@ -15,7 +15,10 @@ import time
 from pathlib import Path
 
 from vbot_agent.campaign.search_space import to_overrides
-from vbot_agent.campaign.trainer import check_overrides  # noqa: F401  (the real key check)
+from vbot_agent.campaign.trainer import (
+    check_overrides,  # noqa: F401  (the real key check)
+    resume_argv,
+)
 
 FAKE_TRAINER = Path(__file__).with_name("fake_trainer.py")
 
@@ -27,7 +30,8 @@ def train_command(spec, train_config_file):
         argv += ["--config", str(train_config_file)]
     for override in to_overrides(spec.values):
         argv += ["--set", override]
-    return [*argv, "--json"]
+    argv.append("--json")
+    return resume_argv(argv, spec.resume_run_dir) if spec.resume_run_dir else argv
 
 
 def evaluate(checkpoint, spec, episodes, seed):

@@ -2,8 +2,9 @@
 
 Behaviour per trial from $FAKE_PLAN (JSON {"<trial number>" or "final" or "*": behaviour}):
 ok (default), crash (exit 3 after a few iterations), hang (stops making progress), slow (each
-iteration $FAKE_SLOW_FACTOR times longer), nan (checkpoints with NaN quality).
-$FAKE_LOG gets "start <tag> <pid>" / "end <tag> <pid>" lines. SIGTERM saves last.pt and exits 0.
+iteration $FAKE_SLOW_FACTOR times longer), nan (checkpoints with NaN quality). ``--resume RUN_DIR`` continues that run from its last.pt.
+$FAKE_LOG gets "start <tag> <pid>" / "end <tag> <pid>" lines (and "resume@<iteration> ..." when
+resuming). Every checkpoint also writes last.pt; SIGTERM saves last.pt and exits 0.
 """
 
 import argparse
@@ -24,6 +25,7 @@ parser.add_argument("--seed", type=int)
 parser.add_argument("--config")
 parser.add_argument("--set", action="append", default=[])
 parser.add_argument("--json", action="store_true")
+parser.add_argument("--resume")
 args = parser.parse_args()
 
 tag = os.environ.get("VBOT_TRIAL_ID", "standalone")
@@ -58,15 +60,21 @@ def atomic_json(path, data):
 stop = {"flag": False}
 signal.signal(signal.SIGTERM, lambda s, f: stop.update(flag=True))
 log("start")
-run_dir = Path("runs") / args.env.replace(":", "_") / f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{os.getpid()}_PPO"
-(run_dir / "checkpoints").mkdir(parents=True)
-atomic_json(run_dir / "experiment_meta.json", {"env_id": args.env, "seed": args.seed, "overrides": args.set})
+first = 1
+if args.resume:
+    run_dir = Path(args.resume)
+    first = json.loads((run_dir / "checkpoints" / "last.pt").read_text())["iteration"] + 1
+    log(f"resume@{first - 1}")
+else:
+    run_dir = Path("runs") / args.env.replace(":", "_") / f"{datetime.now():%Y-%m-%d_%H-%M-%S}_{os.getpid()}_PPO"
+    (run_dir / "checkpoints").mkdir(parents=True)
+    atomic_json(run_dir / "experiment_meta.json", {"env_id": args.env, "seed": args.seed, "overrides": args.set})
 started = datetime.now().isoformat()
 iterations = max(1, args.max_env_steps // steps_per_iter)
 t0 = time.time()
 quality = 0.0
-it = 0
-for it in range(1, iterations + 1):
+it = first - 1
+for it in range(first, iterations + 1):
     if stop["flag"]:
         break
     time.sleep(iter_s)
@@ -87,6 +95,7 @@ for it in range(1, iterations + 1):
         "pid": os.getpid(), "status": "running"})
     if it % ckpt_every == 0:
         atomic_json(run_dir / "checkpoints" / f"model_{it}.pt", {"quality": q, "iteration": it})
+        atomic_json(run_dir / "checkpoints" / "last.pt", {"quality": q, "iteration": it})
 q = None if behaviour == "nan" else quality
 atomic_json(run_dir / "checkpoints" / "last.pt", {"quality": q, "iteration": it})
 atomic_json(run_dir / "checkpoints" / "best.pt", {"quality": q, "iteration": it})

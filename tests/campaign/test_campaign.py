@@ -147,6 +147,37 @@ def test_kill_9_mid_trial_then_resume(workspace, fake_env, monkeypatch):
     assert not os.path.exists(f"/proc/{trial_pid}") or Path(f"/proc/{trial_pid}/stat").read_text().split()[2] == "Z"
 
 
+def test_kill_9_during_the_final_run_continues_it_from_its_checkpoint(workspace, fake_env, monkeypatch):
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({"final": "slow"}))
+    monkeypatch.setenv("FAKE_SLOW_FACTOR", "30")  # the final's 200 iterations would take ~60 s
+    write_config(workspace, mode="stage", hp_trials=2, trial_steps=20_000, final_steps=200_000,
+                 pruner={"type": "none"})
+    campaign = vbot_background(workspace, "automl", "--config", "automl_test.yaml")
+
+    def final_checkpointed():
+        st = state_or_none(workspace)
+        live = (st or {}).get("live") or {}
+        return st if live.get("name") == "final" and (live.get("env_steps") or 0) >= 30_000 else None
+
+    state = wait_for(final_checkpointed, timeout=60, what="the final run past its third checkpoint")
+    run_dir = Path(state["live"]["run_dir"])
+    os.kill(campaign.pid, signal.SIGKILL)
+    campaign.wait()
+
+    monkeypatch.setenv("FAKE_PLAN", "{}")
+    result = json_out(vbot(workspace, "automl", "--resume", "--json", check=True))
+    assert result["status"] == "complete" and result["final"]["state"] == "complete"
+    final = read_state(workspace)["final"]
+    assert final["state"] == "complete" and Path(final["run_dir"]) == run_dir.resolve()
+    assert final["continued_run"] == str(run_dir)
+    tag = f"{read_state(workspace)['automl_id']}/final"
+    events = [line[0] for line in trainer_log(fake_env) if line[1] == tag]
+    resumed_at = [int(e.split("@")[1]) for e in events if e.startswith("resume@")]
+    # continued from a checkpoint at least as late as the one seen before the kill, not retrained
+    assert events.count("start") == 2 and len(resumed_at) == 1 and 30 <= resumed_at[0] < 200, events
+    assert json.loads((run_dir / "checkpoints" / "last.pt").read_text())["iteration"] == 200
+
+
 def test_second_campaign_refused_and_sigterm_stops_gracefully(workspace, fake_env, monkeypatch):
     monkeypatch.setenv("FAKE_PLAN", json.dumps({"1": "slow"}))
     monkeypatch.setenv("FAKE_SLOW_FACTOR", "100")

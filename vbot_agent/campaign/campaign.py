@@ -301,16 +301,20 @@ class Session:
             return
         values = decode_from_optuna(self.full_space, best.params)
         params, scales = split_values(values)
+        cfg = self.trial_config(name="final", number=-1, values=values, steps=self.settings.final_steps,
+                                seed=self.settings.seed + 1_000_003)
+        resume_dir = self._final_run_to_continue(Path(cfg.out_dir))
+        cfg = replace(cfg, resume_run_dir=str(resume_dir) if resume_dir else None)
         st["phase"] = "final"
         st["final"] = {"state": "running", "from_trial": best.number, "params": params, "reward_scales": scales,
                        "metrics": None, "score": None, "run_dir": None, "checkpoint": None,
-                       "started_at": now_iso(), "finished_at": None, "error": None}
-        cfg = self.trial_config(name="final", number=-1, values=values, steps=self.settings.final_steps,
-                                seed=self.settings.seed + 1_000_003)
+                       "started_at": now_iso(), "finished_at": None, "error": None,
+                       "continued_run": str(resume_dir) if resume_dir else None}
         config_path = self.log / "configs" / "final.yaml"
         write_trial_config(config_path, cfg)
         self.write_state()
-        self.say(f"final training of trial {best.number}'s configuration for {self.settings.final_steps} env steps")
+        self.say(f"final training of trial {best.number}'s configuration for {self.settings.final_steps} env steps"
+                 + (f", continuing {resume_dir}" if resume_dir else ""))
         outcome = run_trial_process(config_path, cfg, on_event=lambda e: False,
                                     should_stop=lambda: self.stop_reason is not None,
                                     on_tick=lambda pid: self._tick("final", "final", pid, Path(cfg.out_dir)),
@@ -328,6 +332,14 @@ class Session:
         if word == "complete":
             self._register("final", {"number": "final", **st["final"]})
         self.say(f"final training: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else ""))
+
+    def _final_run_to_continue(self, out: Path) -> Path | None:
+        """The interrupted final run's folder, when a resume marked it and it has a last.pt."""
+        if not (self.state.get("final") or {}).get("continue"):
+            return None
+        live = read_json(out / LIVE_FILE)
+        run_dir = Path(live["run_dir"]) if live and live.get("run_dir") else None
+        return run_dir if run_dir is not None and (run_dir / "checkpoints" / "last.pt").is_file() else None
 
     def finish(self) -> dict[str, Any]:
         """Write the closing state and report; raise CampaignStopped after a signal."""
@@ -443,7 +455,10 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
         previous_status = state["status"]
         state.update(status="running", pid=os.getpid(), host=socket.gethostname(), message=None)
         if state.get("final") and state["final"].get("state") != "complete":
-            state["final"]["state"] = "waiting"  # rerun from scratch below (phase final)
+            # phase final runs again below: a run that was killed, stopped or out of budget continues
+            # from its last checkpoint; a failed one starts afresh
+            state["final"]["continue"] = state["final"].get("state") in ("running", "interrupted", "budget")
+            state["final"]["state"] = "waiting"
         log = report.log_dir(root, state["automl_id"])
         writer = StateWriter(paths.state_file, log / "state.yaml", text)
         session = Session(root=root, settings=settings, automl_id=state["automl_id"], study=study,

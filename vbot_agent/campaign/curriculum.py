@@ -48,6 +48,7 @@ from vbot_agent.campaign.curriculum_plan import (
 from vbot_agent.campaign.lock import WorkspaceLock, is_locked
 from vbot_agent.campaign.score import ScoreWeights, compute_score, formula
 from vbot_agent.campaign.state import StateWriter, load_state, new_state, now_iso
+from vbot_agent.campaign.trainer import resume_argv
 from vbot_agent.config import load_yaml
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.workspace import Paths
@@ -77,20 +78,11 @@ def train_command(spec, train_config_file):
     """The plan backend's ``vbot train`` argv with the stage's ``--checkpoint ...`` or ``--resume RUN``."""
     launch = _launch(spec)
     argv = list(load_backend(launch["base_backend"]).train_command(spec, train_config_file))
+    if launch.get("resume_run_dir"):
+        return resume_argv(argv, launch["resume_run_dir"])
     tail = argv[-1:] if argv and argv[-1] == "--json" else []
     argv = argv[: len(argv) - len(tail)]
-    if launch.get("resume_run_dir"):
-        # `vbot train --resume` continues the run with its stored config; --config/--set would be refused.
-        kept, skip = [], False
-        for token in argv:
-            if skip:
-                skip = False
-            elif token in ("--config", "--set"):
-                skip = True
-            else:
-                kept.append(token)
-        argv = [*kept, "--resume", launch["resume_run_dir"]]
-    elif launch.get("checkpoint"):
+    if launch.get("checkpoint"):
         argv += ["--checkpoint", launch["checkpoint"]]
         if launch.get("reset_optimizer"):
             argv.append("--reset-optimizer")

@@ -41,7 +41,25 @@ def train_command(spec, train_config_file: Path | None) -> list[str]:
         argv += ["--set", f"check_point_interval={checkpoint_interval(spec)}"]
     for override in to_overrides(spec.values):
         argv += ["--set", override]
-    return [*argv, "--json"]
+    argv.append("--json")
+    return resume_argv(argv, spec.resume_run_dir) if spec.resume_run_dir else argv
+
+
+def resume_argv(argv: list[str], run_dir: str) -> list[str]:
+    """A new run's ``vbot train`` argv turned into one that continues ``run_dir``.
+
+    ``vbot train --resume`` takes the run's stored config, so ``--config`` and ``--set`` go.
+    """
+    tail = argv[-1:] if argv and argv[-1] == "--json" else []
+    kept, skip = [], False
+    for token in argv[:len(argv) - len(tail)]:
+        if skip:
+            skip = False
+        elif token in ("--config", "--set"):
+            skip = True
+        else:
+            kept.append(token)
+    return [*kept, "--resume", str(run_dir), *tail]
 
 
 def checkpoint_interval(spec) -> int:

@@ -67,6 +67,7 @@ class TrialConfig:
     parent_pid: int | None = None  # stop when this process (the campaign) dies
     tag: str = ""  # value of VBOT_TRIAL_ID for the trial's processes
     backend: str = DEFAULT_BACKEND
+    resume_run_dir: str | None = None  # continue this run folder from its last.pt instead of a new run
 
 
 def load_trial_config(path: str | os.PathLike) -> TrialConfig:
