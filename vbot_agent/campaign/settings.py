@@ -143,24 +143,32 @@ def settings_to_dict(settings: AutomlSettings) -> dict[str, Any]:
 REDACTED = "***"
 
 
+def _credentials(url: str) -> tuple[str, str, bool, str] | None:
+    """``scheme://user[:password]@rest`` -> (scheme, user, has a password, rest); None without a user."""
+    head, sep, rest = url.partition("@")
+    if not sep or "://" not in head:
+        return None
+    scheme, _, creds = head.partition("://")
+    return scheme, creds.split(":", 1)[0], ":" in creds, rest
+
+
 def redact(url: str) -> str:
     """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db`` (files and messages)."""
-    head, sep, tail = url.partition("@")
-    if not sep or "://" not in head:
+    parts = _credentials(url)
+    if parts is None or not parts[2]:
         return url
-    scheme, _, creds = head.partition("://")
-    user = creds.split(":", 1)[0]
-    return f"{scheme}://{user}:{REDACTED}@{tail}" if ":" in creds else url
+    scheme, user, _, rest = parts
+    return f"{scheme}://{user}:{REDACTED}@{rest}"
 
 
 def without_password(url: str) -> str:
     """``postgresql://user:secret@host/db`` -> ``postgresql://user@host/db``: libpq then takes the
     password from PGPASSWORD or ~/.pgpass."""
-    head, sep, tail = url.partition("@")
-    if not sep or "://" not in head:
+    parts = _credentials(url)
+    if parts is None:
         return url
-    scheme, _, creds = head.partition("://")
-    return f"{scheme}://{creds.split(':', 1)[0]}@{tail}"
+    scheme, user, _, rest = parts
+    return f"{scheme}://{user}@{rest}"
 
 
 def is_redacted(url: str) -> bool:

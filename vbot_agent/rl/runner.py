@@ -45,6 +45,8 @@ from vbot_agent.rl.run_dir import (
     write_json_atomic,
 )
 
+SMALL_EVAL_EPISODES = 64  # evaluations up to this many envs run the policy on one torch thread
+
 
 @dataclass(frozen=True)
 class WarmStart:
@@ -272,7 +274,7 @@ class OnPolicyRunner:
         # A few dozen rows through a small MLP: one torch thread is faster than waking the pool
         # (1.5x on 2 cores for 20 episodes).
         threads = torch.get_num_threads()
-        torch.set_num_threads(1)
+        torch.set_num_threads(1 if episodes <= SMALL_EVAL_EPISODES else threads)
         try:
             return evaluate(policy, env, seed=self.cfg.eval.seed)
         finally:
