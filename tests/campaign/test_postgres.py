@@ -117,7 +117,9 @@ def test_campaign_and_two_workers_share_a_postgres_study(workspace, fake_env, mo
     assert len(retries) == 1 and retries[0]["state"] == "complete"  # no trial lost
     assert retries[0]["params"] == killed[0]["params"]
     assert all(t["state"] in ("complete", "fail") for t in trials.values())
-    assert sum(t["state"] == "complete" for t in trials.values()) >= 6
+    # 6 slots: a running trial holds its slot, so the three processes overshoot at most by a race
+    # between two of them asking at the same instant
+    assert 6 <= sum(t["state"] == "complete" for t in trials.values()) <= 7
     starts = Counter(line[1] for line in trainer_log(fake_env) if line[0] == "start")
     assert all(n == 1 for n in starts.values()), starts  # none trained twice
     automl_id = state["automl_id"]

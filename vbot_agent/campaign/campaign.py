@@ -281,8 +281,10 @@ class Session:
             fail_stale_trials(self.study)  # trials of dead workers -> failed and queued again
             trials = self.study.get_trials(deepcopy=False)
             waiting = [t for t in trials if t.state.name == "WAITING"]
-            if count_done(trials) >= self.settings.hp_trials and not waiting:
-                running = [t for t in trials if t.state.name == "RUNNING"]
+            running = [t for t in trials if t.state.name == "RUNNING"]
+            # Slots held by running trials (other workers') count as taken, so that N processes do
+            # not start N trials for the last slot; if one of them fails, its retry is queued and run.
+            if count_done(trials) + len(running) >= self.settings.hp_trials and not waiting:
                 if not running or self.role == "worker":
                     break
                 self.live = {"waiting_for": [t.number for t in running]}
