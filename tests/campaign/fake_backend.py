@@ -47,8 +47,3 @@ def evaluate(checkpoint, spec, episodes, seed):
         "time_to_target_s": 20.0 * (1.0 - 0.5 * quality),
         "episode_time_s": 20.0,
     }
-
-
-def final_evaluation(run_dir, spec):
-    """The fake trainer makes no final evaluation: the trial evaluates last.pt itself."""
-    return None

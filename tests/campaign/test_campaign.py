@@ -178,6 +178,26 @@ def test_kill_9_during_the_final_run_continues_it_from_its_checkpoint(workspace,
     assert json.loads((run_dir / "checkpoints" / "last.pt").read_text())["iteration"] == 200
 
 
+def test_a_final_run_that_finished_while_the_campaign_was_down_is_scored_not_retrained(workspace, fake_env):
+    write_config(workspace, mode="stage", hp_trials=2, trial_steps=20_000, final_steps=50_000,
+                 pruner={"type": "none"})
+    vbot(workspace, "automl", "--config", "automl_test.yaml", check=True)
+    done = read_state(workspace)
+    # What a kill -9 between the trainer's last checkpoint and the campaign's bookkeeping leaves:
+    state_file = workspace / "starter_kit_schedule/progress/automl_state.yaml"
+    broken = {**done, "status": "running", "phase": "final", "pid": 999_999_999,
+              "final": {**done["final"], "state": "running", "metrics": None, "score": None}}
+    state_file.write_text(yaml.safe_dump(broken, sort_keys=False))
+
+    result = json_out(vbot(workspace, "automl", "--resume", "--json", check=True))
+    assert result["status"] == "complete"
+    final = read_state(workspace)["final"]
+    assert final["state"] == "complete" and final["run_dir"] == done["final"]["run_dir"]
+    assert final["score"] == done["final"]["score"] and final["metrics"] == done["final"]["metrics"]
+    starts = _starts(fake_env)
+    assert starts[f"{done['automl_id']}/final"] == 1  # scored from its last.pt, not trained again
+
+
 def test_second_campaign_refused_and_sigterm_stops_gracefully(workspace, fake_env, monkeypatch):
     monkeypatch.setenv("FAKE_PLAN", json.dumps({"1": "slow"}))
     monkeypatch.setenv("FAKE_SLOW_FACTOR", "100")

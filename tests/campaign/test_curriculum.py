@@ -54,7 +54,6 @@ from vbot_agent.errors import UsageError  # noqa: E402
 REPO = HERE.parent.parent
 check_overrides = fake_backend.check_overrides
 evaluate = fake_backend.evaluate
-final_evaluation = fake_backend.final_evaluation
 
 
 def train_command(spec, train_config_file):

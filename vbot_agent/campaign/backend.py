@@ -1,7 +1,7 @@
 """The one seam between a trial and the trainer.
 
 A backend is a module (named in the settings' ``backend:``; default ``vbot_agent.campaign.trainer``,
-the real ``vbot train`` + ``vbot_agent.rl.evaluate``) with four functions:
+the real ``vbot train`` + ``vbot_agent.rl.evaluate``) with three functions and an optional fourth:
 
 ``train_command(spec: TrialConfig, train_config_file: Path | None) -> list[str]``
     The argv of one training run. The process runs with cwd = the workspace, must write
@@ -13,7 +13,7 @@ the real ``vbot train`` + ``vbot_agent.rl.evaluate``) with four functions:
     Real evaluation episodes of a checkpoint. Returns at least ``score.METRIC_KEYS``
     (success_rate, competition_points, fall_rate, time_to_target_s, episode_time_s) as floats.
 
-``final_evaluation(run_dir: Path, spec: TrialConfig) -> dict | None``
+``final_evaluation(run_dir: Path, spec: TrialConfig) -> dict | None`` (optional)
     The trainer's own evaluation of its last policy, when the finished run made one as
     ``train_command`` asked (``spec.evaluation.final_episodes`` episodes, ``spec.evaluation.seed``):
     ``{metrics, wall_s}`` (of ``last.pt``); else None, and the trial evaluates ``last.pt`` itself.
@@ -32,11 +32,11 @@ from types import ModuleType
 
 from vbot_agent.errors import UsageError
 
-REQUIRED = ("train_command", "evaluate", "final_evaluation", "check_overrides")
+REQUIRED = ("train_command", "evaluate", "check_overrides")
 
 
 def load_backend(name: str) -> ModuleType:
-    """Import backend module ``name`` and check it has the four functions."""
+    """Import backend module ``name`` and check it has the three required functions."""
     try:
         module = importlib.import_module(name)
     except ModuleNotFoundError as exc:

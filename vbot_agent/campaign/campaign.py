@@ -24,7 +24,7 @@ from vbot_agent.campaign.atomic import atomic_write_yaml, read_json
 from vbot_agent.campaign.backend import load_backend
 from vbot_agent.campaign.lock import WorkspaceLock
 from vbot_agent.campaign.runner import kill_orphans, run_trial_process, write_trial_config
-from vbot_agent.campaign.score import formula
+from vbot_agent.campaign.score import compute_score, formula
 from vbot_agent.campaign.search_space import (
     SearchSpace,
     check_keys,
@@ -36,11 +36,10 @@ from vbot_agent.campaign.search_space import (
 )
 from vbot_agent.campaign.settings import (
     AutomlSettings,
-    is_redacted,
     redact,
     settings_from_dict,
     settings_to_dict,
-    without_password,
+    storage_for_resume,
 )
 from vbot_agent.campaign.state import StateWriter, load_state, new_state, now_iso
 from vbot_agent.campaign.study import (
@@ -52,7 +51,7 @@ from vbot_agent.campaign.study import (
     retried_numbers,
     state_word,
 )
-from vbot_agent.campaign.trial import LIVE_FILE, TrialConfig
+from vbot_agent.campaign.trial import LIVE_FILE, TrialConfig, run_env_steps
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.workspace import Paths
 
@@ -306,12 +305,17 @@ class Session:
         cfg = self.trial_config(name="final", number=-1, values=values, steps=self.settings.final_steps,
                                 seed=self.settings.seed + 1_000_003)
         resume_dir = self._final_run_to_continue(Path(cfg.out_dir))
+        if resume_dir is None:
+            (Path(cfg.out_dir) / LIVE_FILE).unlink(missing_ok=True)  # an earlier attempt's run is not this one's
         cfg = replace(cfg, resume_run_dir=str(resume_dir) if resume_dir else None)
         st["phase"] = "final"
         st["final"] = {"state": "running", "from_trial": best.number, "params": params, "reward_scales": scales,
                        "metrics": None, "score": None, "run_dir": None, "checkpoint": None,
                        "started_at": now_iso(), "finished_at": None, "error": None,
                        "continued_run": str(resume_dir) if resume_dir else None}
+        if resume_dir is not None and run_env_steps(resume_dir) >= self.settings.final_steps:
+            self._score_finished_final(resume_dir, cfg)  # trained to the end before the campaign recorded it
+            return
         config_path = self.log / "configs" / "final.yaml"
         write_trial_config(config_path, cfg)
         self.write_state()
@@ -334,6 +338,23 @@ class Session:
         if word == "complete":
             self._register("final", {"number": "final", **st["final"]})
         self.say(f"final training: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else ""))
+
+    def _score_finished_final(self, run_dir: Path, cfg: TrialConfig) -> None:
+        """Record a final run that reached its steps while the campaign was down: its own final
+        evaluation when it made one, else evaluation episodes of its last.pt here. Nothing retrains."""
+        backend = load_backend(cfg.backend)
+        last = run_dir / "checkpoints" / "last.pt"
+        own = getattr(backend, "final_evaluation", None)
+        record = own(run_dir, cfg) if own else None
+        metrics = record["metrics"] if record else backend.evaluate(last, cfg, cfg.evaluation.final_episodes,
+                                                                     cfg.evaluation.seed)
+        st = self.state
+        st["final"].update(state="complete", metrics=metrics, score=compute_score(metrics, cfg.score),
+                           run_dir=str(run_dir), checkpoint=str(last), finished_at=now_iso())
+        report.write_summary(self.log, "final", {"name": "final", **st["final"]})
+        self._register("final", {"number": "final", **st["final"]})
+        self.say(f"final training had reached its {self.settings.final_steps} env steps before the campaign "
+                 f"stopped; scored {last}: {st['final']['score']:.4g}")
 
     def _final_run_to_continue(self, out: Path) -> Path | None:
         """The interrupted final run's folder, when a resume marked it and it has a last.pt."""
@@ -440,7 +461,7 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
         if budget_hours is not None:
             settings = replace(settings, budget_hours=budget_hours)
             state["budget_hours"] = budget_hours
-            state["settings"] = settings_to_dict(settings)
+        state["settings"] = settings_to_dict(settings)  # also redacts a password an older state kept
         if state["status"] == "complete":
             say(f"campaign {state['automl_id']} is already complete; nothing to resume")
             return summary(state, paths.state_file)
@@ -459,6 +480,10 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
         if state.get("final") and state["final"].get("state") != "complete":
             # phase final runs again below: a run that was killed, stopped or out of budget continues
             # from its last checkpoint; a failed one starts afresh
+            if state["final"].get("state") == "running":  # its trainer must not write on beside the next one
+                killed = kill_orphans({f"{state['automl_id']}/final"})
+                if killed:
+                    say(f"killed the orphaned processes {killed} of the final run")
             state["final"]["continue"] = state["final"].get("state") in ("running", "interrupted", "budget")
             state["final"]["state"] = "waiting"
         log = report.log_dir(root, state["automl_id"])
@@ -468,8 +493,7 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
                           base_elapsed_hours=float(state["elapsed_hours"]))
         study.set_user_attr("status", "running")
         study.set_user_attr("deadline_unix", session.deadline)
-        if budget_hours is not None:
-            study.set_user_attr("settings", settings_to_dict(settings))
+        study.set_user_attr("settings", settings_to_dict(settings))
         say(f"resuming campaign {state['automl_id']} (was {previous_status}) at {state['elapsed_hours']:.3f} h "
             f"of {settings.budget_hours:g} h, phase {state['phase']}")
         return _run(session)
@@ -507,17 +531,6 @@ def _run(session: Session) -> dict[str, Any]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-
-
-def storage_for_resume(stored: str, given: str | None) -> str:
-    """The URL to reopen a campaign's storage: ``given`` (same storage, with its password) or the
-    stored one without the redacted password (libpq: PGPASSWORD, ~/.pgpass)."""
-    if given is not None:
-        if without_password(given) != without_password(stored):
-            raise UsageError(f"--storage with --resume only supplies the password of the campaign's own storage "
-                             f"({stored}); got {redact(given)}")
-        return given
-    return without_password(stored) if is_redacted(stored) else stored
 
 
 def run_worker(root: Path, storage_url: str, study_name: str, *, say) -> dict[str, Any]:

@@ -49,6 +49,7 @@ from vbot_agent.campaign.lock import WorkspaceLock, is_locked
 from vbot_agent.campaign.score import ScoreWeights, compute_score, formula
 from vbot_agent.campaign.state import StateWriter, load_state, new_state, now_iso
 from vbot_agent.campaign.trainer import resume_argv
+from vbot_agent.campaign.trial import run_env_steps
 from vbot_agent.config import load_yaml
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.workspace import Paths
@@ -98,7 +99,8 @@ def evaluate(checkpoint, spec, episodes, seed):
 
 
 def final_evaluation(run_dir, spec):
-    return load_backend(_launch(spec)["base_backend"]).final_evaluation(run_dir, spec)
+    own = getattr(load_backend(_launch(spec)["base_backend"]), "final_evaluation", None)
+    return own(run_dir, spec) if own else None
 
 
 def check_overrides(env_id, train, assignments):
@@ -306,7 +308,7 @@ class Session:
 
         stage, rec, plan = self.plan.stages[index], self.cur["stages"][index], self.plan
         resume_dir = self._resumable_run(index)
-        if resume_dir is not None and _progress_steps(resume_dir) >= stage.steps:
+        if resume_dir is not None and run_env_steps(resume_dir) >= stage.steps:
             self._evaluate_finished_run(index, resume_dir)  # the run ended before we recorded it
             return
         rec["attempts"] += 1
@@ -361,7 +363,7 @@ class Session:
             live = read_json(out / LIVE_FILE)
             if live and live.get("run_dir"):
                 rec["run_dir"] = self.rel(live["run_dir"])
-                rec["env_steps"] = _progress_steps(Path(live["run_dir"])) or rec["env_steps"]
+                rec["env_steps"] = run_env_steps(Path(live["run_dir"])) or rec["env_steps"]
             self.write()
 
         outcome = run_trial_process(config_path, cfg, on_event=on_event, should_stop=lambda: self.stop_reason is not None,
@@ -371,7 +373,7 @@ class Session:
         if r.get("run_dir"):
             rec["run_dir"] = self.rel(r["run_dir"])
         if rec["run_dir"]:
-            rec["env_steps"] = _progress_steps(self.abs(rec["run_dir"])) or r.get("env_steps") or rec["env_steps"]
+            rec["env_steps"] = run_env_steps(self.abs(rec["run_dir"])) or r.get("env_steps") or rec["env_steps"]
         if outcome.stopped_by == "interrupted":
             self.write()  # stays "training": the next `run` resumes the run
             return
@@ -396,7 +398,7 @@ class Session:
         from vbot_agent.campaign.trial import TrialConfig
 
         stage, rec = self.plan.stages[index], self.cur["stages"][index]
-        steps = _progress_steps(run_dir)
+        steps = run_env_steps(run_dir)
         if not any(e["env_steps"] == steps for e in rec["evaluations"]):
             spec = TrialConfig(name=stage.name, env_id=stage.env_id, seed=self.plan.seed + index, max_env_steps=stage.steps,
                                num_envs=stage.num_envs or self.plan.num_envs, out_dir=str(self.stage_dir(index)),
@@ -478,16 +480,6 @@ def summarize(session: Session, *, running: bool = False) -> dict[str, Any]:
             "running": running, "stage_index": index,
             "current_stage": cur["stages"][index]["name"] if index < len(cur["stages"]) else None,
             "stages": stages, "message": cur.get("message"), "state_file": str(session.paths.state_file), "next": nxt}
-
-
-def _progress_steps(run_dir: Path | None) -> int:
-    if run_dir is None:
-        return 0
-    try:
-        data = read_json(run_dir / "progress.json") or {}
-    except ValueError:
-        return 0
-    return int(data.get("env_steps") or 0)
 
 
 def _rate(evaluation: dict[str, Any]) -> float | None:

@@ -1,12 +1,14 @@
 """Typed campaign settings: the automl YAML, then the command-line flags, parsed once.
 
 The resolved settings are written whole into the state (``settings:``) and into the optuna study,
-so ``vbot automl --resume`` and ``vbot automl worker`` need nothing but the state or the study:
-the search space and the base trainer config are stored inline, not as paths.
+so ``vbot automl --resume`` and ``vbot automl worker`` need nothing but the state or the study
+(and, for a storage with a password, the password: it is never stored): the search space and the
+base trainer config are stored inline, not as paths.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -153,7 +155,9 @@ def _credentials(url: str) -> tuple[str, str, bool, str] | None:
 
 
 def redact(url: str) -> str:
-    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db`` (files and messages)."""
+    """``postgresql://user:secret@host/db`` -> ``postgresql://user:***@host/db`` (files and messages);
+    a ``password=`` query parameter is masked too."""
+    url = re.sub(r"([?&]password=)[^&]*", rf"\g<1>{REDACTED}", url)
     parts = _credentials(url)
     if parts is None or not parts[2]:
         return url
@@ -164,6 +168,10 @@ def redact(url: str) -> str:
 def without_password(url: str) -> str:
     """``postgresql://user:secret@host/db`` -> ``postgresql://user@host/db``: libpq then takes the
     password from PGPASSWORD or ~/.pgpass."""
+    head, sep, query = url.partition("?")
+    if sep:
+        kept = [item for item in query.split("&") if not item.startswith("password=")]
+        url = head + ("?" + "&".join(kept) if kept else "")
     parts = _credentials(url)
     if parts is None:
         return url
@@ -172,7 +180,7 @@ def without_password(url: str) -> str:
 
 
 def is_redacted(url: str) -> bool:
-    return redact(url) == url and f":{REDACTED}@" in url
+    return redact(url) == url and (f":{REDACTED}@" in url or f"password={REDACTED}" in url)
 
 
 def with_budget(settings: AutomlSettings, budget_hours: float) -> AutomlSettings:
@@ -182,3 +190,14 @@ def with_budget(settings: AutomlSettings, budget_hours: float) -> AutomlSettings
 def _relative(base: Path, path: str) -> Path:
     candidate = Path(path).expanduser()
     return candidate if candidate.is_absolute() else base / candidate
+
+
+def storage_for_resume(stored: str, given: str | None) -> str:
+    """The URL to reopen a campaign's storage: ``given`` (same storage, with its password) or the
+    stored one without the redacted password (libpq: PGPASSWORD, ~/.pgpass)."""
+    if given is not None:
+        if without_password(given) != without_password(stored):
+            raise UsageError(f"--storage with --resume only supplies the password of the campaign's own storage "
+                             f"({redact(stored)}); got {redact(given)}")
+        return given
+    return without_password(stored) if is_redacted(stored) else stored

@@ -154,7 +154,8 @@ def _train_and_evaluate(cfg: TrialConfig, out: Path, stop: _Stop, result: dict[s
         checkpoint = _newest_checkpoint(run_dir)
     if checkpoint is None:
         raise VbotError(f"no checkpoint to evaluate in {run_dir / 'checkpoints'}")
-    own = backend.final_evaluation(run_dir, cfg) if result["status"] != "budget" else None
+    final_evaluation = getattr(backend, "final_evaluation", None)  # optional in a backend
+    own = final_evaluation(run_dir, cfg) if final_evaluation and result["status"] != "budget" else None
     if own is not None:  # the trainer evaluated its last policy before exiting, as asked
         metrics = own["metrics"]  # of last.pt: the trainer writes it at the end, then evaluates
         result["eval_s"] += own["wall_s"]
@@ -229,18 +230,20 @@ class _Watch:
         candidates = []
         for path in (self.run_dir / "checkpoints").glob("model_*.pt"):
             match = re.fullmatch(r"model_(\d+)\.pt", path.name)
-            if match:  # the trainer writes checkpoints atomically (temp + rename), so a listed one is whole
+            # whole (the trainer writes checkpoints atomically) and of this trainer, not of a run it continues
+            if match and path.stat().st_mtime >= self.launched - 1:
                 candidates.append((int(match.group(1)), path))
-        # The first checkpoint at or past the next mark (the trainer keeps every model_<iter>.pt), so a
-        # poll that comes late still evaluates the checkpoint that belongs to the mark.
-        pending = [(i, p) for i, p in sorted(candidates) if int(i * steps_per_iteration) // every >= self.next_eval]
+        # The newest checkpoint at or past the next mark that the final evaluation will not judge: the
+        # trainer keeps every model_<iter>.pt, so a late poll still finds the one for a mark it missed,
+        # and an evaluation slower than training skips marks instead of falling behind.
+        pending = [(i, p) for i, p in candidates
+                   if int(i * steps_per_iteration) // every >= self.next_eval
+                   and int(i * steps_per_iteration) + every / 2 < self.cfg.max_env_steps]
         if not pending:
             return
-        ckpt_iter, path = pending[0]
+        ckpt_iter, path = max(pending)
         ckpt_steps = int(ckpt_iter * steps_per_iteration)
         step = ckpt_steps // every
-        if ckpt_steps + every / 2 >= self.cfg.max_env_steps:
-            return  # so close to the end that the final evaluation judges it (saves one evaluation)
         self.next_eval = step + 1
         event: dict[str, Any] = {"step": step, "env_steps": ckpt_steps, "checkpoint": str(path)}
         t0 = time.time()
@@ -270,6 +273,17 @@ def _find_run_dir(runs: Path, pid: int, launched: float) -> Path | None:
         if data and data.get("pid") == pid:
             return progress.parent
     return None
+
+
+def run_env_steps(run_dir: Path | None) -> int:
+    """The env steps a run folder's progress.json reports (0 when there is none)."""
+    if run_dir is None:
+        return 0
+    try:
+        data = read_json(run_dir / "progress.json") or {}
+    except ValueError:
+        return 0
+    return int(data.get("env_steps") or 0)
 
 
 def _newest_checkpoint(run_dir: Path) -> Path | None:

@@ -372,8 +372,11 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
                     break
             if status == "finished" and cfg.eval.final_episodes and runner.iteration:
                 progress.update(message=f"final evaluation: {cfg.eval.final_episodes} episodes")
-                runner.final_evaluation()
-                progress.update(message=None)
+                try:
+                    runner.final_evaluation()
+                    progress.update(message=None)
+                except Exception as exc:  # the training is done and saved: a reader can still evaluate last.pt
+                    progress.update(message=f"final evaluation failed: {type(exc).__name__}: {exc}"[:500])
     except KeyboardInterrupt:
         progress.update(status="stopped", message="interrupted twice; last.pt is from the last checkpoint")
         raise
