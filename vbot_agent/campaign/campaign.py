@@ -51,7 +51,7 @@ from vbot_agent.campaign.study import (
     retried_numbers,
     state_word,
 )
-from vbot_agent.campaign.trial import LIVE_FILE, TrialConfig, run_env_steps
+from vbot_agent.campaign.trial import LIVE_FILE, TrialConfig, final_metrics, run_env_steps
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.workspace import Paths
 
@@ -342,12 +342,8 @@ class Session:
     def _score_finished_final(self, run_dir: Path, cfg: TrialConfig) -> None:
         """Record a final run that reached its steps while the campaign was down: its own final
         evaluation when it made one, else evaluation episodes of its last.pt here. Nothing retrains."""
-        backend = load_backend(cfg.backend)
         last = run_dir / "checkpoints" / "last.pt"
-        own = getattr(backend, "final_evaluation", None)
-        record = own(run_dir, cfg) if own else None
-        metrics = record["metrics"] if record else backend.evaluate(last, cfg, cfg.evaluation.final_episodes,
-                                                                     cfg.evaluation.seed)
+        metrics, _ = final_metrics(load_backend(cfg.backend), run_dir, last, cfg, cfg.evaluation.final_episodes)
         st = self.state
         st["final"].update(state="complete", metrics=metrics, score=compute_score(metrics, cfg.score),
                            run_dir=str(run_dir), checkpoint=str(last), finished_at=now_iso())

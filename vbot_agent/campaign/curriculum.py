@@ -49,7 +49,7 @@ from vbot_agent.campaign.lock import WorkspaceLock, is_locked
 from vbot_agent.campaign.score import ScoreWeights, compute_score, formula
 from vbot_agent.campaign.state import StateWriter, load_state, new_state, now_iso
 from vbot_agent.campaign.trainer import resume_argv
-from vbot_agent.campaign.trial import run_env_steps
+from vbot_agent.campaign.trial import final_metrics, run_env_steps
 from vbot_agent.config import load_yaml
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.workspace import Paths
@@ -394,7 +394,7 @@ class Session:
         return None
 
     def _evaluate_finished_run(self, index: int, run_dir: Path) -> None:
-        """A run that reached its steps while no curriculum watched it: evaluate last.pt here, once."""
+        """A run that reached its steps while no curriculum watched it: score its last policy here, once."""
         from vbot_agent.campaign.trial import TrialConfig
 
         stage, rec = self.plan.stages[index], self.cur["stages"][index]
@@ -405,8 +405,8 @@ class Session:
                                workspace=str(self.root), values=stage.values(), train=self.plan.train,
                                evaluation=self.plan.evaluation, backend=self.plan.backend)
             last = run_dir / "checkpoints" / "last.pt"
-            metrics = load_backend(self.plan.backend).evaluate(last, spec, self.plan.evaluation.final_episodes,
-                                                                self.plan.evaluation.seed)
+            metrics, _ = final_metrics(load_backend(self.plan.backend), run_dir, last, spec,
+                                       self.plan.evaluation.final_episodes)
             self.add_evaluation(index, steps, metrics, str(last))
         rec.update(status="trained", env_steps=steps, finished_at=now_iso())
         self.write()

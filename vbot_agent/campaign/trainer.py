@@ -16,8 +16,6 @@ from typing import Any
 
 from vbot_agent.campaign.search_space import to_overrides
 
-SINGLE_THREAD_EPISODES = 64
-
 
 def train_command(spec, train_config_file: Path | None) -> list[str]:
     """``python -m vbot_agent.cli train --env ... --json`` for one trial (cwd: the workspace)."""
@@ -78,13 +76,14 @@ def evaluate(checkpoint: Path, spec, episodes: int, seed: int) -> dict[str, Any]
 
     from vbot_agent.rl.checkpoint import load_policy
     from vbot_agent.rl.envs import make_env
+    from vbot_agent.rl.evaluate import SMALL_EVAL_EPISODES
     from vbot_agent.rl.evaluate import evaluate as run_episodes
 
     policy = load_policy(checkpoint)
     cfg = policy.config
     # A few dozen envs step faster on one thread than with a pool's hand-offs (measured ~2x at 10 envs),
     # and they leave the other cores to the trainer running beside the intermediate evaluations.
-    threads = 1 if episodes <= SINGLE_THREAD_EPISODES else os.cpu_count() or 1
+    threads = 1 if episodes <= SMALL_EVAL_EPISODES else os.cpu_count() or 1
     torch.set_num_threads(1)  # the policy is a small MLP
     env = make_env(cfg.env_id, episodes, seed=seed, env=cfg.env, reward=cfg.reward, threads=threads)
     try:

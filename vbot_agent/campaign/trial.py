@@ -154,16 +154,9 @@ def _train_and_evaluate(cfg: TrialConfig, out: Path, stop: _Stop, result: dict[s
         checkpoint = _newest_checkpoint(run_dir)
     if checkpoint is None:
         raise VbotError(f"no checkpoint to evaluate in {run_dir / 'checkpoints'}")
-    final_evaluation = getattr(backend, "final_evaluation", None)  # optional in a backend
-    own = final_evaluation(run_dir, cfg) if final_evaluation and result["status"] != "budget" else None
-    if own is not None:  # the trainer evaluated its last policy before exiting, as asked
-        metrics = own["metrics"]  # of last.pt: the trainer writes it at the end, then evaluates
-        result["eval_s"] += own["wall_s"]
-    else:
-        episodes = cfg.evaluation.final_episodes if result["status"] != "budget" else cfg.evaluation.episodes
-        t0 = time.time()
-        metrics = backend.evaluate(checkpoint, cfg, episodes, cfg.evaluation.seed)
-        result["eval_s"] += time.time() - t0
+    episodes = cfg.evaluation.final_episodes if result["status"] != "budget" else cfg.evaluation.episodes
+    metrics, eval_s = final_metrics(backend, run_dir, checkpoint, cfg, episodes)
+    result["eval_s"] += eval_s
     result.update(metrics=metrics, checkpoint=str(checkpoint))
     result["score"] = compute_score(metrics, cfg.score)
     if result["status"] != "budget":
@@ -227,22 +220,21 @@ class _Watch:
         if iteration <= 0:
             return
         steps_per_iteration = env_steps / iteration
-        candidates = []
-        for path in (self.run_dir / "checkpoints").glob("model_*.pt"):
-            match = re.fullmatch(r"model_(\d+)\.pt", path.name)
-            # whole (the trainer writes checkpoints atomically) and of this trainer, not of a run it continues
-            if match and path.stat().st_mtime >= self.launched - 1:
-                candidates.append((int(match.group(1)), path))
         # The newest checkpoint at or past the next mark that the final evaluation will not judge: the
         # trainer keeps every model_<iter>.pt, so a late poll still finds the one for a mark it missed,
         # and an evaluation slower than training skips marks instead of falling behind.
-        pending = [(i, p) for i, p in candidates
-                   if int(i * steps_per_iteration) // every >= self.next_eval
-                   and int(i * steps_per_iteration) + every / 2 < self.cfg.max_env_steps]
+        pending = []
+        for path in (self.run_dir / "checkpoints").glob("model_*.pt"):
+            match = re.fullmatch(r"model_(\d+)\.pt", path.name)
+            # whole (the trainer writes checkpoints atomically) and of this trainer, not of a run it continues
+            if not match or path.stat().st_mtime < self.launched - 1:
+                continue
+            steps = int(int(match.group(1)) * steps_per_iteration)
+            if steps // every >= self.next_eval and steps + every / 2 < self.cfg.max_env_steps:
+                pending.append((steps, path))
         if not pending:
             return
-        ckpt_iter, path = max(pending)
-        ckpt_steps = int(ckpt_iter * steps_per_iteration)
+        ckpt_steps, path = max(pending)
         step = ckpt_steps // every
         self.next_eval = step + 1
         event: dict[str, Any] = {"step": step, "env_steps": ckpt_steps, "checkpoint": str(path)}
@@ -273,6 +265,22 @@ def _find_run_dir(runs: Path, pid: int, launched: float) -> Path | None:
         if data and data.get("pid") == pid:
             return progress.parent
     return None
+
+
+def final_metrics(backend, run_dir: Path, checkpoint: Path, spec: TrialConfig,
+                  episodes: int) -> tuple[dict[str, Any], float]:
+    """Metrics of a trained run's last policy, and the seconds its evaluation took.
+
+    The trainer's own final evaluation when it made one for ``spec`` (``final_evaluation`` is
+    optional in a backend; a run stopped before its end has none), else ``episodes`` evaluation
+    episodes of ``checkpoint`` in this process.
+    """
+    own = getattr(backend, "final_evaluation", None)
+    record = own(run_dir, spec) if own else None
+    if record is not None:
+        return record["metrics"], record["wall_s"]
+    started = time.time()
+    return backend.evaluate(checkpoint, spec, episodes, spec.evaluation.seed), time.time() - started
 
 
 def run_env_steps(run_dir: Path | None) -> int:

@@ -17,6 +17,9 @@ import numpy as np
 INNER_FENCE_M = 0.75
 CENTRE_M = 0.3
 POINTS_PER_ROBOT = 2
+# Up to this many envs, evaluation steps faster on one thread (physics and policy) than with a pool's
+# hand-offs: measured ~2x at 10 envs, 1.5x for the policy at 20 on 2 cores.
+SMALL_EVAL_EPISODES = 64
 
 
 @dataclass(frozen=True)

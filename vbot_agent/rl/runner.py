@@ -33,7 +33,7 @@ from vbot_agent.errors import VbotError
 from vbot_agent.rl.checkpoint import check_compatible, decode_tree, encode_tree, save_checkpoint
 from vbot_agent.rl.config import TrainConfig
 from vbot_agent.rl.envs import make_env
-from vbot_agent.rl.evaluate import EvalResult, evaluate
+from vbot_agent.rl.evaluate import SMALL_EVAL_EPISODES, EvalResult, evaluate
 from vbot_agent.rl.networks import ActorCritic
 from vbot_agent.rl.normalizer import EmpiricalNormalizer
 from vbot_agent.rl.ppo import PPO
@@ -44,8 +44,6 @@ from vbot_agent.rl.run_dir import (
     wall_clock,
     write_json_atomic,
 )
-
-SMALL_EVAL_EPISODES = 64  # evaluations up to this many envs run the policy on one torch thread
 
 
 @dataclass(frozen=True)
@@ -271,8 +269,6 @@ class OnPolicyRunner:
         def policy(obs: np.ndarray) -> np.ndarray:
             return model.act_inference(norm(torch.from_numpy(obs).to(dev))).cpu().numpy()
 
-        # A few dozen rows through a small MLP: one torch thread is faster than waking the pool
-        # (1.5x on 2 cores for 20 episodes).
         threads = torch.get_num_threads()
         torch.set_num_threads(1 if episodes <= SMALL_EVAL_EPISODES else threads)
         try:
