@@ -75,6 +75,30 @@ def test_gaussian_kl_hand_computed():
     assert kl.item() == pytest.approx(math.log(2) + 2 / 8 - 0.5)
 
 
+def test_policy_densities_match_torch_distributions():
+    from torch.distributions import Normal
+
+    torch.manual_seed(0)
+    model = ActorCritic(5, 3, [16, 16], [16], activation="elu")
+    with torch.no_grad():
+        model.log_std.copy_(torch.tensor([-1.0, 0.0, 0.5]))
+    obs, actions = torch.randn(64, 5), torch.randn(64, 3)
+    log_prob, entropy, _, mean, std = model.evaluate(obs, actions)
+    reference = Normal(model.actor(obs), model.log_std.exp().expand(64, 3))
+    assert torch.allclose(log_prob, reference.log_prob(actions).sum(-1), atol=1e-5)
+    assert torch.allclose(entropy, reference.entropy().sum(-1), atol=1e-6)
+    sampled, sampled_log_prob, mean, std = model.act(obs, torch.Generator().manual_seed(1))
+    assert torch.allclose(sampled_log_prob, Normal(mean, std).log_prob(sampled).sum(-1), atol=1e-5)
+
+
+def test_in_place_activations_keep_gradients_exact():
+    torch.manual_seed(0)
+    model = ActorCritic(4, 2, [8, 8], [8], activation="elu").double()
+    actions = torch.randn(6, 2, dtype=torch.float64)
+    obs = torch.randn(6, 4, dtype=torch.float64, requires_grad=True)
+    assert torch.autograd.gradcheck(lambda o: model.evaluate(o, actions)[0] + model.evaluate(o, actions)[2], (obs,))
+
+
 def test_adaptive_schedule_moves_lr_within_bounds():
     model = ActorCritic(3, 2, [8], [8])
     cfg = PPOConfig(schedule="adaptive", learning_rate=1e-3, desired_kl=0.01, max_learning_rate=1.2e-3)

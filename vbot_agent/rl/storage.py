@@ -111,4 +111,5 @@ class RolloutStorage:
             perm = torch.randperm(batch_size, generator=generator).to(self.obs.device)
             for i in range(num_mini_batches):
                 mb_inds = perm[i * mb_size:(i + 1) * mb_size]
-                yield MiniBatch(**{k: v[mb_inds] for k, v in flat.items()})
+                # index_select, not v[mb_inds]: several times faster for row gathers on CPU
+                yield MiniBatch(**{k: v.index_select(0, mb_inds) for k, v in flat.items()})
