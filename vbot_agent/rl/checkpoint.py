@@ -93,7 +93,7 @@ class InferencePolicy:
 
     def __init__(self, data: dict[str, Any], device: str = "cpu") -> None:
         from vbot_agent.rl.config import config_from_checkpoint
-        from vbot_agent.rl.networks import ActorCritic
+        from vbot_agent.rl.networks import ActorCritic, resolve_precision
         from vbot_agent.rl.normalizer import EmpiricalNormalizer
 
         self.config = config_from_checkpoint(data["config"])
@@ -101,7 +101,8 @@ class InferencePolicy:
         self.env_id, self.obs_dim, self.action_dim = data["env_id"], data["obs_dim"], data["action_dim"]
         self.device = torch.device(device)
         self.model = ActorCritic(self.obs_dim, self.action_dim, pol.actor_hidden_dims, pol.critic_hidden_dims,
-                                 pol.activation, pol.init_noise_std).to(self.device)
+                                 pol.activation, pol.init_noise_std,
+                                 resolve_precision(pol.precision, self.device)).to(self.device)
         self.model.load_state_dict(data["ppo"]["model"])
         self.normalizer = EmpiricalNormalizer(self.obs_dim, clip=pol.normalizer_clip,
                                               enabled=pol.normalize_observations).to(self.device)

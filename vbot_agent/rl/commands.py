@@ -80,6 +80,7 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         env_info = {"obs_dim": runner.env.obs_dim, "action_dim": runner.env.action_dim,
                     "control_dt": runner.env.control_dt, "max_episode_steps": runner.env.max_episode_steps}
         meta = experiment_meta(to_dict(cfg), command=command, env_info=env_info)
+        meta["compute"] = {"device": cfg.device, "precision": runner.alg.actor_critic.precision}
         if warm is not None:
             meta["warm_start"] = {"checkpoint": str(Path(checkpoint).resolve()), "reset_optimizer": reset_optimizer,
                                   "lr_multiplier": lr_multiplier, "freeze_normalizer": freeze_normalizer}
