@@ -4,7 +4,9 @@ The runner owns the env, the observation normaliser, TensorBoard, ``progress.jso
 evaluation for ``best.pt`` and the NaN guard; ``PPO`` owns only the learning.
 
 CPU sharing: collection (physics threads) and the update (torch threads) run one after the other,
-so each gets every core in turn.
+so each gets every core in turn. Torch runs on one thread during collection: its per-step work
+(one policy forward) is small, and idle OpenMP workers spinning between steps would take cycles
+from the physics threads (collection measured 13% faster so).
 
 Exact resume: a checkpoint holds the model, optimiser, normaliser, learning rate, iteration, env
 steps, torch RNG states, the env state (``env.get_state()``) and the current observation, so a run
@@ -15,12 +17,13 @@ dropped instead of duplicated.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import os
 import signal
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +37,7 @@ from vbot_agent.rl.checkpoint import check_compatible, decode_tree, encode_tree,
 from vbot_agent.rl.config import TrainConfig
 from vbot_agent.rl.envs import make_env
 from vbot_agent.rl.evaluate import SMALL_EVAL_EPISODES, EvalResult, evaluate
-from vbot_agent.rl.networks import ActorCritic
+from vbot_agent.rl.networks import ActorCritic, resolve_precision
 from vbot_agent.rl.normalizer import EmpiricalNormalizer
 from vbot_agent.rl.ppo import PPO
 from vbot_agent.rl.run_dir import (
@@ -145,7 +148,8 @@ class OnPolicyRunner:
         self.normalizer = EmpiricalNormalizer(self.env.obs_dim, clip=pol.normalizer_clip,
                                               enabled=pol.normalize_observations).to(self.device)
         actor_critic = ActorCritic(self.env.obs_dim, self.env.action_dim, pol.actor_hidden_dims,
-                                   pol.critic_hidden_dims, pol.activation, pol.init_noise_std)
+                                   pol.critic_hidden_dims, pol.activation, pol.init_noise_std,
+                                   resolve_precision(pol.precision, self.device))
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.alg = PPO(actor_critic, cfg.ppo, cfg.num_envs, self.device, self.generator)
         self.iteration, self.env_steps = 0, 0
@@ -205,6 +209,10 @@ class OnPolicyRunner:
 
     # -- one iteration ----------------------------------------------------------------------
     def _collect(self) -> _EpisodeAccumulator:
+        with _torch_threads(1):
+            return self._collect_steps()
+
+    def _collect_steps(self) -> _EpisodeAccumulator:
         acc = _EpisodeAccumulator()
         dev = self.device
         for _ in range(self.cfg.ppo.num_steps_per_env):
@@ -269,12 +277,8 @@ class OnPolicyRunner:
         def policy(obs: np.ndarray) -> np.ndarray:
             return model.act_inference(norm(torch.from_numpy(obs).to(dev))).cpu().numpy()
 
-        threads = torch.get_num_threads()
-        torch.set_num_threads(1 if episodes <= SMALL_EVAL_EPISODES else threads)
-        try:
+        with _torch_threads(1 if episodes <= SMALL_EVAL_EPISODES else torch.get_num_threads()):
             return evaluate(policy, env, seed=self.cfg.eval.seed)
-        finally:
-            torch.set_num_threads(threads)
 
     def final_evaluation(self) -> dict[str, Any]:
         """Evaluate the current (= last.pt's) policy on ``eval.final_episodes``; write final_evaluation.json."""
@@ -299,6 +303,17 @@ class OnPolicyRunner:
 
 class _NonFinite(Exception):
     """Internal: the NaN guard tripped."""
+
+
+@contextlib.contextmanager
+def _torch_threads(n: int) -> Iterator[None]:
+    """Run the block with ``n`` torch intra-op threads, then restore the previous count."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 def _fmt(values: dict[str, float]) -> str:
