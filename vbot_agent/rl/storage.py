@@ -108,7 +108,9 @@ class RolloutStorage:
             "old_mu": self.mu.flatten(0, 1), "old_sigma": self.sigma.flatten(0, 1),
         }
         for _ in range(num_epochs):
-            perm = torch.randperm(batch_size, generator=generator).to(self.obs.device)
+            # Drawn on the generator's device (a CUDA generator cannot draw a CPU permutation).
+            device = generator.device if generator is not None else self.obs.device
+            perm = torch.randperm(batch_size, generator=generator, device=device).to(self.obs.device)
             for i in range(num_mini_batches):
                 mb_inds = perm[i * mb_size:(i + 1) * mb_size]
                 # index_select, not v[mb_inds]: several times faster for row gathers on CPU
