@@ -17,8 +17,8 @@ import numpy as np
 INNER_FENCE_M = 0.75
 CENTRE_M = 0.3
 POINTS_PER_ROBOT = 2
-# Up to this many envs, evaluation steps faster on one thread (physics and policy) than with a pool's
-# hand-offs: measured ~2x at 10 envs, 1.5x for the policy at 20 on 2 cores.
+# Up to this many envs, evaluation physics steps faster on one thread than with a pool's hand-offs
+# (measured ~2x at 10 envs on 2 cores). The policy always runs on one torch thread while envs step.
 SMALL_EVAL_EPISODES = 64
 
 
