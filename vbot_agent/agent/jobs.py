@@ -1,10 +1,12 @@
-"""Actions launched from the TUI run as subprocesses: ``python -m vbot_agent.cli <words> <flags>``.
+"""Actions launched as background jobs: ``python -m vbot_agent.cli <words> <flags>`` subprocesses.
 
-A :class:`Job` keeps its output lines (bounded) and its state; :func:`run_job` is a coroutine that
-the app runs as an async worker: it reads the child's output in chunks (never blocking the event
-loop) and calls ``on_output`` after each batch, so the UI redraws once per batch, not per line.
-Children start in their own session, so stopping a job signals its whole process group (a
-campaign's trial subprocesses included) and Ctrl+C in the TUI never reaches them.
+The TUI and the MCP server both launch actions through this module. A :class:`Job` keeps its output
+lines (bounded) and its state; :func:`run_job` is a coroutine the caller runs on its event loop (a
+Textual worker, an anyio task group): it reads the child's output in chunks (never blocking the
+loop) and calls ``on_output`` after each batch, so a UI redraws once per batch, not per line.
+Children start in their own session, so stopping a job signals its whole process group and Ctrl+C
+in the parent never reaches them. A campaign's trials run in sessions of their own; the campaign
+stops them when it receives the job's SIGINT or SIGTERM.
 """
 
 from __future__ import annotations
@@ -12,13 +14,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
 import signal
 import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
+
+from vbot_agent.errors import UsageError
 
 MAX_LINES = 20_000  # lines kept per job; older ones are dropped (and counted)
 BATCH_S = 0.03  # pause between reads so a chatty child yields batches (s)
@@ -65,6 +71,36 @@ class Job:
             self.dropped += overflow
         return len(complete)
 
+    @property
+    def line_count(self) -> int:
+        """Complete lines seen so far, the dropped ones included (the number of the next line)."""
+        return self.dropped + len(self.lines)
+
+    def log(self, since: int | None = None, limit: int = 100) -> dict[str, Any]:
+        """Up to ``limit`` output lines: from line number ``since`` (0-based, dropped lines counted),
+        or the last ``limit`` lines when ``since`` is None.
+
+        Returns {"first_line", "next_line", "lines", "missed"}; pass ``next_line`` back as ``since``
+        to read only what came after. ``missed`` counts requested lines already dropped (MAX_LINES).
+        """
+        total = self.line_count
+        start = max(0, total - limit) if since is None else max(0, min(since, total))
+        missed = max(0, self.dropped - start)
+        start = max(start, self.dropped)
+        end = min(total, start + limit)
+        lines = self.lines[start - self.dropped:end - self.dropped]
+        return {"first_line": start, "next_line": end, "lines": lines, "missed": missed}
+
+    def summary(self) -> dict[str, Any]:
+        """A JSON-ready description: id, action, command, status, exit code, pid, times (s), lines."""
+        end = self.ended if self.ended is not None else time.time()
+        return {
+            "job_id": self.id, "action": self.action, "command": shlex.join(self.command), "status": self.status,
+            "running": self.running, "returncode": self.returncode, "pid": self.pid,
+            "started": _iso(self.started), "ended": _iso(self.ended) if self.ended is not None else None,
+            "elapsed_s": round(end - self.started, 1), "lines": self.line_count,
+        }
+
     def flush(self) -> None:
         if self._partial:
             self.lines.append(self._partial)
@@ -89,6 +125,36 @@ class Job:
             return
         with contextlib.suppress(ProcessLookupError):  # already gone: nothing to stop
             os.killpg(self.pid, sig)
+
+
+def _iso(moment: float) -> str:
+    return datetime.fromtimestamp(moment, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class JobBook:
+    """The jobs of one TUI or MCP session, numbered from 1; finished ones stay until forgotten."""
+
+    def __init__(self) -> None:
+        self.jobs: list[Job] = []
+        self._next_id = 1
+
+    def new(self, action: str, command: list[str], argv: list[str], **fields: Any) -> Job:
+        """Record a job (not started yet; run it with :func:`run_job`)."""
+        job = Job(id=self._next_id, action=action, command=command, argv=argv, **fields)
+        self._next_id += 1
+        self.jobs.append(job)
+        return job
+
+    def get(self, job_id: int) -> Job:
+        """The job with ``job_id``; UsageError naming the known ids otherwise."""
+        for job in self.jobs:
+            if job.id == job_id:
+                return job
+        known = ", ".join(str(j.id) for j in self.jobs) or "none yet"
+        raise UsageError(f"no job {job_id} in this session (jobs: {known})")
+
+    def running(self) -> list[Job]:
+        return [j for j in self.jobs if j.running]
 
 
 def vbot_argv(command: list[str], workspace: Path | None) -> list[str]:

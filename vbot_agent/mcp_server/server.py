@@ -1,0 +1,137 @@
+"""``vbot mcp``: the MCP server over stdio, built on the official MCP Python SDK (2.x, low-level API).
+
+The SDK is imported here only, and this module only when ``vbot mcp`` runs, so ``vbot --help``
+never pays for it. The tools and resources themselves live in ``tools.py`` and ``resources.py``
+(no SDK there); this module turns their dicts into MCP results and errors into error results.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from vbot_agent.errors import UsageError, VbotError
+
+SDK_HINT = "pip install 'vbot-agent[mcp]' (or: pip install 'mcp>=2.3,<3')"
+INSTRUCTIONS = (
+    "vbot trains the VBot quadruped (MuJoCo, PPO) and runs training campaigns. Start by reading the "
+    "resource vbot://wake-up (where things stand and the next commands) and vbot://skills/training-pipeline. "
+    "Each tool is a `vbot` CLI action with the same parameters (underscores instead of spaces: "
+    "`curriculum run` is curriculum_run). Long actions (train, automl, curriculum_run, play, bench_*, "
+    "trial, watch) start a background job and answer at once with a job_id: poll job_status (wait_s waits "
+    "for the end), read job_log, stop with job_stop. Jobs belong to this server: when it exits they are "
+    "stopped like Ctrl-C (a trainer saves; `train` with resume=latest continues it). Paths must lie inside "
+    "the workspace; relative paths are relative to it."
+)
+
+
+def load_sdk() -> Any:
+    """Import the SDK pieces used here; UsageError (exit 2, one line) when the SDK is missing or too old."""
+    try:
+        import anyio
+        import mcp_types
+        from mcp.server.lowlevel import Server
+        from mcp.server.stdio import stdio_server
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("mcp", "mcp_types", "anyio"):
+            raise VbotError(f"the MCP Python SDK failed to import ({exc}); reinstall it: {SDK_HINT}") from None
+        raise UsageError(f"`vbot mcp` needs the MCP Python SDK 2.x, which is not installed "
+                         f"(no module {exc.name!r}): {SDK_HINT}") from None
+    return anyio, mcp_types, Server, stdio_server
+
+
+def build_server(root: Path, registry=None):
+    """The SDK ``Server`` for workspace ``root`` (the registry's actions as tools, plus resources).
+
+    The server's lifespan owns one :class:`~vbot_agent.mcp_server.tools.Toolbox`: its jobs live as
+    long as the session and are stopped when it ends.
+    """
+    _, types, Server, _ = load_sdk()
+    from vbot_agent import __version__
+    from vbot_agent.mcp_server import resources
+    from vbot_agent.mcp_server.tools import Toolbox
+
+    if registry is None:
+        from vbot_agent.actions import REGISTRY as registry
+
+    toolbox = Toolbox(registry, root)
+    tools = [types.Tool(name=s.name, description=s.description, input_schema=s.input_schema)
+             for s in toolbox.specs.values()]
+
+    @asynccontextmanager
+    async def lifespan(_server) -> AsyncIterator[Any]:
+        try:
+            yield toolbox
+        finally:
+            await toolbox.close()
+
+    async def list_tools(ctx, params) -> Any:
+        return types.ListToolsResult(tools=tools)
+
+    async def call_tool(ctx, params) -> Any:
+        try:
+            reply = await toolbox.call(params.name, params.arguments)
+        except UsageError as exc:
+            return _error(types, f"bad input: {exc}")
+        except VbotError as exc:
+            return _error(types, f"failed: {exc}")
+        except Exception as exc:  # an action's bug: the agent gets the message, the server keeps serving
+            return _error(types, f"internal error: {type(exc).__name__}: {exc}")
+        return types.CallToolResult(content=[types.TextContent(type="text", text=json.dumps(reply, indent=2))],
+                                    structured_content=reply)
+
+    async def list_resources(ctx, params) -> Any:
+        specs = await _in_thread(resources.list_resources)
+        return types.ListResourcesResult(resources=[
+            types.Resource(uri=s.uri, name=s.name, description=s.description, mime_type=s.mime_type) for s in specs])
+
+    async def read_resource(ctx, params) -> Any:
+        try:
+            mime_type, text = await _in_thread(resources.read_resource, str(params.uri), toolbox.root)
+        except VbotError as exc:  # an MCP error with this message (a plain exception would lose it)
+            from mcp.shared.exceptions import MCPError
+
+            code = types.INVALID_PARAMS if isinstance(exc, UsageError) else types.INTERNAL_ERROR
+            raise MCPError(code=code, message=str(exc)) from None
+        return types.ReadResourceResult(contents=[types.TextResourceContents(uri=str(params.uri), mime_type=mime_type,
+                                                                             text=text)])
+
+    return Server("vbot", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
+                  on_list_tools=list_tools, on_call_tool=call_tool, on_list_resources=list_resources,
+                  on_read_resource=read_resource)
+
+
+def _error(types, text: str) -> Any:
+    return types.CallToolResult(content=[types.TextContent(type="text", text=text)], is_error=True)
+
+
+async def _in_thread(fn, *args) -> Any:
+    import asyncio
+
+    return await asyncio.to_thread(fn, *args)
+
+
+def serve(ctx) -> None:
+    """The ``mcp`` action: serve the workspace over stdin/stdout until the client closes stdin.
+
+    The workspace is ``--workspace``, else found upward from the current folder, else the current
+    folder (where the ``init`` tool can create one). The server works from the workspace folder, so
+    relative paths in tool arguments mean the same to the confinement check and to the action.
+    """
+    if ctx.json:
+        raise UsageError("`vbot mcp` speaks MCP on stdout; --json does not apply")
+    anyio, _, _, stdio_server = load_sdk()
+    root = ctx.workspace(create=True)
+    server = build_server(root)
+    os.chdir(root)
+
+    async def main() -> None:
+        async with stdio_server() as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+
+    anyio.run(main)  # Ctrl-C: the lifespan stops the jobs, the CLI exits 130
+    return None
