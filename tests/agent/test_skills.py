@@ -215,4 +215,4 @@ def test_agent_commands_import_nothing_heavy(args):
     assert probe.returncode == 0, probe.stderr[-2000:]
     imported = {line.split("|")[-1].strip().split(".")[0] for line in probe.stderr.splitlines()
                 if line.startswith("import time:")}
-    assert not imported & {"torch", "mujoco", "optuna", "textual", "tensorboard", "matplotlib"}
+    assert not imported & {"torch", "mujoco", "optuna", "textual", "tensorboard", "matplotlib", "mcp", "pydantic"}

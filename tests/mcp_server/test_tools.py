@@ -11,7 +11,15 @@ import pytest
 
 from vbot_agent.actions import REGISTRY
 from vbot_agent.errors import UsageError
-from vbot_agent.mcp_server.tools import JOB_TOOLS, JSON_TYPES, NOT_TOOLS, Toolbox, plain, tool_name, tool_specs
+from vbot_agent.mcp_server.tools import (
+    JOB_TOOLS,
+    JSON_TYPES,
+    NOT_TOOLS,
+    Toolbox,
+    plain,
+    tool_name,
+    tool_specs,
+)
 
 
 def test_every_action_is_a_tool_whose_schema_comes_from_its_params():
