@@ -17,16 +17,19 @@ from typing import Any
 from vbot_agent.errors import UsageError, VbotError
 
 SDK_HINT = "pip install 'vbot-agent[mcp]' (or: pip install 'mcp>=2.3,<3')"
-INSTRUCTIONS = (
-    "vbot trains the VBot quadruped (MuJoCo, PPO) and runs training campaigns. Start by reading the "
-    "resource vbot://wake-up (where things stand and the next commands) and vbot://skills/training-pipeline. "
-    "Each tool is a `vbot` CLI action with the same parameters (underscores instead of spaces: "
-    "`curriculum run` is curriculum_run). Long actions (train, automl, curriculum_run, play, bench_*, "
-    "trial, watch) start a background job and answer at once with a job_id: poll job_status (wait_s waits "
-    "for the end), read job_log, stop with job_stop. Jobs belong to this server: when it exits they are "
-    "stopped like Ctrl-C (a trainer saves; `train` with resume=latest continues it). Paths must lie inside "
-    "the workspace; relative paths are relative to it."
-)
+
+
+def instructions(long_tools: list[str]) -> str:
+    """What the server tells the agent at initialisation (``long_tools``: the tools that start jobs)."""
+    return (
+        "vbot trains the VBot quadruped (MuJoCo, PPO) and runs training campaigns. Start by reading the "
+        "resource vbot://wake-up (where things stand and the next commands) and vbot://skills/training-pipeline. "
+        "Each tool is a `vbot` CLI action with the same parameters (words joined by underscores: `curriculum "
+        f"run` is curriculum_run). Long actions ({', '.join(long_tools)}) start a background job and answer at "
+        "once with a job_id: poll job_status (wait_s waits for the end), read job_log, stop with job_stop. "
+        "Jobs belong to this server: when it exits they are stopped as by Ctrl-C (a trainer saves; `train` "
+        "with resume=latest continues it). Paths must lie inside the workspace; relative ones are relative to it."
+    )
 
 
 def load_sdk() -> Any:
@@ -39,6 +42,10 @@ def load_sdk() -> Any:
     except ModuleNotFoundError as exc:
         if (exc.name or "").split(".")[0] not in ("mcp", "mcp_types", "anyio"):
             raise VbotError(f"the MCP Python SDK failed to import ({exc}); reinstall it: {SDK_HINT}") from None
+        import importlib.util
+
+        if exc.name == "mcp_types" and importlib.util.find_spec("mcp") is not None:
+            raise UsageError(f"`vbot mcp` needs the MCP Python SDK 2.x; the installed one is older: {SDK_HINT}") from None
         raise UsageError(f"`vbot mcp` needs the MCP Python SDK 2.x, which is not installed "
                          f"(no module {exc.name!r}): {SDK_HINT}") from None
     return anyio, mcp_types, Server, stdio_server
@@ -59,6 +66,7 @@ def build_server(root: Path, registry=None):
         from vbot_agent.actions import REGISTRY as registry
 
     toolbox = Toolbox(registry, root)
+    long_tools = [s.name for s in toolbox.specs.values() if s.action.long_running]
     tools = [types.Tool(name=s.name, description=s.description, input_schema=s.input_schema)
              for s in toolbox.specs.values()]
 
@@ -100,7 +108,7 @@ def build_server(root: Path, registry=None):
         return types.ReadResourceResult(contents=[types.TextResourceContents(uri=str(params.uri), mime_type=mime_type,
                                                                              text=text)])
 
-    return Server("vbot", version=__version__, instructions=INSTRUCTIONS, lifespan=lifespan,
+    return Server("vbot", version=__version__, instructions=instructions(long_tools), lifespan=lifespan,
                   on_list_tools=list_tools, on_call_tool=call_tool, on_list_resources=list_resources,
                   on_read_resource=read_resource)
 
@@ -128,6 +136,9 @@ def serve(ctx) -> None:
     root = ctx.workspace(create=True)
     server = build_server(root)
     os.chdir(root)
+    # stderr: stdout carries the protocol, nothing else may be written to it
+    print(f"vbot mcp: serving {root} over stdio (Model Context Protocol) until stdin closes; "
+          "`vbot mcp --help` shows how to register it with a coding agent", file=ctx.stderr, flush=True)
 
     async def main() -> None:
         async with stdio_server() as (read_stream, write_stream):
