@@ -73,7 +73,7 @@ def test_a_long_action_is_a_job_whose_status_outlives_it(workspace):
             started = await client.call_tool("watch", {"snapshot": True})
             assert not started.is_error, text_of(started)
             job = started.structured_content
-            assert job["job_id"] == 1 and job["running"] and job["command"] == "vbot watch --snapshot"
+            assert job["job_id"] == 1 and job["command"] == "vbot watch --snapshot" and job["pid"], job
             status = (await client.call_tool("job_status", {"job_id": 1, "wait_s": 120})).structured_content
             assert status["status"] == "finished" and status["returncode"] == 0, status
             assert status["tail"][-1] == "[exit code 0]"

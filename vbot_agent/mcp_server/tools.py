@@ -32,6 +32,7 @@ JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boo
 STATUS_WAIT_MAX_S = 300.0  # longest long-poll of job_status/job_stop (s); clients time requests out
 POLL_S = 0.1  # how often a waiting job tool looks at the job (s)
 STOP_WAIT_S = 15.0  # job_stop waits this long by default: past the SIGKILL at 10 s (agent/jobs.py)
+SPAWN_WAIT_S = 10.0  # a new job answers once its process has started, or after this long (s)
 SHUTDOWN_GRACE_S = 3.0  # on close, running jobs get SIGINT and this long to finish (s)
 
 _JOB_ID = Param("job_id", "int", required=True, min=1, help="the job_id a long tool returned")
@@ -174,7 +175,7 @@ class Toolbox:
         if action in JOB_TOOLS:
             return await getattr(self, action.name)(**params)
         if action.long_running:
-            return self.start_job(action, params)
+            return await self.start_job(action, params)
         return await asyncio.to_thread(self._run_inline, action, params)
 
     # ------------------------------------------------------------------------- short actions
@@ -196,13 +197,17 @@ class Toolbox:
         return reply
 
     # ------------------------------------------------------------------------------- jobs
-    def start_job(self, action: Action, params: dict[str, Any]) -> dict[str, Any]:
-        """Launch ``vbot <action> ...`` as a background job; returns its summary at once."""
+    async def start_job(self, action: Action, params: dict[str, Any]) -> dict[str, Any]:
+        """Launch ``vbot <action> ...`` as a background job; answers once its process exists (with its pid)."""
         command = action.command_line(params)
         job = self.jobs.new(action.name, command, vbot_argv(command, self.root), values=dict(params), cwd=self.root)
         task = asyncio.get_running_loop().create_task(run_job(job, lambda _job: None), name=f"vbot job {job.id}")
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SPAWN_WAIT_S
+        while job.status == "starting" and loop.time() < deadline:
+            await asyncio.sleep(0.01)
         return {**job.summary(), "next": JOB_NEXT}
 
     async def job_list(self) -> dict[str, Any]:
