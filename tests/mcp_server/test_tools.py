@@ -71,7 +71,8 @@ def test_a_valid_call_passes_the_schema_and_the_registry(workspace):
     ("trian", {}, "unknown tool 'trian' (did you mean trial or train?)"),
     ("ask", {"task": "train a policy", "run": True}, "no parameter 'run'"),  # run the proposed tool instead
     ("tui", {}, "unknown tool 'tui'"),
-    ("job_status", {}, "--job-id is required"),
+    ("job_status", {}, "job_id is required"),
+    ("job_log", {"job_id": 1, "lines": 0}, "lines: 0 is below the minimum 1"),
 ])
 def test_bad_arguments_are_refused_with_the_registry_message(workspace, tool, args, message):
     with pytest.raises(UsageError, match=re.escape(message)):

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.actions.registry import Action, Param, Registry
-from vbot_agent.agent.jobs import JobBook, run_job, vbot_argv
+from vbot_agent.agent.jobs import STOP_ESCALATION_S, JobBook, run_job, vbot_argv
 from vbot_agent.errors import UsageError, VbotError, suggest
 
 # Actions that are not tools, and why.
@@ -31,11 +31,17 @@ FIXED_PARAMS: dict[str, dict[str, Any]] = {"ask": {"run": False}}
 JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "path": "string"}
 STATUS_WAIT_MAX_S = 300.0  # longest long-poll of job_status/job_stop (s); clients time requests out
 POLL_S = 0.1  # how often a waiting job tool looks at the job (s)
-STOP_WAIT_S = 15.0  # job_stop waits this long by default: past the SIGKILL at 10 s (agent/jobs.py)
+STOP_WAIT_S = STOP_ESCALATION_S[-1] + 5.0  # job_stop's default wait (s): past the SIGKILL, with time to reap
 SPAWN_WAIT_S = 10.0  # a new job answers once its process has started, or after this long (s)
 SHUTDOWN_GRACE_S = 3.0  # on close, running jobs get SIGINT and this long to finish (s)
 
-_JOB_ID = Param("job_id", "int", required=True, min=1, help="the job_id a long tool returned")
+
+def _job_param(name: str, type_: str, **fields: Any) -> Param:
+    """A job tool's parameter; its messages name it as the tool does (``job_id``, not a CLI flag)."""
+    return Param(name, type_, flag=name, **fields)
+
+
+_JOB_ID = _job_param("job_id", "int", required=True, min=1, help="the job_id a long tool returned")
 # The job tools take their parameters from the same Param type, so they validate like actions.
 # (``func`` is unused: the Toolbox runs these itself.)
 JOB_TOOLS = (
@@ -43,19 +49,19 @@ JOB_TOOLS = (
     Action("job_status", "one job's status, exit code and last output lines; wait_s waits for it to end",
            func="", params=(
                _JOB_ID,
-               Param("wait_s", "float", default=0.0, min=0.0, max=STATUS_WAIT_MAX_S,
+               _job_param("wait_s", "float", default=0.0, min=0.0, max=STATUS_WAIT_MAX_S,
                      help="seconds to wait for the job to end before answering (0: answer now)"),
-               Param("tail", "int", default=20, min=0, max=2000, help="how many of the last output lines to include"),
+               _job_param("tail", "int", default=20, min=0, max=2000, help="how many of the last output lines to include"),
            )),
     Action("job_log", "a job's output lines: the last `lines`, or from line number `since` onwards", func="", params=(
         _JOB_ID,
-        Param("since", "int", min=0, help="first line number to return (0-based); pass the previous next_line"),
-        Param("lines", "int", default=200, min=1, max=5000, help="at most this many lines"),
+        _job_param("since", "int", min=0, help="first line number to return (0-based); pass the previous next_line"),
+        _job_param("lines", "int", default=200, min=1, max=5000, help="at most this many lines"),
     )),
     Action("job_stop", "stop a job: SIGINT to its process group (like Ctrl-C), SIGTERM after 5 s, SIGKILL "
            "after 10 s; waits for the end", func="", params=(
                _JOB_ID,
-               Param("wait_s", "float", default=STOP_WAIT_S, min=0.0, max=STATUS_WAIT_MAX_S,
+               _job_param("wait_s", "float", default=STOP_WAIT_S, min=0.0, max=STATUS_WAIT_MAX_S,
                      help="seconds to wait for the job to end before answering"),
            )),
 )
