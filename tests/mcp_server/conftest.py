@@ -10,7 +10,9 @@ from pathlib import Path
 import pytest
 from mcp import Client
 
+from vbot_agent.actions import REGISTRY
 from vbot_agent.mcp_server.server import build_server
+from vbot_agent.mcp_server.tools import Toolbox
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,7 +33,7 @@ def workspace(tmp_path, monkeypatch) -> Path:
 @contextlib.asynccontextmanager
 async def connected(root: Path) -> AsyncIterator[Client]:
     """The SDK's own client, talking to the server in this process."""
-    async with Client(build_server(root)) as client:
+    async with Client(build_server(Toolbox(REGISTRY, root))) as client:
         yield client
 
 

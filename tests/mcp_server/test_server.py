@@ -12,7 +12,7 @@ from mcp.shared.exceptions import MCPError
 
 from tests.mcp_server.conftest import REPO, connected, text_of
 from vbot_agent.mcp_server.server import build_server
-from vbot_agent.mcp_server.tools import tool_name, tool_specs
+from vbot_agent.mcp_server.tools import Toolbox, tool_name, tool_specs
 
 
 def _gone(pid: int, within_s: float = 10.0) -> bool:
@@ -30,7 +30,7 @@ def _gone(pid: int, within_s: float = 10.0) -> bool:
 def test_lists_every_tool_and_runs_a_short_action(workspace):
     from vbot_agent.actions import REGISTRY
 
-    told = build_server(workspace).instructions  # what an agent reads at initialisation
+    told = build_server(Toolbox(REGISTRY, workspace)).instructions  # what an agent reads at initialisation
     assert all(tool_name(a.name) in told for a in REGISTRY if a.long_running)
 
     async def body():

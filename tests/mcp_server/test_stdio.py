@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -48,6 +49,34 @@ def test_vbot_mcp_over_stdio_end_to_end(workspace, tmp_path):
                 if line.startswith("import time:")}
     assert "mcp" in imported and "mujoco" in imported  # the parse sees the SDK, and reward_audit's physics
     assert not imported & HEAVY - {"mujoco"}  # no tool called here needs torch, the TUI or the search
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_ends_the_server_and_stops_its_jobs(workspace, sig):
+    """Ctrl-C in a terminal, or the SIGTERM a client sends to a server slow to exit: no job left running."""
+    server = subprocess.Popen([sys.executable, "-m", "vbot_agent.cli", "mcp"], cwd=workspace, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+    def ask(request_id: int, method: str, params: dict) -> dict:
+        server.stdin.write(json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}) + "\n")
+        server.stdin.flush()
+        while (reply := json.loads(server.stdout.readline())).get("id") != request_id:
+            pass
+        return reply["result"]
+
+    try:
+        ask(1, "initialize", {"protocolVersion": "2025-11-25", "capabilities": {},
+                              "clientInfo": {"name": "test", "version": "1"}})
+        job = ask(2, "tools/call", {"name": "watch", "arguments": {"watch": True, "poll": True,
+                                                                   "no_diagnosis": True}})["structuredContent"]
+        assert job["running"] and job["pid"], job
+        server.send_signal(sig)
+        assert server.wait(timeout=60) == 128 + sig
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
+    assert _gone(job["pid"]), "the job outlived the server"
 
 
 def test_without_the_sdk_one_line_and_exit_2(workspace):

@@ -111,16 +111,18 @@ class Job:
         if not self.running or self._process is None:
             return
         self.status = "stopping"
-        self._signal(signal.SIGINT)
+        self.signal_group(signal.SIGINT)
         loop = asyncio.get_running_loop()
         for delay, sig in zip(STOP_ESCALATION_S, (signal.SIGTERM, signal.SIGKILL)):
             loop.call_later(delay, self._signal_if_running, sig)
 
     def _signal_if_running(self, sig: int) -> None:
         if self.running:
-            self._signal(sig)
+            self.signal_group(sig)
 
-    def _signal(self, sig: int) -> None:
+    def signal_group(self, sig: int) -> None:
+        """Send ``sig`` to the job's whole process group now (no escalation); a job never started or
+        already gone is left alone. Safe in a signal handler: no event loop needed."""
         if self.pid is None:
             return
         with contextlib.suppress(ProcessLookupError):  # already gone: nothing to stop
@@ -208,7 +210,7 @@ async def run_job(job: Job, on_output: Callable[[Job], None]) -> Job:
             await asyncio.sleep(BATCH_S)
         returncode = await process.wait()
     except asyncio.CancelledError:  # the app is closing: do not leave the child behind
-        job._signal(signal.SIGTERM)
+        job.signal_group(signal.SIGTERM)
         raise
     job.flush()
     job.returncode, job.ended = returncode, time.time()

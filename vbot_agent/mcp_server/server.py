@@ -11,7 +11,6 @@ import json
 import os
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from vbot_agent.errors import UsageError, VbotError
@@ -51,21 +50,14 @@ def load_sdk() -> Any:
     return anyio, mcp_types, Server, stdio_server
 
 
-def build_server(root: Path, registry=None):
-    """The SDK ``Server`` for workspace ``root`` (the registry's actions as tools, plus resources).
-
-    The server's lifespan owns one :class:`~vbot_agent.mcp_server.tools.Toolbox`: its jobs live as
-    long as the session and are stopped when it ends.
+def build_server(toolbox):
+    """The SDK ``Server`` serving ``toolbox`` (a :class:`~vbot_agent.mcp_server.tools.Toolbox`): its
+    tools, the resources of its workspace, and a lifespan that stops its jobs when the session ends.
     """
     _, types, Server, _ = load_sdk()
     from vbot_agent import __version__
     from vbot_agent.mcp_server import resources
-    from vbot_agent.mcp_server.tools import Toolbox
 
-    if registry is None:
-        from vbot_agent.actions import REGISTRY as registry
-
-    toolbox = Toolbox(registry, root)
     long_tools = [s.name for s in toolbox.specs.values() if s.action.long_running]
     tools = [types.Tool(name=s.name, description=s.description, input_schema=s.input_schema)
              for s in toolbox.specs.values()]
@@ -133,16 +125,41 @@ def serve(ctx) -> None:
     if ctx.json:
         raise UsageError("`vbot mcp` speaks MCP on stdout; --json does not apply")
     anyio, _, _, stdio_server = load_sdk()
+    from vbot_agent.actions import REGISTRY
+    from vbot_agent.mcp_server.tools import Toolbox
+    from vbot_agent.workspace import MARKER
+
     root = ctx.workspace(create=True)
-    server = build_server(root)
+    toolbox = Toolbox(REGISTRY, root)
+    server = build_server(toolbox)
     os.chdir(root)
     # stderr: stdout carries the protocol, nothing else may be written to it
-    print(f"vbot mcp: serving {root} over stdio (Model Context Protocol) until stdin closes; "
+    note = "" if (root / MARKER).is_dir() else " (not a workspace yet: the init tool makes it one)"
+    print(f"vbot mcp: serving {root}{note} over stdio (Model Context Protocol) until stdin closes; "
           "`vbot mcp --help` shows how to register it with a coding agent", file=ctx.stderr, flush=True)
 
     async def main() -> None:
         async with stdio_server() as (read_stream, write_stream):
             await server.run(read_stream, write_stream, server.create_initialization_options())
 
-    anyio.run(main)  # Ctrl-C: the lifespan stops the jobs, the CLI exits 130
+    _exit_on_signals(toolbox)
+    anyio.run(main)
     return None
+
+
+def _exit_on_signals(toolbox) -> None:
+    """On SIGINT or SIGTERM: SIGINT to every running job's process group, then exit 128 + signal.
+
+    The SDK reads stdin in a thread it cannot cancel, so after Ctrl-C the server would wait for a
+    line that never comes; an agent's client sends SIGTERM when the server is slow to exit on EOF.
+    Either way the jobs are stopped as by Ctrl-C (a trainer still saves), not left running.
+    """
+    import signal
+
+    def handle(signum, _frame) -> None:
+        for job in toolbox.jobs.running():
+            job.signal_group(signal.SIGINT)
+        os._exit(128 + signum)  # the protocol stream has nothing to flush; exiting now is the point
+
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, handle)

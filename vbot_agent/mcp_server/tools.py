@@ -33,7 +33,9 @@ STATUS_WAIT_MAX_S = 300.0  # longest long-poll of job_status/job_stop (s); clien
 POLL_S = 0.1  # how often a waiting job tool looks at the job (s)
 STOP_WAIT_S = STOP_ESCALATION_S[-1] + 5.0  # job_stop's default wait (s): past the SIGKILL, with time to reap
 SPAWN_WAIT_S = 10.0  # a new job answers once its process has started, or after this long (s)
-SHUTDOWN_GRACE_S = 3.0  # on close, running jobs get SIGINT and this long to finish (s)
+# On close, running jobs get SIGINT and this long to finish before SIGTERM (s): under the 2 s after
+# which the SDK's stdio client sends SIGTERM to a server that has not exited on EOF.
+SHUTDOWN_GRACE_S = 1.5
 
 
 def _job_param(name: str, type_: str, **fields: Any) -> Param:
