@@ -27,6 +27,7 @@ NOT_TOOLS = {"mcp": "it is this server", "tui": "it needs a terminal"}
 # Parameters a tool does not offer, with the value they take. `ask --run` would run the proposed
 # action inside the server, past the job machinery: call the proposed tool instead.
 FIXED_PARAMS: dict[str, dict[str, Any]] = {"ask": {"run": False}}
+TOOL_NOTES = {"ask": "As a tool it only proposes: call the proposed action's tool to run it."}
 
 JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "path": "string"}
 STATUS_WAIT_MAX_S = 300.0  # longest long-poll of job_status/job_stop (s); clients time requests out
@@ -60,8 +61,8 @@ JOB_TOOLS = (
         _job_param("since", "int", min=0, help="first line number to return (0-based); pass the previous next_line"),
         _job_param("lines", "int", default=200, min=1, max=5000, help="at most this many lines"),
     )),
-    Action("job_stop", "stop a job: SIGINT to its process group (like Ctrl-C), SIGTERM after 5 s, SIGKILL "
-           "after 10 s; waits for the end", func="", params=(
+    Action("job_stop", f"stop a job: SIGINT to its process group (like Ctrl-C), SIGTERM after "
+           f"{STOP_ESCALATION_S[0]:g} s, SIGKILL after {STOP_ESCALATION_S[1]:g} s; waits for the end", func="", params=(
                _JOB_ID,
                _job_param("wait_s", "float", default=STOP_WAIT_S, min=0.0, max=STATUS_WAIT_MAX_S,
                      help="seconds to wait for the job to end before answering"),
@@ -113,6 +114,8 @@ def input_schema(action: Action) -> dict[str, Any]:
 def describe(action: Action) -> str:
     """The tool description: the summary, the CLI spelling, how a long action answers, the epilog."""
     text = f"{action.summary} (CLI: vbot {action.name})."
+    if action.name in TOOL_NOTES:
+        text += " " + TOOL_NOTES[action.name]
     if action.long_running:
         text += f" {JOB_HINT} Then {JOB_NEXT}."
     return text + (f"\n{action.epilog}" if action.epilog else "")
