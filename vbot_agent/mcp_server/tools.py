@@ -155,7 +155,6 @@ class Toolbox:
     """
 
     def __init__(self, registry: Registry, root: Path) -> None:
-        self.registry = registry
         self.root = Path(root).resolve()
         self.specs = {s.name: s for s in tool_specs(registry)}
         self.jobs = JobBook()
@@ -248,8 +247,10 @@ class Toolbox:
         running = self.jobs.running()
         for job in running:
             job.stop()
-        for job in running:
-            await _wait_until_done(job, grace_s)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace_s  # one grace period for all of them, not one each
+        while any(j.running for j in running) and loop.time() < deadline:
+            await asyncio.sleep(POLL_S)
         for task in list(self._tasks):
             task.cancel()
         if self._tasks:
