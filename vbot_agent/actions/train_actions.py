@@ -71,4 +71,15 @@ BENCH_TRAIN = Action(
     ),
 )
 
-ACTIONS: list[Action] = [TRAIN, PLAY, BENCH_TRAIN]
+RUNS = Action(
+    name="runs",
+    summary="every training run: status, env steps, measured success and falls, best checkpoint, the command",
+    func="vbot_agent.workspace.runs:runs_action",
+    render="vbot_agent.workspace.runs:render_runs",
+    group="training",
+    params=(Param("env", help="only runs of this env id (see `vbot envs`)"),),
+    epilog=("Status: running, finished, stopped (Ctrl-C, or its process is gone: `vbot train --resume RUN`\n"
+            "continues it) or failed. Success and falls are measured by evaluation episodes, never training ones."),
+)
+
+ACTIONS: list[Action] = [TRAIN, PLAY, BENCH_TRAIN, RUNS]

@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from vbot_agent.rewards.config_rules import audit_findings, rule_unused_search_keys, rule_untrained_targets
+from vbot_agent.rewards.config_rules import audit_findings, rule_untrained_targets, rule_unused_search_keys
 from vbot_agent.rewards.findings import Finding
 from vbot_agent.rewards.log_rules import MIN_ENV_STEPS, MIN_POINTS, OUTCOME_RULES, TREND_RULES
 from vbot_agent.rewards.run_data import (

@@ -55,6 +55,8 @@ def current_value(data: RunData, key: str) -> Any:
 
 
 def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, (list, tuple)) and isinstance(b, (list, tuple)):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
     if isinstance(a, (int, float)) and isinstance(b, (int, float)) and not isinstance(a, bool):
         return math.isclose(float(a), float(b), rel_tol=1e-9, abs_tol=1e-12)
     return str(a) == str(b)
@@ -62,7 +64,14 @@ def _same(a: Any, b: Any) -> bool:
 
 def changed(data: RunData, sets: dict[str, Any]) -> list[str]:
     """``key=value`` strings for the entries of ``sets`` that differ from the run's config."""
-    return [f"{k}={v}" for k, v in sets.items() if not _same(current_value(data, k), v)]
+    return [f"{k}={_text(v)}" for k, v in sets.items() if not _same(current_value(data, k), v)]
+
+
+def _text(value: Any) -> str:
+    """A ``--set`` value as one shell word: lists without spaces (``[3.0,8.0]``)."""
+    if isinstance(value, (list, tuple)):
+        return "[" + ",".join(_text(v) for v in value) + "]"
+    return str(value)
 
 
 def audit_cmd(data: RunData, sets: dict[str, Any] | None = None) -> str:
