@@ -1,8 +1,10 @@
 """Training actions: ``train``, ``play``, ``bench train`` (implemented in ``vbot_agent.rl.commands``)."""
 
 from vbot_agent.actions.registry import Action, Param
+from vbot_agent.sim.registry import ENV_IDS  # cheap: the ids and summaries, no mujoco
 
-_ENV_HELP = "env id: vbot_navigation_section001, gym:<Gymnasium id> (e.g. gym:Hopper-v5) or dummy:point_nav"
+_ENV_HELP = ("env id: " + ", ".join(ENV_IDS) + " (`vbot envs` says what each is), gym:<Gymnasium id> "
+             "(e.g. gym:Hopper-v5) or dummy:point_nav")
 
 TRAIN = Action(
     name="train",
