@@ -28,3 +28,20 @@ def test_wake_up_of_a_fresh_workspace_names_only_real_files_and_commands(tmp_pat
     assert any(c.startswith("vbot skills show") for c in commands) and "vbot runs" in commands
     for command in commands:
         check_command(command)
+
+
+def test_the_reward_warning_says_it_covers_the_newest_run_and_how_to_reach_the_others(tmp_path):
+    import importlib.util
+
+    from tests.agent.conftest import REPO
+    from vbot_agent.agent.watcher import diagnose
+
+    spec = importlib.util.spec_from_file_location("diagnosis_fixtures", REPO / "tests/rewards/test_diagnosis.py")
+    fixtures = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixtures)
+    (tmp_path / "starter_kit_schedule").mkdir()
+    run_dir = tmp_path / "runs" / "dummy_point_nav" / "x_PPO"
+    config = {**fixtures.healthy_config(), "env_id": "dummy:point_nav"}  # no audit: quick
+    fixtures.write_run(run_dir, fixtures.healthy_series(), config)
+    lines = diagnose(tmp_path, "runs/dummy_point_nav/x_PPO")
+    assert "the newest run; `vbot runs` lists the others" in lines[0], lines
