@@ -81,3 +81,16 @@ def test_missing_config_file(tmp_path):
 def test_json_mode_keeps_stdout_clean_on_error():
     result = vbot("view", "--env", "nope", "--json")
     assert result.returncode == 2 and result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["train", "play"])
+def test_env_help_names_every_registered_env_without_importing_mujoco(command):
+    from vbot_agent.sim.registry import ENV_IDS
+
+    probe = ("import sys\nfrom vbot_agent.cli import run\ncode = run(['" + command + "', '--help'])\n"
+             "heavy = [m for m in ('mujoco', 'torch') if m in sys.modules]\nprint('HEAVY', heavy)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    help_text = " ".join(result.stdout.split())  # argparse wraps lines
+    for env_id in ENV_IDS:
+        assert env_id in help_text
+    assert "vbot envs" in help_text and "HEAVY []" in result.stdout

@@ -46,8 +46,9 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 from campaign_kit import read_state, vbot, vbot_background, wait_for  # noqa: E402
 
-from vbot_agent.curriculum import session as curriculum  # noqa: E402
+from vbot_agent.curriculum import commands as curriculum  # noqa: E402
 from vbot_agent.curriculum.plan import Promotion, check_promotion, load_plan  # noqa: E402
+from vbot_agent.curriculum.session import PromotionRefused  # noqa: E402
 from vbot_agent.errors import UsageError  # noqa: E402
 from vbot_agent.workspace.checkpoints import load_registry  # noqa: E402
 
@@ -105,10 +106,11 @@ def test_promotion_rule_counts_after_min_steps_and_needs_patience_in_a_row():
     assert any(f.startswith("patience: the thresholds held for 1 evaluation in a row, 2 needed") for f in check.failing)
     assert check_promotion(promote, [*evals, {"env_steps": 500, "success_rate": 0.61}]).met
     early = check_promotion(promote, evals[:1])
-    assert early.failing == ("min_env_steps: the last evaluation is at 100 env steps, < 200",)
+    bar = "(needs success_rate >= 0.6 in 2 evaluations in a row at >= 200 env steps)"
+    assert early.failing == (f"min_env_steps: the last evaluation is at 100 env steps, < 200 {bar}",)
     low = check_promotion(promote, evals[:3])
     assert low.failing[0].startswith("success_rate: 0.500 at 300 env steps < 0.6 (best 0.700 at 200)")
-    assert check_promotion(promote, []).failing == ("no evaluation measured yet",)
+    assert check_promotion(promote, []).failing == (f"success_rate: not measured yet, no evaluation so far {bar}",)
     falls = Promotion(success_rate=0.5, max_fall_rate=0.1)
     assert "max_fall_rate" in check_promotion(falls, [{"env_steps": 1, "success_rate": 0.9, "fall_rate": 0.3}]).failing[0]
     stuck = Promotion(success_rate=0.9, stuck_after=2)
@@ -186,8 +188,8 @@ def test_advance_refuses_naming_the_criterion_then_promotes_when_it_holds(worksp
     assert out["status"] == "stuck" and out["stages"][0]["status"] == "stuck"
     assert "success_rate" in out["message"] and "Raise its steps" in out["message"]
     assert out["stages"][0]["env_steps"] == 40000  # the whole budget
-    with pytest.raises(curriculum.PromotionRefused) as info:
-        curriculum.advance(workspace, None, cwd=workspace, say=_quiet)
+    with pytest.raises(PromotionRefused) as info:
+        curriculum.advance(workspace, cwd=workspace, say=_quiet)
     assert "stage 'a' not promoted: success_rate: 0.368 at 40,000 env steps < 0.5" in str(info.value)
     proc = vbot(workspace, "curriculum", "advance")
     assert proc.returncode == 1 and "success_rate: 0.368" in proc.stderr
@@ -200,7 +202,7 @@ def test_advance_refuses_naming_the_criterion_then_promotes_when_it_holds(worksp
 
     stages[0]["promote"] = {"success_rate": 0.25, "patience": 2}  # the plan's criteria lowered by hand
     write_plan(workspace, stages)
-    result = curriculum.advance(workspace, str(plan), cwd=workspace, say=_quiet)
+    result = curriculum.advance(workspace, cwd=workspace, say=_quiet)  # re-reads the plan file
     assert result["promoted"] == "a" and result["next_stage"] == "b"
     state = read_state(workspace)["curriculum"]
     assert state["stage_index"] == 1 and state["stages"][0]["status"] == "promoted"
@@ -265,4 +267,37 @@ def test_status_of_a_named_plan_not_started_yet(workspace):
     with pytest.raises(UsageError, match=r"no plan 'three' in .*curricula \(plans there: two\)"):
         curriculum.status(workspace, "three", cwd=workspace, say=_quiet)
     with pytest.raises(UsageError, match="no curriculum in progress"):
-        curriculum.advance(workspace, None, cwd=workspace, say=_quiet)
+        curriculum.advance(workspace, cwd=workspace, say=_quiet)
+
+
+# -- the commands' words ----------------------------------------------------------------------------
+def test_status_without_a_curriculum_is_not_an_error_and_says_how_to_start(workspace):
+    proc = vbot(workspace, "curriculum", "status")
+    assert proc.returncode == 0, proc.stderr
+    assert "no curriculum in progress" in proc.stdout
+    assert "`vbot curriculum run --plan spawn_distance`" in proc.stdout and "terrain" in proc.stdout
+    data = json.loads(vbot(workspace, "curriculum", "status", "--json", check=True).stdout)
+    assert data["status"] == "none" and data["plans"] == ["spawn_distance", "terrain"]
+    assert data["next"] == "vbot curriculum run --plan spawn_distance"
+
+
+def test_advance_offers_no_plan_flag_and_refuses_with_a_whole_command_in_backticks(workspace):
+    help_text = vbot(workspace, "curriculum", "advance", "--help", check=True).stdout
+    assert "--plan" not in help_text
+    proc = vbot(workspace, "curriculum", "advance", "--plan", "spawn_distance")
+    assert proc.returncode == 2 and "unrecognized arguments: --plan" in proc.stderr
+    proc = vbot(workspace, "curriculum", "advance")
+    assert proc.returncode == 2 and "`vbot curriculum run --plan spawn_distance`" in proc.stderr
+    assert proc.stderr.count("`") % 2 == 0 and "` --plan" not in proc.stderr
+
+
+def test_advance_before_any_evaluation_names_the_criterion_and_its_bar(workspace):
+    from vbot_agent.curriculum.session import CurriculumSession
+
+    plan = write_plan(workspace, [_stage("a"), _stage("b")])
+    session = CurriculumSession.open(workspace, str(plan), workspace, _quiet, write=True, create=True)
+    session.write()  # a curriculum whose first stage has not been evaluated yet, as the real writer leaves it
+    refused = vbot(workspace, "curriculum", "advance")
+    assert refused.returncode == 1
+    assert "stage 'a' not promoted: success_rate: not measured yet" in refused.stderr
+    assert ">= 0.5 in 2 evaluations in a row" in refused.stderr

@@ -201,7 +201,8 @@ def test_too_early_runs_get_config_rules_only(tmp_path):
     config["env"]["spawn"]["target_area_radius"] = 0.0
     data = rd.load_run(write_run(tmp_path / "young_PPO", series, config, steps=np.linspace(1e3, 5e4, POINTS)))
     result = rd.diagnose(data)
-    assert ids(result) == ["untrained_targets"] and "too early" in result.note
+    assert ids(result) == ["untrained_targets"] and "did not run yet" in result.note
+    assert next(f for f in result.findings if f.id == "untrained_targets").source == "config"
 
 
 def test_penalties_that_never_apply_are_not_findings(runs):
@@ -245,3 +246,141 @@ def test_cli_json_and_latest(runs, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert run(["diagnose-reward", "missing_run"]) == 2
     assert "not found" in err.getvalue()
+
+
+# ----------------------------------------------------------------- evidence, sources and test commands
+
+
+def _sets(command):
+    words = command.split()
+    return [words[i + 1] for i, w in enumerate(words) if w == "--set"]
+
+
+@pytest.mark.parametrize("run, rule", CASES)
+def test_findings_print_numbers_and_their_test_changes_the_config(runs, run, rule):
+    """No `ratio=None`; every --set of a suggested test differs from what the run already has."""
+    import yaml
+
+    from vbot_agent.rewards.findings import current_value
+    from vbot_agent.rewards.log_rules import is_finite_evidence
+
+    data = runs[run]
+    for f in rd.diagnose(data).findings:
+        assert is_finite_evidence(f.evidence), f"{f.id}: evidence with None/NaN: {f.evidence}"
+        assert f.source in ("config", "logs", "config+logs", "logs+config")
+        for assignment in _sets(f.command):
+            key, value = assignment.split("=", 1)
+            assert current_value(data, key) != yaml.safe_load(value), f"{f.id}: {assignment} changes nothing"
+
+
+def test_termination_fix_changes_the_default_termination(runs):
+    """The default reward has termination -10 = -arrival: the fix used to set it to -10 again."""
+    series = healthy_series()
+    series[rd.TERM_TAG.format("termination")] = ramp(-0.08, -0.05)
+    data = copy.copy(runs["healthy"])
+    data.scalars = {**data.scalars, rd.TERM_TAG.format("termination"): rd.Series(STEPS, ramp(-0.08, -0.05))}
+    assert data.scales["termination"] == -10.0 and data.scales["arrival"] == 10.0
+    f = next(f for f in rd.diagnose(data).findings if f.id == "termination_dominates")
+    assert _sets(f.command) == ["reward.scales.termination=-5.0"]
+    assert f.evidence["ratio"] > 1.0
+
+
+def test_termination_rule_waits_for_a_trained_policy(tmp_path):
+    """At 300k steps an untrained policy falls a lot: that is not a finding (it printed ratio=None)."""
+    series = healthy_series()
+    for name in ("progress", "arrival", "hold", "heading", "feet_air_time"):
+        series[rd.TERM_TAG.format(name)] = ramp(0.0, 0.0)
+    series[rd.TERM_TAG.format("termination")] = ramp(-0.05, -0.05)
+    data = rd.load_run(write_run(tmp_path / "probe_PPO", series, healthy_config(),
+                                 steps=np.linspace(6e3, 3e5, POINTS)))
+    assert "termination_dominates" not in ids(rd.diagnose(data))
+
+
+def lazy_probe_series():
+    """What the lazy_robot preset logs in a 300k-step probe: the return climbs on the alive bonus alone."""
+    s = healthy_series()
+    s[rd.TAG_RETURN] = ramp(2.3, 54.5)
+    s[rd.TAG_LENGTH] = ramp(2000, 2000)
+    s[rd.TAG_DISTANCE] = ramp(5.49, 5.44)
+    s[rd.TAG_SUCCESS] = ramp(0.0, 0.0)
+    s[rd.TAG_FALL] = ramp(0.0, 0.0)
+    for name in ("progress", "arrival", "hold", "feet_air_time"):
+        s[rd.TERM_TAG.format(name)] = ramp(0.0, 0.0)
+    s[rd.TERM_TAG.format("heading")] = ramp(0.0, 1e-8)
+    s[rd.TERM_TAG.format("alive")] = ramp(0.05, 0.05)
+    return s
+
+
+def test_lazy_robot_is_found_in_a_short_probe(tmp_path):
+    """Return rising, success 0, distance flat, alive paying everything: found at 300k steps."""
+    config = healthy_config()
+    config["reward"]["scales"]["alive"] = 5.0
+    data = rd.load_run(write_run(tmp_path / "lazy_probe_PPO", lazy_probe_series(), config,
+                                 steps=np.linspace(6e3, 3e5, POINTS)))
+    findings = {f.id: f for f in rd.diagnose(data).findings}
+    assert {"lazy_robot", "standing_dominance"} <= set(findings)
+    assert findings["standing_dominance"].evidence["survival_share"] > 0.9
+    assert _sets(findings["lazy_robot"].command) == ["reward.scales.alive=0.0"]
+
+
+def test_a_young_healthy_run_learning_to_stand_is_not_lazy(tmp_path):
+    """Early on the return rises as falls get rarer, with the distance still flat: no alive, no finding."""
+    series = healthy_series()
+    series[rd.TAG_RETURN] = ramp(-8.0, 2.0)
+    series[rd.TAG_DISTANCE] = ramp(5.5, 5.4)
+    series[rd.TAG_SUCCESS] = ramp(0.0, 0.0)
+    data = rd.load_run(write_run(tmp_path / "young_PPO", series, healthy_config(),
+                                 steps=np.linspace(6e3, 3e5, POINTS)))
+    assert not {"lazy_robot", "standing_dominance"} & set(ids(rd.diagnose(data)))
+
+
+def test_audit_flags_become_config_findings_merged_with_log_findings(runs):
+    flag = {"behaviour": "reach_and_farm", "exploit": "reach_and_farm", "reason": "reach_and_farm earns 159 >= 36",
+            "return": 159.0, "right_return": 36.0, "gap": -123.0, "required_gap": 3.6,
+            "terms": {"entry": {"wrong": 150.0, "right": 10.0}, "hold": {"wrong": 1.0, "right": 8.0}}}
+    audit = {"passed": False, "flags": [flag]}
+    result = rd.diagnose(runs["healthy"], audit=audit)
+    f = next(f for f in result.findings if f.id == "reach_and_farm")
+    assert f.source == "config" and f.evidence["behaviour_return"] == 159.0
+    assert result.audit == {"passed": False, "flagged": ["reach_and_farm"]}
+    merged = next(f for f in rd.diagnose(runs["farm"], audit=audit).findings if f.id == "reach_and_farm")
+    assert merged.source == "logs+config" and merged.evidence["audit"]["exploit"] == "reach_and_farm"
+    assert "159" in merged.cause
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", ["lazy_robot", "reach_and_farm", "hover", "sprint_and_crash", "die_early"])
+def test_diagnosis_reports_every_exploit_the_audit_flags(tmp_path, monkeypatch, preset):
+    """`vbot diagnose-reward RUN` names each exploit `vbot reward audit --run RUN` flags, on a young run."""
+    from vbot_agent.cli import run
+    from vbot_agent.rewards.config_rules import EXPLOIT_IDS
+    from vbot_agent.rewards.library import load_preset
+    from vbot_agent.workspace.init import SEED_DIR
+
+    p = load_preset(SEED_DIR / "reward_library" / f"{preset}.yaml")
+    config = healthy_config()
+    config["reward"] = {"scales": {**DEFAULT_SCALES, **p.reward["scales"]},
+                        **{k: v for k, v in p.reward.items() if k != "scales"}}
+    folder = write_run(tmp_path / "runs" / "vbot_navigation_section001" / f"{preset}_PPO", healthy_series(),
+                       config, steps=np.linspace(6e3, 3e5, POINTS))
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    assert run(["reward", "audit", "--run", str(folder), "--json"]) == 0
+    flagged = {f["exploit"] for f in json.loads(out.getvalue())["flags"]}
+    assert set(p.expect) <= flagged
+    out.truncate(0), out.seek(0)
+    assert run(["diagnose-reward", str(folder), "--json"]) == 0
+    result = json.loads(out.getvalue())
+    assert {EXPLOIT_IDS[e] for e in flagged} <= {f["id"] for f in result["findings"]}
+    assert result["audit"]["flagged"] == sorted(flagged)
+
+
+def test_a_share_of_almost_nothing_is_not_standing_dominance(tmp_path):
+    """reach_and_farm probe: heading pays 1e-8 per step and nothing else pays yet; 100% of ~0 is no finding."""
+    series = lazy_probe_series()
+    series[rd.TERM_TAG.format("alive")] = ramp(0.0, 0.0)
+    series[rd.TAG_RETURN] = ramp(-3.0, -0.5)
+    data = rd.load_run(write_run(tmp_path / "farm_probe_PPO", series, healthy_config(),
+                                 steps=np.linspace(6e3, 3e5, POINTS)))
+    assert "standing_dominance" not in ids(rd.diagnose(data))

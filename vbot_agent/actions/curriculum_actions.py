@@ -1,4 +1,4 @@
-"""Curriculum actions: ``curriculum status|advance|run`` (engine in ``vbot_agent.curriculum.session``).
+"""Curriculum actions: ``curriculum status|advance|run`` (commands in ``vbot_agent.curriculum.commands``).
 
 Each function is ``fn(ctx, **params) -> dict``; heavy imports happen when it runs.
 """
@@ -14,19 +14,20 @@ _PLAN = Param("plan", "path", help="plan YAML, or the name of one in starter_kit
 
 
 def curriculum_status(ctx, plan: str | None = None) -> dict[str, Any]:
-    from vbot_agent.curriculum.session import status
+    from vbot_agent.curriculum.commands import status
 
     return status(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say)
 
 
-def curriculum_advance(ctx, plan: str | None = None) -> dict[str, Any]:
-    from vbot_agent.curriculum.session import advance
+def curriculum_advance(ctx) -> dict[str, Any]:
+    from vbot_agent.curriculum.commands import advance
 
-    return advance(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say)
+    return advance(ctx.workspace(), cwd=ctx.cwd, say=ctx.say)
 
 
 def curriculum_run(ctx, plan: str | None = None, restart: bool = False) -> dict[str, Any]:
-    from vbot_agent.curriculum.session import CurriculumStopped, run
+    from vbot_agent.curriculum.commands import run
+    from vbot_agent.curriculum.session import CurriculumStopped
 
     try:
         return run(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say, restart=restart)
@@ -37,6 +38,8 @@ def curriculum_run(ctx, plan: str | None = None, restart: bool = False) -> dict[
 
 def render_curriculum(s: dict[str, Any]) -> str:
     """``status``/``run`` result as one screen: a line per stage, measured vs criteria."""
+    if s["status"] == "none":
+        return f"no curriculum in progress\nnote  {s['message']}\nnext  {s['next']}"
     if "promoted" in s:
         nxt = f"; next stage {s['next_stage']!r} warm from {s['warm_start']['checkpoint']}" if s.get("next_stage") else \
             "; the plan is complete"
@@ -83,7 +86,9 @@ ACTIONS: list[Action] = [
         func=f"{_F}:curriculum_advance",
         render=f"{_F}:render_curriculum",
         group="curriculum",
-        params=(_PLAN,),
+        epilog=("Judges the stage against the plan file of the curriculum in progress as it is now: to promote a\n"
+                "stuck stage deliberately, lower its criteria in that file, then run `vbot curriculum advance`.\n"
+                "Refused (exit 1) naming each failing criterion with its measured value and its bar."),
     ),
     Action(
         name="curriculum run",

@@ -285,7 +285,21 @@ def diagnose_reward(ctx: Context, run: str, rollout: bool, episodes: int, search
                         stderr=io.StringIO(), cwd=ctx.cwd)
         ctx.say(f"rolling out {run_dir} for {episodes} episodes ...")
         data.rollout = play(quiet, policy=str(run_dir), episodes=episodes)
-    return diagnose(data, space).to_dict()
+    audit = _audit_of_run(ctx, data)
+    result = diagnose(data, space, audit=audit).to_dict()
+    if audit is None:
+        no_audit = f"no reward audit: {data.env_id} is not a VBot navigation env"
+        result["note"] = f"{result['note']}; {no_audit}" if result["note"] else no_audit
+    return result
+
+
+def _audit_of_run(ctx: Context, data) -> dict[str, Any] | None:
+    """``vbot reward audit --run RUN`` on the run's config, or None for envs without an audit."""
+    from vbot_agent.sim.registry import ENV_IDS
+
+    if data.env_id not in ENV_IDS:
+        return None
+    return reward_audit(ctx, env=None, config=None, preset=None, run=str(data.run_dir), overrides=[], distance=None)
 
 
 def render_diagnose(result: dict[str, Any]) -> str:
@@ -350,7 +364,8 @@ ACTIONS = [
     ),
     Action(
         name="diagnose-reward",
-        summary="find reward pathologies in a run's TensorBoard series; each with evidence, fix and test command",
+        summary="find reward pathologies in a run's config (reward audit included) and TensorBoard series; "
+                "each with evidence, fix and test command",
         func=f"{__name__}:diagnose_reward",
         render=f"{__name__}:render_diagnose",
         group="reward",

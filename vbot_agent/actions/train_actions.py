@@ -1,8 +1,10 @@
 """Training actions: ``train``, ``play``, ``bench train`` (implemented in ``vbot_agent.rl.commands``)."""
 
 from vbot_agent.actions.registry import Action, Param
+from vbot_agent.sim.registry import ENV_IDS  # cheap: the ids and summaries, no mujoco
 
-_ENV_HELP = "env id: vbot_navigation_section001, gym:<Gymnasium id> (e.g. gym:Hopper-v5) or dummy:point_nav"
+_ENV_HELP = ("env id: " + ", ".join(ENV_IDS) + " (`vbot envs` says what each is), gym:<Gymnasium id> "
+             "(e.g. gym:Hopper-v5) or dummy:point_nav")
 
 TRAIN = Action(
     name="train",
@@ -71,4 +73,15 @@ BENCH_TRAIN = Action(
     ),
 )
 
-ACTIONS: list[Action] = [TRAIN, PLAY, BENCH_TRAIN]
+RUNS = Action(
+    name="runs",
+    summary="every training run: status, env steps, measured success and falls, best checkpoint, the command",
+    func="vbot_agent.workspace.runs:runs_action",
+    render="vbot_agent.workspace.runs:render_runs",
+    group="training",
+    params=(Param("env", help="only runs of this env id (see `vbot envs`)"),),
+    epilog=("Status: running, finished, stopped (Ctrl-C, or its process is gone: `vbot train --resume RUN`\n"
+            "continues it) or failed. Success and falls are measured by evaluation episodes, never training ones."),
+)
+
+ACTIONS: list[Action] = [TRAIN, PLAY, BENCH_TRAIN, RUNS]

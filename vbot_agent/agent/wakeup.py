@@ -191,8 +191,9 @@ def build_wake_up(snap: Snapshot, history: RunHistory | None = None) -> str:
         "",
         f"Generated {snap.now.strftime('%Y-%m-%d %H:%M:%S UTC')} by `vbot watch` from "
         f"`{rel_path(snap.paths.state_file, snap.paths.root)}` and `runs/*/*/progress.json` in the workspace "
-        f"`{snap.paths.root}`. Do not edit: it is rewritten on every change. The skills in `skills/` explain "
-        "every command below (start with `skills/training-pipeline/SKILL.md`).",
+        f"`{snap.paths.root}`. Do not edit: it is rewritten on every change. The skills explain every command "
+        "below: `vbot skills list`, then `vbot skills show training-pipeline` (they work from any folder). "
+        "`vbot runs` lists every training run with its status, measured success and command.",
         "",
     ]
     for title, build in sections:
@@ -417,7 +418,7 @@ def _warnings(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
                          + f"trial {failed[-1].get('number')}: {str(failed[-1].get('error') or 'no message')[:160]}")
         if len(recent) >= 3 and len(recent_failed) == len(recent):
             found.append("Every recent trial failed: stop and fix the cause before spending more budget "
-                         "(see skills/training-campaign/SKILL.md, 'Reading a campaign').")
+                         "(see `vbot skills show training-campaign`, 'Reading a campaign').")
         budget, elapsed = _num(snap.state.get("budget_hours")), _num(snap.state.get("elapsed_hours"))
         if budget and elapsed is not None and elapsed >= 0.9 * budget and str(snap.state.get("status")) in RUNNING:
             found.append(f"Budget nearly spent: {elapsed:.2f} of {budget:.2f} h.")

@@ -116,9 +116,11 @@ def diagnose(root: Path, run_dir: str) -> list[str]:
     except Exception as exc:  # reported as a warning line, never dropped
         return [f"Reward diagnosis of `{run_dir}` failed: {type(exc).__name__}: {exc}"]
     findings = result.get("findings") or []
+    # Only the newest run is diagnosed here (each diagnosis replays the audit); say how to reach the rest.
+    others = "the newest run; `vbot runs` lists the others, `vbot diagnose-reward RUN` diagnoses one"
     if not findings:
-        return [f"Reward diagnosis of `{run_dir}`: no findings."]
-    lines = []
+        return [f"Reward diagnosis of `{run_dir}` ({others}): no findings."]
+    lines = [f"Reward diagnosis of `{run_dir}` ({others}):"]
     for finding in findings:
         text = f"Reward diagnosis [{finding.get('severity', '?')}] `{finding.get('id', '?')}` in `{run_dir}`"
         if finding.get("cause"):

@@ -83,15 +83,28 @@ def trial(ctx, config: str) -> dict[str, Any]:
     return result
 
 
+NO_CAMPAIGN_NEXT = "vbot automl --mode stage --env vbot_navigation_section001 --budget-hours 8"
+PROBE_FIRST = "vbot train --env vbot_navigation_section001 --max-env-steps 2000000"
+
+
 def status(ctx) -> dict[str, Any]:
     from vbot_agent.automl.status import campaign_status
 
-    return campaign_status(ctx.workspace())
+    root = ctx.workspace()
+    state_file = Paths(root).state_file
+    if not state_file.exists():  # a fresh workspace: nothing is wrong, there is just no campaign yet
+        return {"status": "none", "workspace": str(root), "state_file": str(state_file), "next": NO_CAMPAIGN_NEXT,
+                "message": f"no campaign in this workspace yet (no {state_file.relative_to(root)}); probe first "
+                           f"with `{PROBE_FIRST}`, then start one with `{NO_CAMPAIGN_NEXT}`; `vbot runs` lists "
+                           "single training runs"}
+    return campaign_status(root)
 
 
 def render_status(result: dict[str, Any]) -> str:
     from vbot_agent.automl.status import render_status as render
 
+    if result["status"] == "none":
+        return f"no campaign in {result['workspace']} yet\nnote      {result['message']}\nnext      {result['next']}"
     return render(result)
 
 

@@ -281,11 +281,13 @@ def check_promotion(promote: Promotion, evaluations: Sequence[Mapping[str, Any]]
     failing: list[str] = []
     if met_at is None:
         last_steps = ordered[-1].get("env_steps") or 0 if ordered else 0
+        bar = (f"needs success_rate >= {promote.success_rate:g} in {promote.patience} evaluation"
+               f"{'' if promote.patience == 1 else 's'} in a row at >= {promote.min_env_steps:,} env steps")
         if not ordered:
-            failing.append("no evaluation measured yet")
+            failing.append(f"success_rate: not measured yet, no evaluation so far ({bar})")
         elif not counted:
             failing.append(f"min_env_steps: the last evaluation is at {last_steps:,} env steps, "
-                           f"< {promote.min_env_steps:,}")
+                           f"< {promote.min_env_steps:,} ({bar})")
         if counted:
             last = counted[-1]
             if not passes(Promotion(success_rate=promote.success_rate), last):

@@ -1,4 +1,4 @@
-"""Curriculum runs: ``vbot curriculum status|advance|run`` (DESIGN.md §5; plan format in ``curriculum_plan``).
+"""One open curriculum: its state, training a stage, promotion (plan format in ``curriculum.plan``).
 
 Progress lives in the campaign state file under ``curriculum:`` (and ``stage:``), written with the
 campaign's :class:`StateWriter` while holding the workspace lock, so a curriculum and a campaign
@@ -16,9 +16,8 @@ warm_start, attempts, wall_s, promotion, error, ...}. Stage statuses: ``pending`
 
 Each stage run is one trial process (``vbot_agent.trials.launcher.run_trial_process``): the trial
 trains with ``vbot train`` and evaluates its checkpoints with real episodes every
-``evaluation.every_env_steps``. This module is also the trial's backend (``train_command``,
-``evaluate``, ``final_evaluation``, ``check_overrides``): it wraps the plan's own backend and adds the warm-start or
-resume flags of the stage, read from ``launch.yaml`` in the trial folder.
+``evaluation.every_env_steps``; its backend is :mod:`vbot_agent.curriculum.stage_backend`. Plans and
+the state's records: :mod:`vbot_agent.curriculum.records`; the commands: :mod:`vbot_agent.curriculum.commands`.
 """
 
 from __future__ import annotations
@@ -26,14 +25,12 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import socket
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.config import load_yaml
 from vbot_agent.curriculum.plan import (
     NONE,
     PREVIOUS,
@@ -41,22 +38,23 @@ from vbot_agent.curriculum.plan import (
     check_promotion,
     load_plan,
     parse_plan,
-    plan_to_dict,
 )
+from vbot_agent.curriculum.records import (
+    RUN_HINT,
+    START_HINT,
+    adopt_plan,
+    available_plans,
+    new_curriculum,
+    resolve_plan_path,
+)
+from vbot_agent.curriculum.stage_backend import LAUNCH_FILE, THIS_BACKEND
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.fileio import atomic_write_yaml, read_json
 from vbot_agent.trials.backend import load_backend
 from vbot_agent.trials.score import ScoreWeights, compute_score, formula
-from vbot_agent.trials.trainer_backend import resume_argv
 from vbot_agent.trials.trial import final_metrics, run_env_steps
 from vbot_agent.workspace import Paths, checkpoints, report
-from vbot_agent.workspace.lock import WorkspaceLock, is_locked
 from vbot_agent.workspace.state import StateWriter, load_state, new_state, now_iso
-
-THIS_BACKEND = "vbot_agent.curriculum.session"
-LAUNCH_FILE = "launch.yaml"
-PLANS_DIR = "curricula"  # starter_kit_schedule/curricula/<name>.yaml: `--plan <name>`
-RUN_HINT = "`vbot curriculum run`"
 
 
 class CurriculumStopped(VbotError):
@@ -67,91 +65,6 @@ class CurriculumStopped(VbotError):
 
 class PromotionRefused(VbotError):
     """``advance`` was asked to promote a stage whose criteria do not hold."""
-
-
-# -- the trial backend: the plan's backend plus warm-start / resume flags ----------------------
-def _launch(spec) -> dict[str, Any]:
-    return load_yaml(Path(spec.out_dir) / LAUNCH_FILE)
-
-
-def train_command(spec, train_config_file):
-    """The plan backend's ``vbot train`` argv with the stage's ``--checkpoint ...`` or ``--resume RUN``."""
-    launch = _launch(spec)
-    argv = list(load_backend(launch["base_backend"]).train_command(spec, train_config_file))
-    if launch.get("resume_run_dir"):
-        return resume_argv(argv, launch["resume_run_dir"])
-    tail = argv[-1:] if argv and argv[-1] == "--json" else []
-    argv = argv[: len(argv) - len(tail)]
-    if launch.get("checkpoint"):
-        argv += ["--checkpoint", launch["checkpoint"]]
-        if launch.get("reset_optimizer"):
-            argv.append("--reset-optimizer")
-        if launch.get("lr_multiplier", 1.0) != 1.0:
-            argv += ["--lr-multiplier", repr(float(launch["lr_multiplier"]))]
-        if launch.get("freeze_normalizer"):
-            argv.append("--freeze-normalizer")
-    return [*argv, *tail]
-
-
-def evaluate(checkpoint, spec, episodes, seed):
-    return load_backend(_launch(spec)["base_backend"]).evaluate(checkpoint, spec, episodes, seed)
-
-
-def final_evaluation(run_dir, spec):
-    own = getattr(load_backend(_launch(spec)["base_backend"]), "final_evaluation", None)
-    return own(run_dir, spec) if own else None
-
-
-def check_overrides(env_id, train, assignments):
-    return load_backend("vbot_agent.trials.trainer_backend").check_overrides(env_id, train, assignments)
-
-
-# -- plans and state ----------------------------------------------------------------------------
-def resolve_plan_path(root: Path, plan: str, cwd: Path) -> Path:
-    """``--plan``: a file (relative to ``cwd``) or the name of a plan in ``starter_kit_schedule/curricula/``."""
-    path = Path(plan).expanduser()
-    if not path.is_absolute():
-        path = cwd / path
-    if path.is_file():
-        return path
-    named = Paths(root).schedule / PLANS_DIR / f"{plan}.yaml"
-    if "/" not in plan and named.is_file():
-        return named
-    raise UsageError(f"--plan {plan}: no such file, and no plan {plan!r} in {named.parent}"
-                     + _available_plans(root))
-
-
-def _available_plans(root: Path) -> str:
-    names = sorted(p.stem for p in (Paths(root).schedule / PLANS_DIR).glob("*.yaml"))
-    return f" (plans there: {', '.join(names)})" if names else ""
-
-
-def _new_stage_record(stage) -> dict[str, Any]:
-    return {"name": stage.name, "env_id": stage.env_id, "status": "pending", "run_dir": None, "best_checkpoint": None,
-            "metrics": None, "env_steps": 0, "evaluations": [], "warm_start": None, "attempts": 0, "wall_s": 0.0,
-            "promotion": None, "error": None, "started_at": None, "finished_at": None, "stuck_at_steps": None}
-
-
-def new_curriculum(plan: Plan, plan_path: Path) -> dict[str, Any]:
-    return {"plan": str(plan_path), "plan_name": plan.name, "plan_config": plan_to_dict(plan), "status": "running",
-            "stage_index": 0, "started_at": now_iso(), "message": None,
-            "stages": [_new_stage_record(s) for s in plan.stages]}
-
-
-def _adopt_plan(cur: dict[str, Any], plan: Plan, plan_path: Path) -> None:
-    """Take an edited plan of the same name (e.g. a larger budget); finished stages must be unchanged."""
-    done = cur["stage_index"]
-    old = [s["name"] for s in cur["stages"]]
-    new = plan.stage_names()
-    if new[:done + 1] != old[:done + 1]:
-        raise UsageError(f"plan {plan.name!r} in {plan_path} changed stages the curriculum already reached "
-                         f"({', '.join(old[:done + 1])}); run it from the start with `vbot curriculum run --plan "
-                         f"{plan_path} --restart`")
-    by_name = {s["name"]: s for s in cur["stages"]}
-    cur["stages"] = [by_name.get(s.name) or _new_stage_record(s) for s in plan.stages]
-    cur.update(plan=str(plan_path), plan_config=plan_to_dict(plan))
-    if cur["status"] == "complete" and cur["stage_index"] < len(plan.stages):
-        cur["status"] = "stopped"  # stages were added after the last one: not complete any more
 
 
 class CurriculumSession:
@@ -183,19 +96,19 @@ class CurriculumSession:
             elif cur and write and restart:
                 cur = None  # the same plan from its first stage
             elif cur and write:
-                _adopt_plan(cur, plan, plan_path)  # the same plan, perhaps edited (budgets, criteria)
+                adopt_plan(cur, plan, plan_path)  # the same plan, perhaps edited (budgets, criteria)
         elif cur:
             plan = parse_plan(cur["plan_config"], f"the plan stored in {paths.state_file}")
         else:
-            raise UsageError(f"no curriculum in progress in {root}; start one with `vbot curriculum run --plan FILE`"
-                             + _available_plans(root))
+            raise UsageError(f"no curriculum in progress in {root}; start one with {START_HINT}" + available_plans(root))
         if state is None:
             if not write:
                 session = cls(root, {"mode": "curriculum", "curriculum": new_curriculum(plan, plan_path)}, plan, None, say)
                 session.started = False
                 return session
             if not create:
-                raise UsageError(f"no curriculum in progress in {root}; start one with {RUN_HINT} --plan FILE")
+                raise UsageError(f"no curriculum in progress in {root}; start one with {START_HINT}"
+                                 + available_plans(root))
             stamp = f"{datetime.now():%Y%m%d_%H%M%S}_{secrets.token_hex(2)}"
             state = new_state(automl_id=f"curriculum_{stamp}",
                               settings={"mode": "curriculum", "env_id": plan.stages[0].env_id, "budget_hours": 0.0},
@@ -203,7 +116,8 @@ class CurriculumSession:
             state["phase"] = "done"  # no search phase: `vbot automl --resume` has nothing to do here
         if cur is None:
             if not (create or not write):
-                raise UsageError(f"no curriculum in progress in {root}; start one with {RUN_HINT} --plan FILE")
+                raise UsageError(f"no curriculum of plan {plan.name!r} in progress in {root}; start it with "
+                                 f"`vbot curriculum run --plan {plan_arg}`")
             cur = new_curriculum(plan, plan_path)
             started = False
         else:
@@ -411,7 +325,8 @@ class CurriculumSession:
         self.write()
 
     # -- the loop ---------------------------------------------------------------------------------
-    def run(self) -> dict[str, Any]:
+    def run(self) -> None:
+        """Train and promote stages until the plan ends, a stage is stuck or fails; CurriculumStopped on a signal."""
         cur = self.cur
         failed_now: set[int] = set()
         while cur["stage_index"] < len(self.plan.stages) and self.stop_reason is None:
@@ -449,36 +364,6 @@ class CurriculumSession:
         self.write()
         if self.stop_reason is not None:
             raise CurriculumStopped(cur["message"])
-        return summarize(self)
-
-
-def summarize(session: CurriculumSession, *, running: bool = False) -> dict[str, Any]:
-    """What ``status`` (and the end of ``run``/``advance``) shows: the plan, each stage vs its criteria."""
-    cur, plan = session.cur, session.plan
-    stages = []
-    for i, (stage, rec) in enumerate(zip(plan.stages, cur["stages"])):
-        check = check_promotion(stage.promote, rec["evaluations"])
-        last = rec["evaluations"][-1] if rec["evaluations"] else None
-        stages.append({
-            "index": i, "name": stage.name, "env_id": stage.env_id, "status": rec["status"], "env": stage.env,
-            "steps": stage.steps, "env_steps": rec["env_steps"], "run_dir": rec["run_dir"],
-            "best_checkpoint": rec["best_checkpoint"], "metrics": rec["metrics"],
-            "best_success_rate": (rec["metrics"] or {}).get("success_rate"),
-            "last_evaluation": last, "evaluations": len(rec["evaluations"]), "wall_s": rec["wall_s"],
-            "criteria": {"success_rate": stage.promote.success_rate, "min_env_steps": stage.promote.min_env_steps,
-                         "patience": stage.promote.patience, "max_fall_rate": stage.promote.max_fall_rate,
-                         "stuck_after": stage.promote.stuck_after},
-            "check": check.to_dict(), "warm_start": rec["warm_start"], "error": rec["error"],
-        })
-    index = cur["stage_index"]
-    nxt = {"complete": None, "stuck": f"edit {cur['plan']} then vbot curriculum run --plan {cur['plan']}"}.get(
-        cur["status"], "vbot curriculum run")
-    if running:
-        nxt = None
-    return {"plan": cur["plan"], "plan_name": plan.name, "description": plan.description, "status": cur["status"],
-            "running": running, "stage_index": index,
-            "current_stage": cur["stages"][index]["name"] if index < len(cur["stages"]) else None,
-            "stages": stages, "message": cur.get("message"), "state_file": str(session.paths.state_file), "next": nxt}
 
 
 def _rate(evaluation: dict[str, Any]) -> float | None:
@@ -489,58 +374,3 @@ def _rate(evaluation: dict[str, Any]) -> float | None:
 def _fmt(metrics: dict[str, Any] | None) -> str:
     value = (metrics or {}).get("success_rate")
     return f"{value:.3f}" if isinstance(value, (int, float)) and value == value else "unmeasured"
-
-
-# -- entry points -----------------------------------------------------------------------------------
-def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
-    """Read-only: the curriculum in the state (or the plan given, not started yet)."""
-    session = CurriculumSession.open(root, plan, cwd, say, write=False)
-    running = session.cur["status"] == "running" and is_locked(session.paths.automl_lock)
-    out = summarize(session, running=running)
-    if session.cur["status"] == "running" and not running:
-        out.update(status="died", next="vbot curriculum run",
-                   message="the curriculum process died (it holds no workspace lock); `vbot curriculum run` resumes it")
-    if not session.started:
-        out.update(status="not started", message=f"plan {session.plan.name!r} is not started in this workspace",
-                   next=f"vbot curriculum run --plan {plan}")
-    return out
-
-
-def advance(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
-    """Promote the current stage when its measured criteria hold; PromotionRefused naming the failing ones."""
-    paths = Paths(root)
-    with WorkspaceLock(paths.automl_lock, "curriculum"):
-        session = CurriculumSession.open(root, plan, cwd, say, write=True)
-        cur = session.cur
-        if cur["stage_index"] >= len(session.plan.stages):
-            raise UsageError(f"plan {session.plan.name!r} is complete; nothing to advance")
-        i = cur["stage_index"]
-        stage, rec = session.plan.stages[i], cur["stages"][i]
-        check = check_promotion(stage.promote, rec["evaluations"])
-        if not check.met:
-            hint = (f"it is stuck: raise its steps in {cur['plan']} and `vbot curriculum run --plan {cur['plan']}`, "
-                    f"or lower its criteria there and `vbot curriculum advance --plan {cur['plan']}`"
-                    if rec["status"] == "stuck" else f"train on with {RUN_HINT}")
-            raise PromotionRefused(f"stage {stage.name!r} not promoted: {'; '.join(check.failing)}; {hint}")
-        result = session.promote(i)
-        return {**result, **{k: v for k, v in summarize(session).items() if k in ("status", "stage_index", "current_stage")}}
-
-
-def run(root: Path, plan: str | None, *, cwd: Path, say, restart: bool = False) -> dict[str, Any]:
-    """Train the current stage and the ones after it until the plan ends, a stage is stuck or fails."""
-    paths = Paths(root)
-    with WorkspaceLock(paths.automl_lock, "curriculum"):
-        session = CurriculumSession.open(root, plan, cwd, say, write=True, restart=restart, create=True)
-        if session.cur["status"] == "complete":
-            say(f"plan {session.plan.name!r} is already complete; start it again with --plan FILE --restart")
-            return summarize(session)
-
-        def handle(signum, frame):
-            session.stop_reason = session.stop_reason or signal.Signals(signum).name
-
-        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            return session.run()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)

@@ -8,7 +8,6 @@ import json
 import math
 import os
 import shutil
-import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
@@ -52,7 +51,12 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         raise UsageError("--reset-optimizer, --lr-multiplier and --freeze-normalizer need --checkpoint PATH")
     _check_device(device)
     root = runs_root(ctx)
-    command = ["vbot", *sys.argv[1:]] if sys.argv and Path(sys.argv[0]).name == "vbot" else list(sys.argv)
+    from vbot_agent.actions.train_actions import TRAIN
+
+    # The command as `vbot train` words (however it was invoked: CLI, `vbot ask --run`, a trial), so
+    # `vbot runs` can show a command that makes this run again.
+    given = dict(locals())  # a comprehension has its own locals()
+    command = TRAIN.command_line({p.name: given[p.name] for p in TRAIN.params})
 
     if resume is not None:
         run_dir, ckpt, cfg, started_at = _prepare_resume(root, resume, env, flags, config, overrides)
