@@ -50,7 +50,11 @@ PLAY = Action(
               help="episodes (one per env); with --competition, robots (rounds of 10)"),
         Param("competition", "bool", default=False,
               help="competition layout: 10 robots on a 10-12 m ring, target the centre, points out of 20"),
-        Param("video", "path", help="write an mp4 of the first robot (headless rendering)"),
+        Param("video", "path",
+              help="write an mp4 of the first robot's episode, streamed to the encoder (progress on stderr)"),
+        Param("frames", "path",
+              help="write a PNG contact sheet of the first robot's episode: 12 frames with time, distance, "
+                   "speed and the largest reward terms, and a top-down map of its path"),
         Param("seed", "int", default=0, help="episode seed"),
         Param("device", default="cpu", help="cpu or cuda[:N]"),
     ),

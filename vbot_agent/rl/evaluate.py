@@ -59,10 +59,11 @@ def evaluate(policy: Callable[[np.ndarray], np.ndarray], env, *, seed: int) -> E
 
 
 def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env, *, seed: int,
-                 on_step: Callable[[np.ndarray], None] | None = None) -> dict[str, np.ndarray]:
+                 on_step: Callable[[np.ndarray, np.ndarray], None] | None = None) -> dict[str, np.ndarray]:
     """Run the first episode of each of the ``env.num_envs`` envs; return ``info["episode"]`` arrays [N].
 
-    ``policy``: obs [N, O] -> actions [N, A]. ``on_step(obs)`` is called after every step (video).
+    ``policy``: obs [N, O] -> actions [N, A]. ``on_step(terminated, truncated)`` ([N] bool each) is
+    called after every step (video, contact sheet); rows that ended are already reset by then.
     The env is reset with ``seed``, so repeated evaluations see the same episodes.
     """
     n = env.num_envs
@@ -73,7 +74,7 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env, *, seed: int,
     for _ in range(limit):
         obs, _, terminated, truncated, info = env.step(policy(obs))
         if on_step is not None:
-            on_step(obs)
+            on_step(np.asarray(terminated), np.asarray(truncated))
         done = np.asarray(terminated | truncated)
         if done.any():
             first = ~finished[done]  # rows of this step's finished episodes that are first episodes

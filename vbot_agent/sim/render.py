@@ -39,17 +39,25 @@ class SceneRenderer:
         self.camera.azimuth = 135.0
 
     def render(self, row: int = 0, *, track: bool = True) -> np.ndarray:
+        env = self.env
+        return self.render_state(env.physics.state[row], env.target[row], env.target_yaw[row], track=track)
+
+    def render_state(self, state: np.ndarray, target_xy: np.ndarray, target_yaw: float, *,
+                     track: bool = True) -> np.ndarray:
+        """Draw one robot from a saved physics state (``mjSTATE_FULLPHYSICS``, as in ``env.physics.state``
+        rows) with its target at ``target_xy`` (m) facing ``target_yaw`` (rad) -> uint8 [H, W, 3].
+        """
         mj = self._mujoco
         env = self.env
-        mj.mj_setState(env.model, self.data, env.physics.state[row], mj.mjtState.mjSTATE_FULLPHYSICS)
+        mj.mj_setState(env.model, self.data, state, mj.mjtState.mjSTATE_FULLPHYSICS)
         mj.mj_forward(env.model, self.data)
         if track:  # behind the robot, looking past it toward its target
             base = self.data.qpos[0:3]
-            to_target = env.target[row] - base[0:2]
+            to_target = np.asarray(target_xy) - base[0:2]
             self.camera.lookat[:] = base
             self.camera.azimuth = float(np.degrees(np.arctan2(to_target[1], to_target[0])))
         self.renderer.update_scene(self.data, camera=self.camera)
-        self._draw_target(env.target[row], env.target_yaw[row])
+        self._draw_target(np.asarray(target_xy), float(target_yaw))
         return self.renderer.render().copy()
 
     def _draw_target(self, xy: np.ndarray, yaw: float) -> None:
