@@ -14,7 +14,7 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.errors import UsageError
+from vbot_agent.errors import Interrupted, UsageError
 
 # Flags that may change when a run is resumed (anything else would make it a different run).
 RESUMABLE_FLAGS = ("max_env_steps", "check_point_interval", "device")
@@ -88,7 +88,38 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
 
     ctx.say(f"run folder: {run_dir}")
     result = _train_with_progress(ctx, runner)
-    return {k: v for k, v in asdict(result).items()}
+    from vbot_agent.rl.evaluate import CHECKPOINT_SCORE_FORMULA
+
+    summary = {**asdict(result), "best_checkpoint_score_formula": CHECKPOINT_SCORE_FORMULA}
+    if result.status == "stopped":
+        raise Interrupted(f"at {result.env_steps:,} of {cfg.max_env_steps:,} env steps, checkpoints/last.pt saved; "
+                          f"continue with: {resume_command(run_dir)}", result=summary)
+    return summary
+
+
+def resume_command(run_dir: Path) -> str:
+    """The exact command that continues ``run_dir`` (relative to the current folder when inside it)."""
+    import shlex
+
+    path = Path(run_dir).resolve()
+    try:
+        shown = str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        shown = str(path)
+    return f"vbot train --resume {shlex.quote(shown)}"
+
+
+def render_train(result: dict[str, Any]) -> str:
+    """``vbot train``'s summary as key: value lines, and what its score means."""
+    from vbot_agent.cli import render_default
+
+    shown = {k: v for k, v in result.items() if k != "best_checkpoint_score_formula"}
+    for key in ("env_steps_per_s", "final_reward", "success_rate", "best_checkpoint_score"):
+        if isinstance(shown.get(key), float):
+            shown[key] = round(shown[key], 4 if key != "env_steps_per_s" else 1)
+    note = (f"best_checkpoint_score = {result['best_checkpoint_score_formula']}. "
+            "Campaign trials are ranked by a different score (see `vbot automl --help`).")
+    return render_default(shown) + "\n\n" + note
 
 
 def _check_device(device: str | None) -> None:
@@ -111,6 +142,7 @@ def _prepare_resume(root: Path, resume: str, env: str | None, flags: dict[str, A
     run_dir = find_latest_run(root, env) if resume == "latest" else Path(resume)
     if not run_dir.is_dir():
         raise UsageError(f"--resume {resume}: run folder {run_dir} does not exist")
+    run_dir = run_dir.resolve()  # the summary and progress.json name it the same way as a new run's
     last = run_dir / CHECKPOINT_DIR / "last.pt"
     if not last.is_file():
         raise UsageError(f"--resume {resume}: {last} not found (the run never reached a checkpoint)")
@@ -138,7 +170,7 @@ def _train_with_progress(ctx, runner):
     if ctx.interactive:
         reporter: Any = RichProgress(cfg.max_env_steps, runner.env_steps)
     else:
-        reporter = PlainProgress(ctx.say, cfg.max_env_steps, cfg.log_interval_s)
+        reporter = PlainProgress(ctx.say, cfg.max_env_steps, cfg.log_interval_s, cfg.steps_per_iteration)
     with reporter:
         return run_training(runner, reporter)
 

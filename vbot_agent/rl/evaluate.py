@@ -42,10 +42,19 @@ class EvalResult:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
 
 
+# What ``score_of`` computes, for the trainer's output and ``vbot train --help``. It only ranks the
+# checkpoints of one run to pick best.pt; campaign trials are ranked by another formula
+# (``vbot_agent.campaign.score``), so the two numbers are not comparable.
+CHECKPOINT_SCORE_FORMULA = (
+    "success_rate - 0.5*fall_rate - 0.001*mean_final_distance_m over the eval.episodes deterministic "
+    "episodes of each checkpoint (mean return for envs without a target); it only picks best.pt"
+)
+
+
 def score_of(success_rate: float, fall_rate: float, mean_return: float, mean_final_distance: float) -> float:
     """One number to rank checkpoints: success first, falls cost half a success, distance breaks ties.
 
-    Envs without a success notion (Gymnasium) are ranked by mean return.
+    Envs without a success notion (Gymnasium) are ranked by mean return. See CHECKPOINT_SCORE_FORMULA.
     """
     if math.isnan(success_rate):
         return mean_return

@@ -62,12 +62,12 @@ class StepProgress:
             self._last_decile = int(fraction * 10)
             print(f"{self.label}: {fraction:4.0%} ({done}/{self.total}, {elapsed:.1f} s)", file=self.stream, flush=True)
 
-    def finish(self, done: int, note: str = "") -> None:
+    def finish(self, summary: str) -> None:
+        """The closing line, e.g. ``video out.mp4: 667 frames written, ... (41.3 s)``."""
+        if self.tty and self._last_draw >= 0:
+            self.stream.write("\n")  # keep the finished bar
         elapsed = time.monotonic() - self.started
-        end = "\n" if self.tty else ""
-        self.stream.write(f"{end if self._last_draw >= 0 else ''}{self.label}: {done} written in {elapsed:.1f} s"
-                          f"{note}\n")
-        self.stream.flush()
+        print(f"{self.label}: {summary} ({elapsed:.1f} s)", file=self.stream, flush=True)
 
 
 def _ffmpeg_writer(path: Path, fps: float):
@@ -125,5 +125,5 @@ class VideoRecorder:
         if not self.frames:
             self.path.unlink(missing_ok=True)
             raise VbotError("--video: no frames were rendered (the episode ended on its first step)")
-        self.progress.finish(self.frames, f" frames, {self.frames / self.fps:.1f} s of video at {self.fps:.1f} fps")
+        self.progress.finish(f"{self.frames} frames written, {self.frames / self.fps:.1f} s of video at {self.fps:.1f} fps")
         return str(self.path)

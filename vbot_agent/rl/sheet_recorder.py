@@ -57,7 +57,7 @@ class ContactSheetRecorder:
         if not self.states:
             raise VbotError("--frames: the episode ended on its first step; nothing to draw")
         trace = _Trace(self.env, np.asarray(self.states), self.target)
-        picks = np.unique(np.linspace(0, len(self.states) - 1, min(self.frames, len(self.states))).round().astype(int))
+        picks = pick_frames(len(self.states), self.frames)
         panels = self._panels(trace, picks)
         sheet = compose_sheet([self.title, self._outcome(trace)], panels, self._path_map(trace, picks))
         return str(save_png(sheet, self.path))
@@ -71,12 +71,8 @@ class ContactSheetRecorder:
         renderer.camera.distance = 1.4  # m; closer than the video's chase camera, so the legs show at tile size
         panels = []
         try:
-            start = 0
-            for n, index in enumerate(picks):
-                # Terms paid since the previous frame; the last frame also gets the final step's.
-                stop = len(self.parts) if n == len(picks) - 1 else index + 1
+            for index, (start, stop) in zip(picks, reward_windows(picks, len(self.parts))):
                 window = _sum_terms(self.parts[start:stop])
-                start = stop
                 image = renderer.render_state(self.states[index], self.target, self.target_yaw)
                 caption = (
                     f"t {trace.time[index]:.2f} s   {trace.distance[index]:.2f} m to go   {trace.speed[index]:.2f} m/s",
@@ -126,6 +122,24 @@ class ContactSheetRecorder:
         return PathMap(trace.xy, self.target, reach_radius=getattr(config, "reach_radius", 0.3),
                        fence_radius=getattr(config, "inner_fence", 0.75), marks=tuple(int(i) for i in picks),
                        fell=self.end == "fell", notes=tuple(notes))
+
+
+def pick_frames(num_states: int, frames: int) -> np.ndarray:
+    """Indices of ``frames`` recorded states spread evenly from the first to the last (fewer when the
+    episode has fewer states); sorted, unique."""
+    return np.unique(np.linspace(0, num_states - 1, min(frames, num_states)).round().astype(int))
+
+
+def reward_windows(picks: np.ndarray, num_steps: int) -> list[tuple[int, int]]:
+    """Per picked frame, the steps ``[start, stop)`` whose reward its caption sums: those since the
+    previous frame, up to and including its own. The windows tile ``[0, num_steps)``: the last frame
+    also takes the steps after it (the final step's fall penalty or arrival bonus)."""
+    windows, start = [], 0
+    for n, index in enumerate(picks):
+        stop = num_steps if n == len(picks) - 1 else int(index) + 1
+        windows.append((start, stop))
+        start = stop
+    return windows
 
 
 class _Trace:

@@ -149,7 +149,7 @@ def draw_path_map(path_map: PathMap, size: int) -> np.ndarray:
     if len(path):
         sx, sy = px(path[0])
         draw.ellipse((sx - 6, sy - 6, sx + 6, sy + 6), fill=(40, 170, 60))
-        for label, (mx, my) in _mark_labels([px(path[min(i, len(path) - 1)]) for i in path_map.marks]):
+        for label, (mx, my) in mark_labels([px(path[min(i, len(path) - 1)]) for i in path_map.marks]):
             draw.ellipse((mx - 3, my - 3, mx + 3, my + 3), fill=(20, 20, 20))
             draw.text((mx + 5, my - 17), label, font=_font(14, bold=True), fill=(20, 20, 20))
         if path_map.fell:
@@ -161,7 +161,7 @@ def draw_path_map(path_map: PathMap, size: int) -> np.ndarray:
     return np.asarray(image)
 
 
-def _mark_labels(points: list[tuple[float, float]], min_px: float = 14.0) -> list[tuple[str, tuple[float, float]]]:
+def mark_labels(points: list[tuple[float, float]], min_px: float = 14.0) -> list[tuple[str, tuple[float, float]]]:
     """Number the panel positions from 1; runs of consecutive panels closer than ``min_px`` to the
     first of the run share one label ("4-12" where the robot stood still)."""
     labels: list[tuple[str, tuple[float, float]]] = []
