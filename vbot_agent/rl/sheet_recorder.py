@@ -76,7 +76,7 @@ class ContactSheetRecorder:
                 image = renderer.render_state(self.states[index], self.target, self.target_yaw)
                 caption = (
                     f"t {trace.time[index]:.2f} s   {trace.distance[index]:.2f} m to go   {trace.speed[index]:.2f} m/s",
-                    [(f"base {trace.height[index]:.2f} m high, tilt {trace.tilt_deg[index]:.0f}°", DIM)],
+                    [(f"trunk {trace.height[index]:.2f} m high, tilt {trace.tilt_deg[index]:.0f}°", DIM)],
                     _term_segments(window, TERMS_PER_CAPTION),
                 )
                 panels.append(Panel(image, caption))
@@ -115,7 +115,7 @@ class ContactSheetRecorder:
             *[_term_segments({k: v}, 1) for k, v in _largest(_sum_terms(self.parts), TERMS_IN_SUMMARY)
               if abs(v) >= 5e-3],
             "",
-            *[[(text, DIM)] for text in ("Under each frame: time, distance", "to the target, planar speed; base",
+            *[[(text, DIM)] for text in ("Under each frame: time, distance", "to the target, planar speed; trunk",
                                          "height and tilt; the two reward", "terms largest in magnitude since",
                                          "the previous frame.")],
         ]

@@ -149,9 +149,16 @@ def draw_path_map(path_map: PathMap, size: int) -> np.ndarray:
     if len(path):
         sx, sy = px(path[0])
         draw.ellipse((sx - 6, sy - 6, sx + 6, sy + 6), fill=(40, 170, 60))
+        placed: list[tuple[float, float, float, float]] = []  # label boxes already drawn
+        font = _font(14, bold=True)
         for label, (mx, my) in mark_labels([px(path[min(i, len(path) - 1)]) for i in path_map.marks]):
             draw.ellipse((mx - 3, my - 3, mx + 3, my + 3), fill=(20, 20, 20))
-            draw.text((mx + 5, my - 17), label, font=_font(14, bold=True), fill=(20, 20, 20))
+            box = [mx + 5, my - 17, mx + 5 + draw.textlength(label, font=font), my - 1]
+            while any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
+                box[1] += 16  # below the label it would cover
+                box[3] += 16
+            placed.append(tuple(box))
+            draw.text((box[0], box[1]), label, font=font, fill=(20, 20, 20))
         if path_map.fell:
             ex, ey = px(path[-1])
             draw.line((ex - 8, ey - 8, ex + 8, ey + 8), fill=(220, 30, 30), width=4)
