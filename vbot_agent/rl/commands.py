@@ -117,9 +117,12 @@ def render_train(result: dict[str, Any]) -> str:
     for key in ("env_steps_per_s", "final_reward", "success_rate", "best_checkpoint_score"):
         if isinstance(shown.get(key), float):
             shown[key] = round(shown[key], 4 if key != "env_steps_per_s" else 1)
-    note = (f"best_checkpoint_score = {result['best_checkpoint_score_formula']}. "
-            "Campaign trials are ranked by a different score (see `vbot automl --help`).")
-    return render_default(shown) + "\n\n" + note
+    import textwrap
+
+    note = (f"best_checkpoint_score = {result['best_checkpoint_score_formula']}. Campaign trials are ranked "
+            "by a different score, which also weighs competition points and time to target (`vbot analyze` "
+            "prints its formula).")
+    return render_default(shown) + "\n\n" + textwrap.fill(note, width=100)
 
 
 def _check_device(device: str | None) -> None:
