@@ -1,10 +1,20 @@
-"""Atomic file replacement shared by every layer: readers never see half a file."""
+"""Crash-safe file writes and plain-type checks, shared by every layer.
+
+A reader (the watcher, the TUI, ``yaml.safe_load`` in a test hammering the file) sees either the
+old file or the new one, never a half-written one: we write a temporary file in the same folder,
+fsync it, rename it over the target (atomic on POSIX) and fsync the folder so the rename survives
+a power cut.
+"""
 
 from __future__ import annotations
 
+import json
+import math
 import os
 import tempfile
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
@@ -26,3 +36,53 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+PLAIN_SCALARS = (str, int, float, bool, type(None))
+
+
+def dump_yaml(data: Any) -> str:
+    """YAML text of ``data`` after checking it holds plain types only (safe_load round-trips)."""
+    import yaml
+
+    return yaml.safe_dump(plain(data), sort_keys=False, allow_unicode=True, default_flow_style=False)
+
+
+def atomic_write_yaml(path: str | os.PathLike, data: Any) -> None:
+    atomic_write_text(path, dump_yaml(data))
+
+
+def atomic_write_json(path: str | os.PathLike, data: Any) -> None:
+    atomic_write_text(path, json.dumps(plain(data), indent=2) + "\n")
+
+
+def plain(value: Any, where: str = "") -> Any:
+    """Return ``value`` as plain YAML/JSON types: dict (str keys), list, str, int, float, bool, None.
+
+    numpy scalars become Python numbers, tuples become lists, Paths become strings. NaN/inf floats
+    become None (YAML and JSON readers disagree on them; a missing measurement is None). Anything
+    else raises TypeError naming where it sits, so an unreadable state file is never written.
+    """
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value) if math.isfinite(value) else None
+    if isinstance(value, Mapping):
+        return {str(k): plain(v, f"{where}.{k}" if where else str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    item = getattr(value, "item", None)
+    if callable(item):  # numpy scalar (and 0-d arrays)
+        return plain(item(), where)
+    raise TypeError(f"{where or 'value'}: {type(value).__name__} is not a plain YAML type")
+
+
+def read_json(path: str | os.PathLike) -> Any:
+    """Parsed JSON of ``path``; None when the file does not exist (yet)."""
+    try:
+        return json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        return None

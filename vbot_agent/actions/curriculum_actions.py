@@ -1,4 +1,4 @@
-"""Curriculum actions: ``curriculum status|advance|run`` (engine in ``vbot_agent.campaign.curriculum``).
+"""Curriculum actions: ``curriculum status|advance|run`` (engine in ``vbot_agent.curriculum.session``).
 
 Each function is ``fn(ctx, **params) -> dict``; heavy imports happen when it runs.
 """
@@ -14,19 +14,19 @@ _PLAN = Param("plan", "path", help="plan YAML, or the name of one in starter_kit
 
 
 def curriculum_status(ctx, plan: str | None = None) -> dict[str, Any]:
-    from vbot_agent.campaign.curriculum import status
+    from vbot_agent.curriculum.session import status
 
     return status(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say)
 
 
 def curriculum_advance(ctx, plan: str | None = None) -> dict[str, Any]:
-    from vbot_agent.campaign.curriculum import advance
+    from vbot_agent.curriculum.session import advance
 
     return advance(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say)
 
 
 def curriculum_run(ctx, plan: str | None = None, restart: bool = False) -> dict[str, Any]:
-    from vbot_agent.campaign.curriculum import CurriculumStopped, run
+    from vbot_agent.curriculum.session import CurriculumStopped, run
 
     try:
         return run(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say, restart=restart)

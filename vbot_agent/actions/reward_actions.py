@@ -63,7 +63,7 @@ def _load_json(path: str) -> dict[str, Any]:
 
 
 def _config_from_run(ctx: Context, run: str) -> tuple[dict[str, Any], dict[str, Any] | None, str, Path]:
-    from vbot_agent.campaign.reward_diagnosis import META_FILE, resolve_run
+    from vbot_agent.rewards.diagnosis import META_FILE, resolve_run
 
     run_dir = resolve_run(run, _runs_roots(ctx))
     meta_path = run_dir / META_FILE
@@ -103,7 +103,7 @@ def _apply_sets(reward: Any, env: Any, overrides: list[str]) -> tuple[Any, Any]:
 
 def reward_audit(ctx: Context, env: str | None, config: str | None, preset: str | None, run: str | None,
                  overrides: list[str], distance: float | None) -> dict[str, Any]:
-    from vbot_agent.sim.audit import audit_many
+    from vbot_agent.rewards.audit import audit_many
 
     chosen = [name for name, value in (("--config", config), ("--preset", preset), ("--run", run)) if value]
     if len(chosen) > 1:
@@ -118,7 +118,7 @@ def reward_audit(ctx: Context, env: str | None, config: str | None, preset: str 
         reward, env_options = _config_from_file(config)
         label = config
     elif preset:
-        from vbot_agent.campaign.reward_library import get_preset
+        from vbot_agent.rewards.library import get_preset
 
         p = get_preset(ctx.workspace(), preset)
         reward, env_options, label = p.reward, p.env, f"preset {p.name}"
@@ -135,8 +135,8 @@ def reward_audit(ctx: Context, env: str | None, config: str | None, preset: str 
 
 
 def _audit_all_presets(ctx: Context, env: str | None, distance: float | None) -> dict[str, Any]:
-    from vbot_agent.campaign.reward_library import list_presets
-    from vbot_agent.sim.audit import audit_many
+    from vbot_agent.rewards.audit import audit_many
+    from vbot_agent.rewards.library import list_presets
 
     started = time.perf_counter()
     presets = list_presets(ctx.workspace())
@@ -163,7 +163,7 @@ def _audit_all_presets(ctx: Context, env: str | None, distance: float | None) ->
 
 def render_reward_audit(result: dict[str, Any]) -> str:
     if "presets" not in result:
-        from vbot_agent.sim.audit import render_audit
+        from vbot_agent.rewards.audit import render_audit
 
         return render_audit(result)
     lines = [f"reward audit of every preset on {result['env']} ({result['elapsed_s']} s)", ""]
@@ -185,7 +185,7 @@ def render_reward_audit(result: dict[str, Any]) -> str:
 
 
 def reward_list(ctx: Context) -> dict[str, Any]:
-    from vbot_agent.campaign.reward_library import list_presets
+    from vbot_agent.rewards.library import list_presets
 
     return {"presets": [p.listing() for p in list_presets(ctx.workspace())]}
 
@@ -198,8 +198,8 @@ def render_reward_list(result: dict[str, Any]) -> str:
 
 
 def reward_show(ctx: Context, name: str) -> dict[str, Any]:
-    from vbot_agent.campaign.reward_library import get_preset
     from vbot_agent.config import from_mapping, to_dict
+    from vbot_agent.rewards.library import get_preset
     from vbot_agent.sim.rewards import RewardConfig
 
     p = get_preset(ctx.workspace(), name)
@@ -210,7 +210,7 @@ def reward_show(ctx: Context, name: str) -> dict[str, Any]:
 
 def reward_archive(ctx: Context, config: str | None, outcome: str, run: str | None, name: str | None,
                    audit: bool) -> dict[str, Any]:
-    from vbot_agent.campaign.reward_library import archive_config
+    from vbot_agent.rewards.library import archive_config
 
     root = ctx.workspace()
     if not config and not run:
@@ -226,7 +226,7 @@ def reward_archive(ctx: Context, config: str | None, outcome: str, run: str | No
     metrics = _run_metrics(run_dir) if run_dir else {}
     verdict = None
     if audit:
-        from vbot_agent.sim.audit import audit_reward
+        from vbot_agent.rewards.audit import audit_reward
 
         a = audit_reward(reward=reward, env_config=env_options)
         verdict = {"passed": a["passed"], "flagged": sorted({f["exploit"] for f in a["flags"]}),
@@ -240,7 +240,7 @@ def reward_archive(ctx: Context, config: str | None, outcome: str, run: str | No
 
 def _run_metrics(run_dir: Path) -> dict[str, Any]:
     """Final values of the run's headline series (mean of the last 10% of points), and its step count."""
-    from vbot_agent.campaign.reward_diagnosis import (
+    from vbot_agent.rewards.diagnosis import (
         TAG_DISTANCE,
         TAG_FALL,
         TAG_LENGTH,
@@ -269,7 +269,7 @@ def _run_metrics(run_dir: Path) -> dict[str, Any]:
 
 
 def diagnose_reward(ctx: Context, run: str, rollout: bool, episodes: int, search_space: str | None) -> dict[str, Any]:
-    from vbot_agent.campaign.reward_diagnosis import diagnose, load_run, resolve_run
+    from vbot_agent.rewards.diagnosis import diagnose, load_run, resolve_run
 
     run_dir = resolve_run(run, _runs_roots(ctx))
     data = load_run(run_dir)
@@ -289,7 +289,7 @@ def diagnose_reward(ctx: Context, run: str, rollout: bool, episodes: int, search
 
 
 def render_diagnose(result: dict[str, Any]) -> str:
-    from vbot_agent.campaign.reward_diagnosis import render_diagnosis
+    from vbot_agent.rewards.diagnosis import render_diagnosis
 
     return render_diagnosis(result)
 

@@ -1,7 +1,7 @@
 """Reading what the campaign and the trainer write, for WAKE_UP.md. No rendering here.
 
 ``load_campaign_state`` is the one place the watcher reads ``automl_state.yaml``: it uses the
-campaign package's loader (``vbot_agent.campaign.state.load_state``) when that module exists, and
+campaign package's loader (``vbot_agent.workspace.state.load_state``) when that module exists, and
 plain ``yaml.safe_load`` only while the campaign package is absent. Any other import failure, and
 any unreadable state, is raised for the caller to report; nothing is swallowed.
 """
@@ -32,9 +32,9 @@ def load_campaign_state(path: Path) -> dict[str, Any] | None:
     if not path.exists():
         return None
     try:
-        from vbot_agent.campaign.state import load_state
+        from vbot_agent.workspace.state import load_state
     except ModuleNotFoundError as exc:
-        if exc.name not in ("vbot_agent.campaign", "vbot_agent.campaign.state"):
+        if exc.name not in ("vbot_agent.workspace", "vbot_agent.workspace.state"):
             raise
         return _safe_load_state(path)
     return _as_dict(load_state(path))

@@ -3,7 +3,7 @@
 The TUI never writes the workspace; it reads:
 
 - the campaign state ``starter_kit_schedule/progress/automl_state.yaml`` through
-  ``vbot_agent.campaign.state.load_state`` (a UsageError with a clear message on corruption);
+  ``vbot_agent.workspace.state.load_state`` (a UsageError with a clear message on corruption);
 - ``runs/<env>/<stamp>_PPO/progress.json`` (+ ``experiment_meta.json``, ``checkpoints/*.pt``);
 - TensorBoard scalars of a run, through one ``EventAccumulator`` per run that is reloaded
   incrementally (call :meth:`ScalarReaders.scalars` from a worker thread, never the UI thread);
@@ -107,9 +107,9 @@ def load_state(path: Path) -> dict[str, Any]:
     same refusal of anything that is not a mapping with a list of trials.
     """
     try:
-        from vbot_agent.campaign.state import load_state as campaign_load_state
+        from vbot_agent.workspace.state import load_state as campaign_load_state
     except ModuleNotFoundError as exc:
-        if exc.name is None or not exc.name.startswith("vbot_agent.campaign"):
+        if exc.name is None or not exc.name.startswith("vbot_agent.workspace"):
             raise
         return _load_state_plain(path)
     return campaign_load_state(path)
