@@ -157,3 +157,19 @@ def test_contact_sheet_of_a_fall(tmp_path):
     assert bool(episodes["fall"][0]) and recorder.end == "fell"
     assert len(recorder.parts) == int(episodes["length"][0]) == len(recorder.states) + 1
     assert recorder.parts[-1].get("termination", 0.0) < 0  # the fall penalty lands in the last window
+
+
+def test_an_interrupted_video_leaves_no_half_written_file(tmp_path):
+    env = make_env(ENV, 1, seed=0, env={"episode_length_s": 0.3})
+    recorder = VideoRecorder(str(tmp_path / "cut.mp4"), size=SMALL)
+    try:
+        recorder.bind(env)
+        env.reset(seed=0)
+        for _ in range(4):
+            env.step(np.zeros((1, 12), np.float32))
+            recorder.on_step(np.zeros(1, bool), np.zeros(1, bool))
+        assert recorder.frames == 2 and (tmp_path / "cut.mp4").exists()  # streaming: the file grows as we go
+        recorder.discard()  # what play does when the episodes fail or Ctrl-C arrives
+    finally:
+        env.close()
+    assert not (tmp_path / "cut.mp4").exists()

@@ -207,16 +207,21 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
         num_envs, rounds = COMPETITION_ROBOTS, max(1, math.ceil(episodes / COMPETITION_ROBOTS))
     recorders = _recorders(ctx, video, frames, path, pol)
     results = []
-    for r in range(rounds):
-        batch = make_env(env_id, num_envs, seed=seed + r, env=env_options, reward=reward_options)
-        try:
-            check_compatible(data, path, env_id=env_id, obs_dim=batch.obs_dim, action_dim=batch.action_dim,
-                             same_env_id=False)
-            on_step = _bind_recorders(recorders, batch) if r == 0 else None
-            episodes_r = run_episodes(pol, batch, seed=seed + r, on_step=on_step)
-            results.append((summarize_episodes(episodes_r), episodes_r))
-        finally:
-            batch.close()
+    try:
+        for r in range(rounds):
+            batch = make_env(env_id, num_envs, seed=seed + r, env=env_options, reward=reward_options)
+            try:
+                check_compatible(data, path, env_id=env_id, obs_dim=batch.obs_dim, action_dim=batch.action_dim,
+                                 same_env_id=False)
+                on_step = _bind_recorders(recorders, batch) if r == 0 else None
+                episodes_r = run_episodes(pol, batch, seed=seed + r, on_step=on_step)
+                results.append((summarize_episodes(episodes_r), episodes_r))
+            finally:
+                batch.close()
+    except BaseException:  # failed or interrupted: no half-written video is left behind
+        for recorder in recorders.values():
+            recorder.discard()
+        raise
     episodes_data = {k: _concat([ep[k] for _, ep in results]) for k in results[0][1]}
     summary = summarize_episodes(episodes_data)
     out: dict[str, Any] = {

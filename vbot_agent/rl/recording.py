@@ -117,6 +117,14 @@ class VideoRecorder:
             self.progress.update(self.frames)
         self._step += 1
 
+    def discard(self) -> None:
+        """Stop after a failure or Ctrl-C: close the encoder and delete the unfinished file."""
+        if self._writer is not None:
+            self._writer.close()
+            self.renderer.close()
+            self._writer = None
+            self.path.unlink(missing_ok=True)
+
     def close(self) -> str:
         if self._writer is None:
             raise VbotError("--video: the recorder was never attached to an env")

@@ -48,6 +48,11 @@ class ContactSheetRecorder:
         if self.reached_at is None and bool(env.reached[ROW]):
             self.reached_at = len(self.parts) * env.control_dt
 
+    def discard(self) -> None:
+        """Nothing was written yet (the sheet is drawn in ``close``); drop what was recorded."""
+        self.states.clear()
+        self.parts.clear()
+
     def close(self) -> str:
         from vbot_agent.sim.contact_sheet import compose_sheet
         from vbot_agent.sim.render import save_png
