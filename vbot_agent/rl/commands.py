@@ -111,14 +111,14 @@ def resume_command(run_dir: Path) -> str:
 
 def render_train(result: dict[str, Any]) -> str:
     """``vbot train``'s summary as key: value lines, and what its score means."""
+    import textwrap
+
     from vbot_agent.cli import render_default
 
     shown = {k: v for k, v in result.items() if k != "best_checkpoint_score_formula"}
     for key in ("env_steps_per_s", "final_reward", "success_rate", "best_checkpoint_score"):
         if isinstance(shown.get(key), float):
             shown[key] = round(shown[key], 4 if key != "env_steps_per_s" else 1)
-    import textwrap
-
     note = (f"best_checkpoint_score = {result['best_checkpoint_score_formula']}. Campaign trials are ranked "
             "by a different score, which also weighs competition points and time to target (`vbot analyze` "
             "prints its formula).")
