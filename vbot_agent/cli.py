@@ -14,7 +14,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from vbot_agent.errors import UsageError, VbotError
+from vbot_agent.errors import Interrupted, UsageError, VbotError
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -152,10 +152,13 @@ def run(argv: Sequence[str]) -> int:
         print(f"vbot {__version__}")
         return EXIT_OK
     json_mode = "--json" in argv
+    stop_message = None
     try:
         action, params, json_mode, workspace = parse_command(argv)
         ctx = Context(json=json_mode, workspace_override=workspace)
         result = action.load()(ctx, **params)
+    except Interrupted as exc:  # stopped cleanly: print what was done, then how to go on
+        result, stop_message = exc.result, f"vbot: stopped: {exc}"
     except UsageError as exc:
         print(f"vbot: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -175,8 +178,15 @@ def run(argv: Sequence[str]) -> int:
         print(f"vbot: internal error: {type(exc).__name__}: {exc} (set VBOT_DEBUG=1 for the traceback)",
               file=sys.stderr)
         return EXIT_FAILED
-    if result is None:
-        return EXIT_OK
+    if result is not None:
+        _print_result(action, result, json_mode)
+    if stop_message is not None:
+        print(stop_message, file=sys.stderr)
+        return EXIT_INTERRUPTED
+    return EXIT_OK
+
+
+def _print_result(action, result: Any, json_mode: bool) -> None:
     try:
         if json_mode:
             print(json.dumps(result, indent=2, default=_json_default))
@@ -188,7 +198,6 @@ def run(argv: Sequence[str]) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # `vbot ... | head`: the reader left; not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at interpreter exit
-    return EXIT_OK
 
 
 def _json_default(value: Any) -> Any:

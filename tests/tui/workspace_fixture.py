@@ -103,7 +103,7 @@ def write_run(root: Path, name: str, *, status: str, env_steps: int, max_env_ste
     progress = {"env_id": ENV_ID, "iteration": env_steps // 24576, "env_steps": env_steps,
                 "max_env_steps": max_env_steps, "env_steps_per_s": 41234.5, "reward": 12.5, "success_rate": 0.42,
                 "distance_to_target": 1.8, "started_at": iso(-7200), "updated_at": iso(updated_delta_s), "pid": 5151,
-                "status": status, "run_dir": str(run_dir), "best_score": None, "message": None}
+                "status": status, "run_dir": str(run_dir), "best_checkpoint_score": None, "message": None}
     (run_dir / "progress.json").write_text(json.dumps(progress, indent=2))
     meta = {"created_at": iso(-7200), "command": ["vbot", "train", "--env", ENV_ID], "seed": 7, "env_id": ENV_ID}
     (run_dir / "experiment_meta.json").write_text(json.dumps(meta, indent=2))

@@ -100,7 +100,7 @@ class ProgressFile:
             "env_id": env_id, "iteration": 0, "env_steps": 0, "max_env_steps": max_env_steps,
             "env_steps_per_s": None, "reward": None, "success_rate": None, "distance_to_target": None,
             "started_at": started_at or utc_now(), "updated_at": utc_now(), "pid": os.getpid(),
-            "status": "running", "run_dir": str(run_dir), "best_score": None, "message": None,
+            "status": "running", "run_dir": str(run_dir), "best_checkpoint_score": None, "message": None,
         }
 
     def update(self, **fields: Any) -> None:

@@ -329,7 +329,7 @@ class TrainResult:
     env_steps_per_s: float
     final_reward: float | None
     success_rate: float | None
-    best_score: float | None
+    best_checkpoint_score: float | None  # evaluate.CHECKPOINT_SCORE_FORMULA of best.pt, not a campaign score
     best_checkpoint: str | None
     last_checkpoint: str | None
 
@@ -376,7 +376,7 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
                     iteration=stats.iteration, env_steps=stats.env_steps, env_steps_per_s=stats.env_steps_per_s,
                     reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
                     distance_to_target=runner.last_values.get("distance_to_target"),
-                    best_score=None if runner.best_score == -math.inf else runner.best_score,
+                    best_checkpoint_score=None if runner.best_score == -math.inf else runner.best_score,
                 )
                 if stop.requested:
                     status = "stopped"
@@ -406,7 +406,7 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
         run_dir=str(runner.run_dir), status=status, iterations=runner.iteration, env_steps=runner.env_steps,
         env_steps_per_s=total_steps / total_time if total_time else 0.0,
         final_reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
-        best_score=None if runner.best_score == -math.inf else runner.best_score,
+        best_checkpoint_score=None if runner.best_score == -math.inf else runner.best_score,
         best_checkpoint=str(best) if best.exists() else None, last_checkpoint=str(ckpt_dir / "last.pt"),
     )
 
