@@ -62,8 +62,10 @@ def plain(value: Any, where: str = "") -> Any:
     become None (YAML and JSON readers disagree on them; a missing measurement is None). Anything
     else raises TypeError naming where it sits, so an unreadable state file is never written.
     """
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, str):
+        return str(value)  # a WordEnum member becomes its word
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):

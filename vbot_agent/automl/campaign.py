@@ -123,32 +123,12 @@ class CampaignSession:
         st = self.state
         trials = self.study.get_trials(deepcopy=False)
         retried = retried_numbers(trials)
-        st["trials"] = [self.trial_record(t, retried) for t in trials]
+        st["trials"] = [trial_record(t, self.full_space, retried) for t in trials]
         st["best"] = self.best_record(st["trials"], st.get("final"))
         st["elapsed_hours"] = round(self.elapsed_hours(), 6)
         st["heartbeat"] = now_iso(now)
         st["live"] = self.live
         self.writer.write(st)
-
-    def trial_record(self, t, retried: set[int]) -> dict[str, Any]:
-        """One trial of the state, from its optuna record (plain types)."""
-        values = decode_from_optuna(self.full_space, t.params)
-        params, scales = split_values(values)
-        ua = t.user_attrs
-        retry_of = t.system_attrs.get("failed_trial")
-        error = ua.get("error")
-        if t.state.name == "FAIL" and not error:  # failed by the heartbeat check of another process
-            error = (f"worker {ua.get('worker')} stopped beating (died); "
-                     + ("queued again" if t.number in retried else "retries used up"))
-        return {
-            "number": t.number, "state": state_word(t), "params": params, "reward_scales": scales,
-            "metrics": ua.get("metrics"), "score": t.value if t.state.name == "COMPLETE" else ua.get("score"),
-            "run_dir": ua.get("run_dir"), "checkpoint": ua.get("checkpoint"),
-            "started_at": now_iso(t.datetime_start.timestamp()) if t.datetime_start else None,
-            "finished_at": now_iso(t.datetime_complete.timestamp()) if t.datetime_complete else None,
-            "error": error, "worker": ua.get("worker"), "retry_of": retry_of,
-            "intermediate": [{"step": int(k), "score": v} for k, v in sorted(t.intermediate_values.items())],
-        }
 
     @staticmethod
     def best_record(trials: list[dict[str, Any]], final: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -386,6 +366,27 @@ class CampaignSession:
         if status == "stopped":
             raise CampaignStopped(st["message"])
         return summary(st, self.paths.state_file)
+
+
+def trial_record(t, space: SearchSpace, retried: set[int]) -> dict[str, Any]:
+    """One trial of the state, from its optuna record ``t`` (a FrozenTrial) decoded through ``space``."""
+    values = decode_from_optuna(space, t.params)
+    params, scales = split_values(values)
+    ua = t.user_attrs
+    retry_of = t.system_attrs.get("failed_trial")
+    error = ua.get("error")
+    if t.state.name == "FAIL" and not error:  # failed by the heartbeat check of another process
+        error = (f"worker {ua.get('worker')} stopped beating (died); "
+                 + ("queued again" if t.number in retried else "retries used up"))
+    return {
+        "number": t.number, "state": state_word(t), "params": params, "reward_scales": scales,
+        "metrics": ua.get("metrics"), "score": t.value if t.state.name == "COMPLETE" else ua.get("score"),
+        "run_dir": ua.get("run_dir"), "checkpoint": ua.get("checkpoint"),
+        "started_at": now_iso(t.datetime_start.timestamp()) if t.datetime_start else None,
+        "finished_at": now_iso(t.datetime_complete.timestamp()) if t.datetime_complete else None,
+        "error": error, "worker": ua.get("worker"), "retry_of": retry_of,
+        "intermediate": [{"step": int(k), "score": v} for k, v in sorted(t.intermediate_values.items())],
+    }
 
 
 def summary(state: dict[str, Any], state_path: Path) -> dict[str, Any]:

@@ -50,7 +50,8 @@ from vbot_agent.trials.score import ScoreWeights, compute_score, formula
 from vbot_agent.trials.trainer_backend import resume_argv
 from vbot_agent.trials.trial import final_metrics, run_env_steps
 from vbot_agent.workspace import Paths, checkpoints, report
-from vbot_agent.workspace.lock import WorkspaceLock, is_locked
+from vbot_agent.workspace.liveness import Verdict, campaign_liveness
+from vbot_agent.workspace.lock import WorkspaceLock
 from vbot_agent.workspace.state import StateWriter, load_state, new_state, now_iso
 
 THIS_BACKEND = "vbot_agent.curriculum.session"
@@ -495,11 +496,12 @@ def _fmt(metrics: dict[str, Any] | None) -> str:
 def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
     """Read-only: the curriculum in the state (or the plan given, not started yet)."""
     session = CurriculumSession.open(root, plan, cwd, say, write=False)
-    running = session.cur["status"] == "running" and is_locked(session.paths.automl_lock)
+    dead = session.state is not None and campaign_liveness(session.state, time.time()).label == Verdict.DEAD
+    running = session.cur["status"] == "running" and not dead
     out = summarize(session, running=running)
     if session.cur["status"] == "running" and not running:
         out.update(status="died", next="vbot curriculum run",
-                   message="the curriculum process died (it holds no workspace lock); `vbot curriculum run` resumes it")
+                   message="the curriculum process died (its pid is gone); `vbot curriculum run` resumes it")
     if not session.started:
         out.update(status="not started", message=f"plan {session.plan.name!r} is not started in this workspace",
                    next=f"vbot curriculum run --plan {plan}")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import time
@@ -100,6 +101,7 @@ class ProgressFile:
             "env_id": env_id, "iteration": 0, "env_steps": 0, "max_env_steps": max_env_steps,
             "env_steps_per_s": None, "reward": None, "success_rate": None, "distance_to_target": None,
             "started_at": started_at or utc_now(), "updated_at": utc_now(), "pid": os.getpid(),
+            "host": socket.gethostname(),  # readers check the pid only on this host
             "status": "running", "run_dir": str(run_dir), "best_score": None, "message": None,
         }
 

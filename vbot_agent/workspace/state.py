@@ -45,11 +45,25 @@ def now_iso(ts: float | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_iso(text: str | None) -> float | None:
-    """Unix time of a ``now_iso`` string; None for None."""
-    if not text:
+def parse_time(value: Any) -> float | None:
+    """Unix seconds of a time in the workspace's files; None when absent (None or "").
+
+    Takes what the writers write: ``now_iso`` text (``2026-11-23T10:55:00Z``), any ISO-8601 text with
+    an offset, a datetime, or epoch seconds. Naive times are UTC. Raises ValueError on text that is
+    not a time. The one time parser of every reader (status, WAKE_UP.md, the TUI).
+    """
+    if value is None or value == "":
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 def new_state(*, automl_id: str, settings: Mapping[str, Any], storage: str, study_name: str,
