@@ -7,7 +7,7 @@ still a dependency. The layers, lowest first, and what each may import besides i
     sim         base                      (physics, envs, reward terms)
     workspace   base                      (files of a workspace)
     rl          sim, workspace, base      (the PPO trainer)
-    rewards     sim, workspace, base      (audit, presets, diagnosis)
+    rewards     rl, sim, workspace, base  (audit, presets, diagnosis)
     trials      rl, sim, workspace, base  (one trial)
     automl      trials and below          (the optuna campaign)
     curriculum  trials and below
@@ -32,7 +32,7 @@ ALLOWED = {
     "sim": {"base"},
     "workspace": {"base"},
     "rl": {"sim", "workspace", "base"},
-    "rewards": {"sim", "workspace", "base"},
+    "rewards": {"rl", "sim", "workspace", "base"},
     "trials": BELOW_TRIALS,
     "automl": {"trials", *BELOW_TRIALS},
     "curriculum": {"trials", *BELOW_TRIALS},

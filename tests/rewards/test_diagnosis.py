@@ -172,7 +172,7 @@ def test_each_rule_fires_on_its_pathology(runs, run, rule):
     f = findings[rule]
     assert f.severity in ("high", "medium", "low") and f.evidence and f.cause and f.fix
     assert f.command.startswith("vbot ")
-    from vbot_agent.cli import parse_command
+    from vbot_agent.actions.command_line import parse_command
 
     parse_command(f.command.split()[1:])  # the command to test the fix is a valid vbot command
 

@@ -139,8 +139,8 @@ def parse_action_line(line: str):
 
     Raises UsageError when the line names no registered action or has bad flags.
     """
+    from vbot_agent.actions.command_line import parse_given
     from vbot_agent.agent.skills import shell_text, split_command
-    from vbot_agent.cli import parse_given
 
     problem = shell_text(line)
     if problem:
