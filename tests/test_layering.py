@@ -3,7 +3,7 @@
 Read with ``ast`` (nothing is imported), including imports inside functions: a lazy import is
 still a dependency. The layers, lowest first, and what each may import besides itself:
 
-    base        errors, config, fileio, enums, tensorboard_tags, the package __init__
+    base        errors, config, fileio, enums, signals, tensorboard_tags, the package __init__
     sim         base                      (physics, envs, reward terms)
     workspace   base                      (files of a workspace)
     rl          sim, workspace, base      (the PPO trainer)
@@ -25,7 +25,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vbot_agent"
-BASE = {"errors", "config", "fileio", "enums", "tensorboard_tags", "__init__"}
+BASE = {"errors", "config", "fileio", "enums", "signals", "tensorboard_tags", "__init__"}
 BELOW_TRIALS = {"rl", "sim", "workspace", "base"}
 ALLOWED = {
     "base": set(),
@@ -100,3 +100,61 @@ def test_an_upward_import_is_caught(tmp_path, layer, module, imported):
     (package / layer).mkdir(parents=True)
     (package / module).write_text(f"def later():\n    from {imported} import x\n")
     assert violations(package) == [f"vbot_agent/{module}:2: {layer} imports {imported} ({imported.split('.')[1]})"]
+
+
+def module_graph(package: Path = PACKAGE) -> dict[str, set[str]]:
+    """Module -> the vbot_agent modules it imports (any depth, lazy imports included)."""
+    files = {}
+    for path in package.rglob("*.py"):
+        name = ".".join(path.relative_to(package.parent).with_suffix("").parts).removesuffix(".__init__")
+        files[name] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in files.items():
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                found |= {m for m in (node.module, *(f"{node.module}.{a.name}" for a in node.names)) if m in files}
+            elif isinstance(node, ast.Import):
+                found |= {a.name for a in node.names if a.name in files}
+        graph[name] = found - {name}
+    return graph
+
+
+def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The import cycles of ``graph`` (strongly connected groups of more than one module), Tarjan's way."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    found = []
+
+    def visit(node: str) -> None:
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        for nxt in graph[node]:
+            if nxt not in index:
+                visit(nxt)
+                low[node] = min(low[node], low[nxt])
+            elif nxt in stack:
+                low[node] = min(low[node], index[nxt])
+        if low[node] == index[node]:
+            group = []
+            while True:
+                member = stack.pop()
+                group.append(member)
+                if member == node:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def test_no_import_cycles():
+    assert cycles(module_graph()) == []
+
+
+def test_a_cycle_is_found():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]

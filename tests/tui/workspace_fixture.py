@@ -216,7 +216,7 @@ def make_empty_workspace(root: Path) -> Path:
 
 
 def make_corrupt_workspace(root: Path) -> Path:
-    """A workspace whose state file has merge-conflict markers (DESIGN.md §9)."""
+    """A workspace whose state file has merge-conflict markers (docs/design.md, "Failures we design against")."""
     progress = root / "starter_kit_schedule" / "progress"
     progress.mkdir(parents=True)
     (progress / "automl_state.yaml").write_text("schema_version: 1\n<<<<<<< HEAD\nstatus: running\n=======\n"

@@ -20,7 +20,7 @@ def init(ctx, dir: str | None = None) -> dict[str, Any]:
 
 def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_steps=None, final_steps=None,
            config=None, seed=None, resume=False, storage=None) -> dict[str, Any]:
-    from vbot_agent.automl import campaign
+    from vbot_agent.automl import lifecycle as campaign
     from vbot_agent.automl.settings import resolve_settings
 
     root = ctx.workspace()
@@ -66,7 +66,7 @@ def _config_file(root: Path, config: str | None, cwd: Path) -> Path:
 
 
 def automl_worker(ctx, storage: str, study: str) -> dict[str, Any]:
-    from vbot_agent.automl.campaign import run_worker
+    from vbot_agent.automl.lifecycle import run_worker
 
     return _stopping_gracefully(ctx, lambda: run_worker(ctx.workspace(), storage, study, say=ctx.say))
 

@@ -3,29 +3,82 @@ imports happen when one runs."""
 
 from __future__ import annotations
 
+import time
+from pathlib import Path
 from typing import Any
+
+from vbot_agent.curriculum.plan import check_promotion
+from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, summarize
+from vbot_agent.curriculum.session import RUN_HINT, CurriculumSession, CurriculumStopped, PromotionRefused
+from vbot_agent.errors import UsageError
+from vbot_agent.workspace import Paths
+from vbot_agent.workspace.liveness import Verdict, campaign_liveness
+from vbot_agent.workspace.lock import WorkspaceLock
+
+__all__ = ["CurriculumStopped", "advance", "run", "status"]
 
 
 def curriculum_status(ctx, plan: str | None = None) -> dict[str, Any]:
-    from vbot_agent.curriculum.session import status
-
     return status(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say)
 
 
 def curriculum_advance(ctx, plan: str | None = None) -> dict[str, Any]:
-    from vbot_agent.curriculum.session import advance
-
     return advance(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say)
 
 
 def curriculum_run(ctx, plan: str | None = None, restart: bool = False) -> dict[str, Any]:
-    from vbot_agent.curriculum.session import CurriculumStopped, run
-
     try:
         return run(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say, restart=restart)
     except CurriculumStopped as exc:  # like a stopped campaign: say how to resume, exit 130
         ctx.say(str(exc))
         raise KeyboardInterrupt from None
+
+
+def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
+    """Read-only: the curriculum in the state (or the plan given, not started yet)."""
+    session = CurriculumSession.open(root, plan, cwd, say, write=False)
+    dead = session.state is not None and campaign_liveness(session.state, time.time()).label == Verdict.DEAD
+    running = session.cur["status"] == CurriculumStatus.RUNNING and not dead
+    out = summarize(session, running=running)
+    if session.cur["status"] == CurriculumStatus.RUNNING and not running:
+        out.update(status="died", next="vbot curriculum run",
+                   message="the curriculum process died (its pid is gone); `vbot curriculum run` resumes it")
+    if not session.started:
+        out.update(status="not started", message=f"plan {session.plan.name!r} is not started in this workspace",
+                   next=f"vbot curriculum run --plan {plan}")
+    return out
+
+
+def advance(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
+    """Promote the current stage when its measured criteria hold; PromotionRefused naming the failing ones."""
+    paths = Paths(root)
+    with WorkspaceLock(paths.automl_lock, "curriculum"):
+        session = CurriculumSession.open(root, plan, cwd, say, write=True)
+        cur = session.cur
+        if cur["stage_index"] >= len(session.plan.stages):
+            raise UsageError(f"plan {session.plan.name!r} is complete; nothing to advance")
+        i = cur["stage_index"]
+        stage, rec = session.plan.stages[i], cur["stages"][i]
+        check = check_promotion(stage.promote, rec["evaluations"])
+        if not check.met:
+            hint = (f"it is stuck: raise its steps in {cur['plan']} and `vbot curriculum run --plan {cur['plan']}`, "
+                    f"or lower its criteria there and `vbot curriculum advance --plan {cur['plan']}`"
+                    if rec["status"] == StageStatus.STUCK else f"train on with {RUN_HINT}")
+            raise PromotionRefused(f"stage {stage.name!r} not promoted: {'; '.join(check.failing)}; {hint}")
+        result = session.promote(i)
+        return {**result, **{k: v for k, v in summarize(session).items() if k in ("status", "stage_index", "current_stage")}}
+
+
+def run(root: Path, plan: str | None, *, cwd: Path, say, restart: bool = False) -> dict[str, Any]:
+    """Train the current stage and the ones after it until the plan ends, a stage is stuck or fails."""
+    paths = Paths(root)
+    with WorkspaceLock(paths.automl_lock, "curriculum"):
+        session = CurriculumSession.open(root, plan, cwd, say, write=True, restart=restart, create=True)
+        if session.cur["status"] == CurriculumStatus.COMPLETE:
+            say(f"plan {session.plan.name!r} is already complete; start it again with --plan FILE --restart")
+            return summarize(session)
+        with session.stop:
+            return session.run()
 
 
 def render_curriculum(s: dict[str, Any]) -> str:
@@ -47,7 +100,7 @@ def render_curriculum(s: dict[str, Any]) -> str:
         lines.append(f"{marker} {st['index'] + 1}. {st['name']:<12} {st['env_id']:<28} {st['status']:<9} "
                      f"{st['env_steps']:>11,}/{st['steps']:,} steps  {measured}  "
                      f"[needs >= {c['success_rate']:g} x{c['patience']} after {c['min_env_steps']:,}]")
-        if st["status"] not in ("pending", "promoted") and not st["check"]["met"]:
+        if st["status"] not in (StageStatus.PENDING, StageStatus.PROMOTED) and not st["check"]["met"]:
             lines.append(f"      not met: {'; '.join(st['check']['failing'])}")
         if st.get("error"):
             lines.append(f"      error: {st['error']}")

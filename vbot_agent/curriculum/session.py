@@ -1,4 +1,4 @@
-"""Curriculum runs: ``vbot curriculum status|advance|run`` (DESIGN.md §5; plan format in ``curriculum_plan``).
+"""One open curriculum: its stages trained as trials, evaluated, promoted (docs/design.md, "Campaigns").
 
 Progress lives in the campaign state file under ``curriculum:`` (and ``stage:``), written with the
 campaign's :class:`StateWriter` while holding the workspace lock, so a curriculum and a campaign
@@ -6,19 +6,12 @@ never write the state at once. When the workspace has no state yet, a curriculum
 (``mode: curriculum``, ``automl_id: curriculum_<stamp>_<hex>``); an existing campaign's state only
 gets its ``curriculum``/``stage`` fields updated.
 
-``curriculum:`` = {plan (file), plan_name, plan_config (the parsed plan inline, so a resume needs
-no file), status (running | stopped | stuck | failed | complete), stage_index, message, stages}.
-Each stage: {name, env_id, status, run_dir, best_checkpoint, metrics, env_steps, evaluations,
-warm_start, attempts, wall_s, promotion, error, ...}. Stage statuses: ``pending`` (not started),
-``training`` (a run started; if the process died, ``run`` resumes it with ``vbot train --resume``),
-``trained`` (its run ended; promotion is decided next), ``promoted``, ``stuck`` (budget used, or
-``stuck_after`` failing evaluations, without promotion), ``failed`` (the run crashed; ``run`` retries).
+The records and their words (``CurriculumStatus``, ``StageStatus``) are in ``records``.
 
 Each stage run is one trial process (``vbot_agent.trials.launcher.run_trial_process``): the trial
 trains with ``vbot train`` and evaluates its checkpoints with real episodes every
-``evaluation.every_env_steps``. This module is also the trial's backend (``train_command``,
-``evaluate``, ``final_evaluation``, ``check_overrides``): it wraps the plan's own backend and adds the warm-start or
-resume flags of the stage, read from ``launch.yaml`` in the trial folder.
+``evaluation.every_env_steps``. Its backend is ``stage_backend``: the plan's own backend plus the
+stage's warm-start or resume flags, written to ``launch.yaml`` in the trial folder.
 """
 
 from __future__ import annotations
@@ -26,14 +19,12 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import signal
 import socket
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.config import load_yaml
 from vbot_agent.curriculum.plan import (
     NONE,
     PREVIOUS,
@@ -41,22 +32,30 @@ from vbot_agent.curriculum.plan import (
     check_promotion,
     load_plan,
     parse_plan,
-    plan_to_dict,
 )
+from vbot_agent.curriculum.records import (
+    CurriculumStatus,
+    StageStatus,
+    adopt_plan,
+    available_plans,
+    format_success,
+    new_curriculum,
+    resolve_plan_path,
+    success_rate_of,
+    summarize,
+)
+from vbot_agent.curriculum.stage_backend import LAUNCH_FILE
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.fileio import atomic_write_yaml, read_json
+from vbot_agent.signals import GracefulStop
 from vbot_agent.trials.backend import load_backend
+from vbot_agent.trials.outcomes import StopCause, TrialOutcome
 from vbot_agent.trials.score import ScoreWeights, compute_score, formula
-from vbot_agent.trials.trainer_backend import resume_argv
 from vbot_agent.trials.trial import final_metrics, run_env_steps
 from vbot_agent.workspace import Paths, checkpoints, report
-from vbot_agent.workspace.liveness import Verdict, campaign_liveness
-from vbot_agent.workspace.lock import WorkspaceLock
-from vbot_agent.workspace.state import StateWriter, load_state, new_state, now_iso
+from vbot_agent.workspace.state import CampaignStatus, StateWriter, load_state, new_state, now_iso
 
-THIS_BACKEND = "vbot_agent.curriculum.session"
-LAUNCH_FILE = "launch.yaml"
-PLANS_DIR = "curricula"  # starter_kit_schedule/curricula/<name>.yaml: `--plan <name>`
+THIS_BACKEND = "vbot_agent.curriculum.stage_backend"
 RUN_HINT = "`vbot curriculum run`"
 
 
@@ -70,91 +69,6 @@ class PromotionRefused(VbotError):
     """``advance`` was asked to promote a stage whose criteria do not hold."""
 
 
-# -- the trial backend: the plan's backend plus warm-start / resume flags ----------------------
-def _launch(spec) -> dict[str, Any]:
-    return load_yaml(Path(spec.out_dir) / LAUNCH_FILE)
-
-
-def train_command(spec, train_config_file):
-    """The plan backend's ``vbot train`` argv with the stage's ``--checkpoint ...`` or ``--resume RUN``."""
-    launch = _launch(spec)
-    argv = list(load_backend(launch["base_backend"]).train_command(spec, train_config_file))
-    if launch.get("resume_run_dir"):
-        return resume_argv(argv, launch["resume_run_dir"])
-    tail = argv[-1:] if argv and argv[-1] == "--json" else []
-    argv = argv[: len(argv) - len(tail)]
-    if launch.get("checkpoint"):
-        argv += ["--checkpoint", launch["checkpoint"]]
-        if launch.get("reset_optimizer"):
-            argv.append("--reset-optimizer")
-        if launch.get("lr_multiplier", 1.0) != 1.0:
-            argv += ["--lr-multiplier", repr(float(launch["lr_multiplier"]))]
-        if launch.get("freeze_normalizer"):
-            argv.append("--freeze-normalizer")
-    return [*argv, *tail]
-
-
-def evaluate(checkpoint, spec, episodes, seed):
-    return load_backend(_launch(spec)["base_backend"]).evaluate(checkpoint, spec, episodes, seed)
-
-
-def final_evaluation(run_dir, spec):
-    own = getattr(load_backend(_launch(spec)["base_backend"]), "final_evaluation", None)
-    return own(run_dir, spec) if own else None
-
-
-def check_overrides(env_id, train, assignments):
-    return load_backend("vbot_agent.trials.trainer_backend").check_overrides(env_id, train, assignments)
-
-
-# -- plans and state ----------------------------------------------------------------------------
-def resolve_plan_path(root: Path, plan: str, cwd: Path) -> Path:
-    """``--plan``: a file (relative to ``cwd``) or the name of a plan in ``starter_kit_schedule/curricula/``."""
-    path = Path(plan).expanduser()
-    if not path.is_absolute():
-        path = cwd / path
-    if path.is_file():
-        return path
-    named = Paths(root).schedule / PLANS_DIR / f"{plan}.yaml"
-    if "/" not in plan and named.is_file():
-        return named
-    raise UsageError(f"--plan {plan}: no such file, and no plan {plan!r} in {named.parent}"
-                     + _available_plans(root))
-
-
-def _available_plans(root: Path) -> str:
-    names = sorted(p.stem for p in (Paths(root).schedule / PLANS_DIR).glob("*.yaml"))
-    return f" (plans there: {', '.join(names)})" if names else ""
-
-
-def _new_stage_record(stage) -> dict[str, Any]:
-    return {"name": stage.name, "env_id": stage.env_id, "status": "pending", "run_dir": None, "best_checkpoint": None,
-            "metrics": None, "env_steps": 0, "evaluations": [], "warm_start": None, "attempts": 0, "wall_s": 0.0,
-            "promotion": None, "error": None, "started_at": None, "finished_at": None, "stuck_at_steps": None}
-
-
-def new_curriculum(plan: Plan, plan_path: Path) -> dict[str, Any]:
-    return {"plan": str(plan_path), "plan_name": plan.name, "plan_config": plan_to_dict(plan), "status": "running",
-            "stage_index": 0, "started_at": now_iso(), "message": None,
-            "stages": [_new_stage_record(s) for s in plan.stages]}
-
-
-def _adopt_plan(cur: dict[str, Any], plan: Plan, plan_path: Path) -> None:
-    """Take an edited plan of the same name (e.g. a larger budget); finished stages must be unchanged."""
-    done = cur["stage_index"]
-    old = [s["name"] for s in cur["stages"]]
-    new = plan.stage_names()
-    if new[:done + 1] != old[:done + 1]:
-        raise UsageError(f"plan {plan.name!r} in {plan_path} changed stages the curriculum already reached "
-                         f"({', '.join(old[:done + 1])}); run it from the start with `vbot curriculum run --plan "
-                         f"{plan_path} --restart`")
-    by_name = {s["name"]: s for s in cur["stages"]}
-    cur["stages"] = [by_name.get(s.name) or _new_stage_record(s) for s in plan.stages]
-    cur.update(plan=str(plan_path), plan_config=plan_to_dict(plan))
-    if cur["status"] == "complete" and cur["stage_index"] < len(plan.stages):
-        cur["status"] = "stopped"  # stages were added after the last one: not complete any more
-
-
 class CurriculumSession:
     """One open curriculum: the state (and, when writable, its writer and the plan)."""
 
@@ -162,8 +76,13 @@ class CurriculumSession:
         self.root, self.paths, self.state, self.plan, self.writer, self.say = root, Paths(root), state, plan, writer, say
         self.cur = state["curriculum"]
         self.owned = state.get("mode") == "curriculum"
-        self.stop_reason: str | None = None
+        self.stop = GracefulStop()  # SIGINT/SIGTERM: stop between evaluations, write the state, exit 130
         self.started = True  # False: a plan shown by `status` that this workspace has not started
+
+    @property
+    def stop_reason(self) -> str | None:
+        """The signal that asked the curriculum to stop, or None."""
+        return self.stop.reason
 
     @classmethod
     def open(cls, root: Path, plan_arg: str | None, cwd: Path, say, *, write: bool, restart: bool = False,
@@ -175,7 +94,7 @@ class CurriculumSession:
         plan_path = resolve_plan_path(root, plan_arg, cwd) if plan_arg else None
         if plan_path is not None:
             plan = load_plan(plan_path)
-            if cur and cur["plan_name"] != plan.name and (not write or cur["status"] == "complete" or restart):
+            if cur and cur["plan_name"] != plan.name and (not write or cur["status"] == CurriculumStatus.COMPLETE or restart):
                 cur = None  # another plan: shown as not started (status), or started afresh (run)
             elif cur and cur["plan_name"] != plan.name:
                 raise UsageError(f"a curriculum of plan {cur['plan_name']!r} is in progress ({cur['status']}, stage "
@@ -184,12 +103,12 @@ class CurriculumSession:
             elif cur and write and restart:
                 cur = None  # the same plan from its first stage
             elif cur and write:
-                _adopt_plan(cur, plan, plan_path)  # the same plan, perhaps edited (budgets, criteria)
+                adopt_plan(cur, plan, plan_path)  # the same plan, perhaps edited (budgets, criteria)
         elif cur:
             plan = parse_plan(cur["plan_config"], f"the plan stored in {paths.state_file}")
         else:
             raise UsageError(f"no curriculum in progress in {root}; start one with `vbot curriculum run --plan FILE`"
-                             + _available_plans(root))
+                             + available_plans(root))
         if state is None:
             if not write:
                 session = cls(root, {"mode": "curriculum", "curriculum": new_curriculum(plan, plan_path)}, plan, None, say)
@@ -227,7 +146,8 @@ class CurriculumSession:
         if self.owned:
             st.update(heartbeat=now_iso(), pid=os.getpid(), host=socket.gethostname(),
                       env_id=cur["stages"][index]["env_id"], message=cur.get("message"),
-                      status={"running": "running", "complete": "complete", "failed": "failed"}.get(cur["status"], "stopped"))
+                      status={CurriculumStatus.RUNNING: CampaignStatus.RUNNING, CurriculumStatus.COMPLETE: CampaignStatus.COMPLETE,
+                              CurriculumStatus.FAILED: CampaignStatus.FAILED}.get(cur["status"], CampaignStatus.STOPPED))
         self.writer.write(st)
 
     def stage_dir(self, index: int) -> Path:
@@ -253,9 +173,9 @@ class CurriculumSession:
         entry = {"env_steps": int(env_steps), "success_rate": metrics.get("success_rate"),
                  "fall_rate": metrics.get("fall_rate"), "episodes": metrics.get("episodes"),
                  "checkpoint": self.rel(checkpoint), "at": now_iso()}
-        best = max((e for e in rec["evaluations"] if _rate(e) is not None), key=_rate, default=None)
+        best = max((e for e in rec["evaluations"] if success_rate_of(e) is not None), key=success_rate_of, default=None)
         rec["evaluations"].append(entry)
-        if _rate(entry) is not None and (best is None or _rate(entry) >= _rate(best)):
+        if success_rate_of(entry) is not None and (best is None or success_rate_of(entry) >= success_rate_of(best)):
             target = self.stage_dir(index) / "best.pt"
             target.parent.mkdir(parents=True, exist_ok=True)
             tmp = target.with_name(".best.pt.tmp")
@@ -281,7 +201,7 @@ class CurriculumSession:
             "curriculum": {"plan": self.plan.name, "stage": stage.name, "stage_index": index,
                            "env_steps": rec.get("best_env_steps")},
         })
-        rec.update(status="promoted", promotion={**check.to_dict(), "at": now_iso(), "registry_id": registry_id})
+        rec.update(status=StageStatus.PROMOTED, promotion={**check.to_dict(), "at": now_iso(), "registry_id": registry_id})
         result: dict[str, Any] = {"promoted": stage.name, "checkpoint": rec["best_checkpoint"], "metrics": rec["metrics"],
                                   "registry_id": registry_id, "next_stage": None}
         if index + 1 < len(self.plan.stages):
@@ -293,10 +213,10 @@ class CurriculumSession:
                                   "freeze_normalizer": nxt.warm_start.freeze_normalizer}
             cur["stage_index"] = index + 1
             result.update(next_stage=nxt.name, warm_start=nrec["warm_start"])
-            self.say(f"stage {stage.name!r} promoted (success_rate {_fmt(rec['metrics'])}); next: {nxt.name!r} "
+            self.say(f"stage {stage.name!r} promoted (success_rate {format_success(rec['metrics'])}); next: {nxt.name!r} "
                      f"on {nxt.env_id}, warm from {ckpt or 'fresh weights'}")
         else:
-            cur.update(stage_index=len(self.plan.stages), status="complete", message=None)
+            cur.update(stage_index=len(self.plan.stages), status=CurriculumStatus.COMPLETE, message=None)
             self.say(f"stage {stage.name!r} promoted; plan {self.plan.name!r} complete")
         self.write()
         return result
@@ -338,8 +258,8 @@ class CurriculumSession:
                           tag=f"{self.state['automl_id']}/curriculum/{stage.name}", backend=THIS_BACKEND)
         config_path = out / "trial.yaml"
         write_trial_config(config_path, cfg)
-        rec.update(status="training", error=None, started_at=rec["started_at"] or now_iso())
-        self.cur.update(status="running", message=None)
+        rec.update(status=StageStatus.TRAINING, error=None, started_at=rec["started_at"] or now_iso())
+        self.cur.update(status=CurriculumStatus.RUNNING, message=None)
         how = f"resuming {resume_dir}" if resume_dir else f"warm from {checkpoint}" if checkpoint else "fresh weights"
         self.say(f"stage {index + 1}/{len(plan.stages)} {stage.name!r} on {stage.env_id}: up to {stage.steps:,} env "
                  f"steps, {how}")
@@ -354,7 +274,7 @@ class CurriculumSession:
                 return False
             check = check_promotion(stage.promote, rec["evaluations"])
             recent = check_promotion(stage.promote, rec["evaluations"][first_new:])
-            self.say(f"  {event['env_steps']:,} env steps: success_rate {_fmt(event['metrics'])}"
+            self.say(f"  {event['env_steps']:,} env steps: success_rate {format_success(event['metrics'])}"
                      + (" -> promotion criteria hold" if check.met else " -> stuck" if recent.stuck else ""))
             self.write()
             return check.met or recent.stuck
@@ -377,19 +297,19 @@ class CurriculumSession:
         if outcome.stopped_by == "interrupted":
             self.write()  # stays "training": the next `run` resumes the run
             return
-        if outcome.stopped_by is None and r["status"] == "complete" and r.get("metrics"):
+        if outcome.stopped_by is None and r["status"] == TrialOutcome.COMPLETE and r.get("metrics"):
             self.add_evaluation(index, int(r.get("env_steps") or rec["env_steps"]), r["metrics"], r["checkpoint"])
             rec["env_steps"] = int(r.get("env_steps") or rec["env_steps"])
-        if outcome.stopped_by == "pruned" or r["status"] == "complete":
-            rec.update(status="trained", finished_at=now_iso())
+        if outcome.stopped_by == StopCause.PRUNED or r["status"] == TrialOutcome.COMPLETE:
+            rec.update(status=StageStatus.TRAINED, finished_at=now_iso())
         else:
-            rec.update(status="failed", error=r.get("error") or f"trial {r['status']}", finished_at=now_iso())
+            rec.update(status=StageStatus.FAILED, error=r.get("error") or f"trial {r['status']}", finished_at=now_iso())
         self.write()
 
     def _resumable_run(self, index: int) -> Path | None:
         rec = self.cur["stages"][index]
         run_dir = self.abs(rec.get("run_dir"))
-        if rec["status"] in ("training", "failed", "stuck") and run_dir and (run_dir / "checkpoints" / "last.pt").is_file():
+        if rec["status"] in (StageStatus.TRAINING, StageStatus.FAILED, StageStatus.STUCK) and run_dir and (run_dir / "checkpoints" / "last.pt").is_file():
             return run_dir
         return None
 
@@ -408,7 +328,7 @@ class CurriculumSession:
             metrics, _ = final_metrics(load_backend(self.plan.backend), run_dir, last, spec,
                                        self.plan.evaluation.final_episodes)
             self.add_evaluation(index, steps, metrics, str(last))
-        rec.update(status="trained", env_steps=steps, finished_at=now_iso())
+        rec.update(status=StageStatus.TRAINED, env_steps=steps, finished_at=now_iso())
         self.write()
 
     # -- the loop ---------------------------------------------------------------------------------
@@ -418,131 +338,37 @@ class CurriculumSession:
         while cur["stage_index"] < len(self.plan.stages) and self.stop_reason is None:
             i = cur["stage_index"]
             stage, rec = self.plan.stages[i], cur["stages"][i]
-            more_budget = rec["status"] == "stuck" and stage.steps > (rec.get("stuck_at_steps") or stage.steps)
-            if rec["status"] in ("pending", "training") or more_budget or (rec["status"] == "failed" and i not in failed_now):
+            more_budget = rec["status"] == StageStatus.STUCK and stage.steps > (rec.get("stuck_at_steps") or stage.steps)
+            if rec["status"] in (StageStatus.PENDING, StageStatus.TRAINING) or more_budget \
+                    or (rec["status"] == StageStatus.FAILED and i not in failed_now):
                 self.train_stage(i)
             if self.stop_reason is not None:
                 break
-            if rec["status"] == "trained":
+            if rec["status"] == StageStatus.TRAINED:
                 check = check_promotion(stage.promote, rec["evaluations"])
                 if check.met:
                     self.promote(i)
                     continue
-                rec.update(status="stuck", stuck_at_steps=stage.steps)
-            if rec["status"] == "stuck":
+                rec.update(status=StageStatus.STUCK, stuck_at_steps=stage.steps)
+            if rec["status"] == StageStatus.STUCK:
                 check = check_promotion(stage.promote, rec["evaluations"])
-                cur.update(status="stuck", message=(
+                cur.update(status=CurriculumStatus.STUCK, message=(
                     f"stage {stage.name!r} is stuck after {rec['env_steps']:,} env steps: {'; '.join(check.failing)}. "
                     f"Raise its steps (or lower its criteria) in {cur['plan']} and run `vbot curriculum run --plan "
                     f"{cur['plan']}`"))
                 self.say(cur["message"])
                 break
-            if rec["status"] == "failed":
+            if rec["status"] == StageStatus.FAILED:
                 failed_now.add(i)
-                cur.update(status="failed", message=f"stage {stage.name!r} failed: {rec['error']}; {RUN_HINT} retries it "
+                cur.update(status=CurriculumStatus.FAILED, message=f"stage {stage.name!r} failed: {rec['error']}; {RUN_HINT} retries it "
                            "(resuming its run when it has a checkpoint)")
                 self.say(cur["message"])
                 break
         if self.stop_reason is not None:
             i = min(cur["stage_index"], len(cur["stages"]) - 1)
-            cur.update(status="stopped", message=f"stopped by {self.stop_reason} at {now_iso()}; {RUN_HINT} continues "
+            cur.update(status=CurriculumStatus.STOPPED, message=f"stopped by {self.stop_reason} at {now_iso()}; {RUN_HINT} continues "
                                                  f"stage {cur['stages'][i]['name']!r}")
         self.write()
         if self.stop_reason is not None:
             raise CurriculumStopped(cur["message"])
         return summarize(self)
-
-
-def summarize(session: CurriculumSession, *, running: bool = False) -> dict[str, Any]:
-    """What ``status`` (and the end of ``run``/``advance``) shows: the plan, each stage vs its criteria."""
-    cur, plan = session.cur, session.plan
-    stages = []
-    for i, (stage, rec) in enumerate(zip(plan.stages, cur["stages"])):
-        check = check_promotion(stage.promote, rec["evaluations"])
-        last = rec["evaluations"][-1] if rec["evaluations"] else None
-        stages.append({
-            "index": i, "name": stage.name, "env_id": stage.env_id, "status": rec["status"], "env": stage.env,
-            "steps": stage.steps, "env_steps": rec["env_steps"], "run_dir": rec["run_dir"],
-            "best_checkpoint": rec["best_checkpoint"], "metrics": rec["metrics"],
-            "best_success_rate": (rec["metrics"] or {}).get("success_rate"),
-            "last_evaluation": last, "evaluations": len(rec["evaluations"]), "wall_s": rec["wall_s"],
-            "criteria": {"success_rate": stage.promote.success_rate, "min_env_steps": stage.promote.min_env_steps,
-                         "patience": stage.promote.patience, "max_fall_rate": stage.promote.max_fall_rate,
-                         "stuck_after": stage.promote.stuck_after},
-            "check": check.to_dict(), "warm_start": rec["warm_start"], "error": rec["error"],
-        })
-    index = cur["stage_index"]
-    nxt = {"complete": None, "stuck": f"edit {cur['plan']} then vbot curriculum run --plan {cur['plan']}"}.get(
-        cur["status"], "vbot curriculum run")
-    if running:
-        nxt = None
-    return {"plan": cur["plan"], "plan_name": plan.name, "description": plan.description, "status": cur["status"],
-            "running": running, "stage_index": index,
-            "current_stage": cur["stages"][index]["name"] if index < len(cur["stages"]) else None,
-            "stages": stages, "message": cur.get("message"), "state_file": str(session.paths.state_file), "next": nxt}
-
-
-def _rate(evaluation: dict[str, Any]) -> float | None:
-    value = evaluation.get("success_rate")
-    return float(value) if isinstance(value, (int, float)) and value == value else None
-
-
-def _fmt(metrics: dict[str, Any] | None) -> str:
-    value = (metrics or {}).get("success_rate")
-    return f"{value:.3f}" if isinstance(value, (int, float)) and value == value else "unmeasured"
-
-
-# -- entry points -----------------------------------------------------------------------------------
-def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
-    """Read-only: the curriculum in the state (or the plan given, not started yet)."""
-    session = CurriculumSession.open(root, plan, cwd, say, write=False)
-    dead = session.state is not None and campaign_liveness(session.state, time.time()).label == Verdict.DEAD
-    running = session.cur["status"] == "running" and not dead
-    out = summarize(session, running=running)
-    if session.cur["status"] == "running" and not running:
-        out.update(status="died", next="vbot curriculum run",
-                   message="the curriculum process died (its pid is gone); `vbot curriculum run` resumes it")
-    if not session.started:
-        out.update(status="not started", message=f"plan {session.plan.name!r} is not started in this workspace",
-                   next=f"vbot curriculum run --plan {plan}")
-    return out
-
-
-def advance(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
-    """Promote the current stage when its measured criteria hold; PromotionRefused naming the failing ones."""
-    paths = Paths(root)
-    with WorkspaceLock(paths.automl_lock, "curriculum"):
-        session = CurriculumSession.open(root, plan, cwd, say, write=True)
-        cur = session.cur
-        if cur["stage_index"] >= len(session.plan.stages):
-            raise UsageError(f"plan {session.plan.name!r} is complete; nothing to advance")
-        i = cur["stage_index"]
-        stage, rec = session.plan.stages[i], cur["stages"][i]
-        check = check_promotion(stage.promote, rec["evaluations"])
-        if not check.met:
-            hint = (f"it is stuck: raise its steps in {cur['plan']} and `vbot curriculum run --plan {cur['plan']}`, "
-                    f"or lower its criteria there and `vbot curriculum advance --plan {cur['plan']}`"
-                    if rec["status"] == "stuck" else f"train on with {RUN_HINT}")
-            raise PromotionRefused(f"stage {stage.name!r} not promoted: {'; '.join(check.failing)}; {hint}")
-        result = session.promote(i)
-        return {**result, **{k: v for k, v in summarize(session).items() if k in ("status", "stage_index", "current_stage")}}
-
-
-def run(root: Path, plan: str | None, *, cwd: Path, say, restart: bool = False) -> dict[str, Any]:
-    """Train the current stage and the ones after it until the plan ends, a stage is stuck or fails."""
-    paths = Paths(root)
-    with WorkspaceLock(paths.automl_lock, "curriculum"):
-        session = CurriculumSession.open(root, plan, cwd, say, write=True, restart=restart, create=True)
-        if session.cur["status"] == "complete":
-            say(f"plan {session.plan.name!r} is already complete; start it again with --plan FILE --restart")
-            return summarize(session)
-
-        def handle(signum, frame):
-            session.stop_reason = session.stop_reason or signal.Signals(signum).name
-
-        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            return session.run()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)

@@ -60,7 +60,7 @@ def _load_json(path: str) -> dict[str, Any]:
 
 
 def _config_from_run(ctx, run: str) -> tuple[dict[str, Any], dict[str, Any] | None, str, Path]:
-    from vbot_agent.rewards.diagnosis import META_FILE, resolve_run
+    from vbot_agent.rewards.run_data import META_FILE, resolve_run
 
     run_dir = resolve_run(run, _runs_roots(ctx))
     meta_path = run_dir / META_FILE
@@ -237,7 +237,7 @@ def reward_archive(ctx, config: str | None, outcome: str, run: str | None, name:
 
 def _run_metrics(run_dir: Path) -> dict[str, Any]:
     """Final values of the run's headline series (mean of the last 10% of points), and its step count."""
-    from vbot_agent.rewards.diagnosis import (
+    from vbot_agent.rewards.run_data import (
         TAG_DISTANCE,
         TAG_FALL,
         TAG_LENGTH,
@@ -266,7 +266,8 @@ def _run_metrics(run_dir: Path) -> dict[str, Any]:
 
 
 def diagnose_reward(ctx, run: str, rollout: bool, episodes: int, search_space: str | None) -> dict[str, Any]:
-    from vbot_agent.rewards.diagnosis import diagnose, load_run, resolve_run
+    from vbot_agent.rewards.diagnosis import diagnose
+    from vbot_agent.rewards.run_data import load_run, resolve_run
 
     run_dir = resolve_run(run, _runs_roots(ctx))
     data = load_run(run_dir)
@@ -284,6 +285,20 @@ def diagnose_reward(ctx, run: str, rollout: bool, episodes: int, search_space: s
 
 
 def render_diagnose(result: dict[str, Any]) -> str:
-    from vbot_agent.rewards.diagnosis import render_diagnosis
-
-    return render_diagnosis(result)
+    lines = [f"reward diagnosis of {result['run']} ({result['env_id']}, {result.get('env_steps', 0)} env steps)"]
+    if result.get("note"):
+        lines.append(f"  note: {result['note']}")
+    if result.get("rollout"):
+        r = result["rollout"]
+        lines.append(f"  rollout: success {r.get('success_rate')}, falls {r.get('fall_rate')}, "
+                     f"final distance {r.get('mean_final_distance_m')} m over {r.get('episodes')} episodes")
+    if result.get("missing_series"):
+        lines.append(f"  not logged (rules using them stayed quiet): {', '.join(result['missing_series'])}")
+    if not result["findings"]:
+        lines.append("no findings: none of the known reward pathologies shows in this run.")
+        return "\n".join(lines)
+    for f in result["findings"]:
+        evidence = ", ".join(f"{k}={v}" for k, v in f["evidence"].items())
+        lines += ["", f"[{f['severity']}] {f['id']}: {f['title']}", f"  evidence: {evidence}",
+                  f"  cause:    {f['cause']}", f"  fix:      {f['fix']}", f"  test:     {f['command']}"]
+    return "\n".join(lines)

@@ -1,17 +1,9 @@
-"""Reward diagnosis of a training run (DESIGN.md §5): known failure modes from the logged series.
+"""Reward diagnosis of a training run (docs/design.md, "Campaigns"): known failure modes from the logged series.
 
-Reads ``experiment_meta.json`` (the resolved config, reward scales included) and the run's
-TensorBoard scalars, and applies one rule per failure mode. Each rule returns a :class:`Finding`
+Applies one rule per failure mode to a run read by ``run_data``. Each rule returns a :class:`Finding`
 with the numbers it saw, the likely cause, the fix, and the ``vbot`` command that tests the fix
 (usually ``vbot reward audit --run RUN --set ...``, which replays the reference behaviours under
 the run's reward with the fix applied, in seconds).
-
-Series used (tags as the trainer logs them, DESIGN.md §4): ``Reward / Total reward (mean)``
-(episode return), ``Episode / Total timesteps (mean)``, ``Reward Instant / <term> (mean)`` (the
-term's scaled contribution per step), ``metrics / distance_to_target``, ``metrics / success_rate``,
-``metrics / fall_rate`` (per finished episode), ``Policy / std (mean)``, ``Loss / entropy``.
-A rollout of the checkpoint (``--rollout``) can add measured success, fall rate and final
-distance, which then take precedence over the training series' last values.
 
 Thresholds are module constants with the reason beside each; a rule that lacks the series it
 needs stays quiet (and ``diagnose`` lists what was missing).
@@ -19,29 +11,25 @@ needs stays quiet (and ``diagnose`` lists what was missing).
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
-from vbot_agent.errors import UsageError
+from vbot_agent.rewards.run_data import (
+    TAG_DISTANCE,
+    TAG_FALL,
+    TAG_LENGTH,
+    TAG_RETURN,
+    TAG_STD,
+    TAG_SUCCESS,
+    TAIL,
+    Finding,
+    RunData,
+)
 
-META_FILE = "experiment_meta.json"
-TAG_RETURN = "Reward / Total reward (mean)"
-TAG_LENGTH = "Episode / Total timesteps (mean)"
-TAG_DISTANCE = "metrics / distance_to_target"
-TAG_SUCCESS = "metrics / success_rate"
-TAG_FALL = "metrics / fall_rate"
-TAG_STD = "Policy / std (mean)"
-TAG_ENTROPY = "Loss / entropy"
-TERM_TAG = "Reward Instant / {} (mean)"
-FALLBACKS = {TAG_SUCCESS: "Eval / success_rate", TAG_FALL: "Eval / fall_rate", TAG_DISTANCE: "Eval / mean_final_distance"}
-
-TAIL = 0.1  # the "last" value of a series: mean of its final 10% of points (noise-robust)
 MIN_POINTS = 5  # fewer logged points than this: too early to judge trends
 STD_FLOOR = 0.05  # policy std below this (actions in [-1, 1]) explores almost nothing
 STD_DROP = 0.1  # ... or fell to a tenth of its start while the task is unsolved
@@ -51,166 +39,11 @@ MIN_ENV_STEPS = 1_000_000  # outcome rules judge what was learned; before this, 
 WEAK_PROGRESS = 0.5  # progress scale x speed cap (reward/s at full approach speed) below this is weak
 
 
-@dataclass(frozen=True)
-class Series:
-    steps: np.ndarray  # env steps
-    values: np.ndarray
-
-    def __len__(self) -> int:
-        return len(self.values)
-
-    @property
-    def first(self) -> float:
-        k = max(1, int(len(self.values) * TAIL))
-        return float(np.mean(self.values[:k]))
-
-    @property
-    def last(self) -> float:
-        k = max(1, int(len(self.values) * TAIL))
-        return float(np.mean(self.values[-k:]))
-
-    @property
-    def peak(self) -> float:
-        return float(np.max(self.values))
-
-
-@dataclass
-class RunData:
-    """What the rules read: the resolved config and the scalar series of one run."""
-
-    run_dir: Path
-    meta: dict[str, Any]
-    scalars: dict[str, Series]
-    rollout: dict[str, Any] | None = None
-
-    @property
-    def config(self) -> dict[str, Any]:
-        return self.meta.get("config", {})
-
-    @property
-    def env_id(self) -> str:
-        return str(self.meta.get("env_id") or self.config.get("env_id") or "vbot_navigation_section001")
-
-    @property
-    def scales(self) -> dict[str, float]:
-        return dict((self.config.get("reward") or {}).get("scales") or {})
-
-    @property
-    def max_episode_steps(self) -> float:
-        steps = (self.meta.get("env") or {}).get("max_episode_steps")
-        if steps:
-            return float(steps)
-        return float((self.config.get("env") or {}).get("episode_length_s", 20.0)) / 0.01
-
-    @property
-    def env_steps(self) -> int:
-        """The furthest env step any series reached."""
-        return max((int(s.steps[-1]) for s in self.scalars.values() if len(s)), default=0)
-
-    def series(self, tag: str) -> Series | None:
-        found = self.scalars.get(tag) or self.scalars.get(FALLBACKS.get(tag, ""))
-        return found if found is not None and len(found) else None
-
-    def term(self, name: str) -> Series | None:
-        return self.series(TERM_TAG.format(name))
-
-    def last(self, tag: str, rollout_key: str | None = None) -> float | None:
-        """The final value of a metric: the rollout's when there is one, else the series' tail."""
-        if rollout_key and self.rollout and self.rollout.get(rollout_key) is not None:
-            return float(self.rollout[rollout_key])
-        s = self.series(tag)
-        return s.last if s is not None else None
-
-
-@dataclass(frozen=True)
-class Finding:
-    id: str
-    severity: str  # high | medium | low
-    title: str
-    evidence: dict[str, Any]
-    cause: str
-    fix: str
-    command: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-# ----------------------------------------------------------------------------------- reading
-
-
-def resolve_run(run: str, runs_roots: list[Path]) -> Path:
-    """``latest`` (the newest run folder with TensorBoard events under any of ``runs_roots``) or a path."""
-    if run != "latest":
-        path = Path(run).expanduser()
-        candidates = [path] if path.is_absolute() else [Path.cwd() / path] + [r.parent / path for r in runs_roots]
-        for candidate in candidates:
-            if candidate.is_dir():
-                return candidate.resolve()
-        raise UsageError(f"run {run!r} not found (give a run folder such as runs/<env>/<time>_PPO, or 'latest')")
-    found = [p for root in runs_roots if root.is_dir() for p in root.glob("*/*_PPO")
-             if any(p.glob("events.out.tfevents.*"))]
-    if not found:
-        where = ", ".join(str(r) for r in runs_roots)
-        raise UsageError(f"no run with TensorBoard data under {where}; train one with `vbot train` or give RUN")
-    return max(found, key=lambda p: max(f.stat().st_mtime for f in p.glob("events.out.tfevents.*")))
-
-
-def load_run(run_dir: Path) -> RunData:
-    """Read ``experiment_meta.json`` and every scalar series of ``run_dir``.
-
-    UsageError when the folder has no meta file or no TensorBoard scalars (saying which).
-    """
-    run_dir = Path(run_dir)
-    meta_path = run_dir / META_FILE
-    if not meta_path.is_file():
-        raise UsageError(f"{run_dir} is not a training run: no {META_FILE} in it")
-    try:
-        meta = json.loads(meta_path.read_text())
-    except json.JSONDecodeError as exc:
-        raise UsageError(f"{meta_path}: not valid JSON ({exc.msg} at line {exc.lineno})") from None
-    if not any(run_dir.glob("events.out.tfevents.*")):
-        raise UsageError(f"{run_dir} has no TensorBoard data (no events.out.tfevents.* file); "
-                         "the run may have died before its first log")
-    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
-
-    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
-    acc.Reload()
-    scalars: dict[str, Series] = {}
-    for tag in acc.Tags().get("scalars", []):
-        events = acc.Scalars(tag)
-        scalars[tag] = Series(np.array([e.step for e in events], dtype=np.int64),
-                              np.array([e.value for e in events], dtype=np.float64))
-    if not scalars:
-        raise UsageError(f"{run_dir} has TensorBoard files but no scalars in them yet; wait for the first log")
-    return RunData(run_dir=run_dir, meta=meta, scalars=scalars)
-
-
 # ----------------------------------------------------------------------------------- rules
 
 
 def _fmt(x: float | None) -> float | None:
     return None if x is None or not math.isfinite(x) else round(float(x), 4)
-
-
-def _audit_cmd(data: RunData, *sets: str) -> str:
-    return " ".join(["vbot reward audit --run", str(data.run_dir), *[f"--set {s}" for s in sets]])
-
-
-def _train_cmd(data: RunData, *sets: str, steps: int = 5_000_000) -> str:
-    seed = data.meta.get("seed", data.config.get("seed", 0))
-    return " ".join([f"vbot train --env {data.env_id} --seed {seed} --max-env-steps {steps}",
-                     *[f"--set {s}" for s in sets]])
-
-
-def _term_shares(data: RunData) -> dict[str, float]:
-    """Mean per-step contribution of every logged term over the run."""
-    out = {}
-    for name in data.scales:
-        s = data.term(name)
-        if s is not None:
-            out[name] = float(np.mean(s.values))
-    return out
 
 
 def rule_dead_gradient(data: RunData) -> Finding | None:
@@ -219,7 +52,7 @@ def rule_dead_gradient(data: RunData) -> Finding | None:
         return None
     progress_scale = data.scales.get("progress", 0.0)
     cap = float((data.config.get("reward") or {}).get("progress_speed_cap", 1.0))
-    shares = _term_shares(data)
+    shares = data.term_shares()
     positive = sum(v for v in shares.values() if v > 0)
     progress_share = max(shares.get("progress", 0.0), 0.0) / positive if positive > 0 else 0.0
     stuck = dist.last > 0.8 * dist.first and dist.last > 2.0
@@ -233,7 +66,7 @@ def rule_dead_gradient(data: RunData) -> Finding | None:
         "the distance to the target did not fall, and almost nothing in the reward changes with it far away "
         "(progress is off or tiny; arrival and hold pay only at the target)",
         "reward the approach at every distance: reward.scales.progress around 2 (it is capped at 1 m/s)",
-        _audit_cmd(data, "reward.scales.progress=2.0"),
+        data.audit_command("reward.scales.progress=2.0"),
     )
 
 
@@ -241,7 +74,7 @@ def rule_termination_dominates(data: RunData) -> Finding | None:
     term = data.term("termination")
     if term is None:
         return None
-    shares = _term_shares(data)
+    shares = data.term_shares()
     positive = sum(v for k, v in shares.items() if v > 0 and k != "termination")
     cost = -float(np.mean(term.values))
     if cost <= 0 or cost <= positive:
@@ -255,7 +88,7 @@ def rule_termination_dominates(data: RunData) -> Finding | None:
         "function is dominated by falls, so the policy learns to avoid moving rather than to arrive",
         "make the positive terms carry the return (raise progress/arrival) or shrink the termination "
         "penalty to about the arrival bonus",
-        _audit_cmd(data, f"reward.scales.termination={-abs(data.scales.get('arrival', 10.0) or 10.0)}"),
+        data.audit_command(f"reward.scales.termination={-abs(data.scales.get('arrival', 10.0) or 10.0)}"),
     )
 
 
@@ -277,7 +110,7 @@ def rule_std_collapse(data: RunData) -> Finding | None:
         "so PPO can no longer find better actions",
         "raise ppo.entropy_coef (e.g. x2-x4) or policy.init_noise_std; a too-high learning rate also "
         "collapses the std",
-        _train_cmd(data, f"ppo.entropy_coef={max(0.01, 2 * float(entropy_coef or 0.005)):g}"),
+        data.train_command(f"ppo.entropy_coef={max(0.01, 2 * float(entropy_coef or 0.005)):g}"),
     )
 
 
@@ -308,7 +141,7 @@ def rule_untrained_targets(data: RunData) -> Finding | None:
         "to others (the competition spawns on a 10-12 m ring, targets elsewhere in training)",
         "train with random targets (env.spawn.layout random, target_area_radius ~2 m, target_yaw over "
         "the full circle, a distance range) and evaluate on the competition layout",
-        _train_cmd(data, "env.spawn.layout=random", "env.spawn.target_area_radius=2.0"),
+        data.train_command("env.spawn.layout=random", "env.spawn.target_area_radius=2.0"),
     )
 
 
@@ -323,7 +156,7 @@ def rule_lazy_robot(data: RunData) -> Finding | None:
     stays = final_dist is not None and final_dist > 0.7 * dist.first and final_dist > 1.0
     if not (full_episodes and stays and success < 0.1 and (fall is None or fall < 0.1)):
         return None
-    shares = _term_shares(data)
+    shares = data.term_shares()
     survival = {k: _fmt(v) for k, v in shares.items() if k in ("alive", "heading", "near_target") and v > 0}
     alive = data.scales.get("alive", 0.0)
     return Finding(
@@ -336,7 +169,7 @@ def rule_lazy_robot(data: RunData) -> Finding | None:
         + (f"; the alive bonus pays {alive * data.max_episode_steps * 0.01:.0f} per episode" if alive > 0 else ""),
         "remove survival bonuses (reward.scales.alive=0) and make progress/arrival the bulk of the return; "
         "audit it first",
-        _audit_cmd(data, "reward.scales.alive=0") if alive > 0 else _audit_cmd(data, "reward.scales.progress=3.0"),
+        data.audit_command("reward.scales.alive=0") if alive > 0 else data.audit_command("reward.scales.progress=3.0"),
     )
 
 
@@ -359,7 +192,7 @@ def rule_sprint_and_crash(data: RunData) -> Finding | None:
         "falling afterwards costs less than staying up earns (touch-and-die)",
         "make a fall cost more than arrival pays (reward.scales.termination <= -arrival), pay hold for "
         "staying, and cap progress near walking speed",
-        _audit_cmd(data, f"reward.scales.termination={-2 * abs(data.scales.get('arrival', 10.0) or 10.0)}",
+        data.audit_command(f"reward.scales.termination={-2 * abs(data.scales.get('arrival', 10.0) or 10.0)}",
                    "reward.progress_speed_cap=1.0"),
     )
 
@@ -378,7 +211,7 @@ def rule_reach_and_farm(data: RunData) -> Finding | None:
         {"entries_per_episode": _fmt(per_episode), "entry_scale": scale},
         "a bonus is paid on every entry into the target radius; leaving and re-entering pays more than staying",
         "pay arrival once per episode (reward.scales.entry=0, reward.scales.arrival=10) and reward staying with hold",
-        _audit_cmd(data, "reward.scales.entry=0", "reward.scales.arrival=10"),
+        data.audit_command("reward.scales.entry=0", "reward.scales.arrival=10"),
     )
 
 
@@ -398,7 +231,7 @@ def rule_hovering(data: RunData) -> Finding | None:
         "the mean distance ends under 1 m yet few episodes enter the reach radius: being near pays about "
         "as much as arriving" + (" (near_target pays anywhere inside the fence)" if near else ""),
         "pay for the centre, not the zone: arrival once plus hold inside the reach radius; near_target 0",
-        _audit_cmd(data, "reward.scales.near_target=0", "reward.scales.arrival=10", "reward.scales.hold=2"),
+        data.audit_command("reward.scales.near_target=0", "reward.scales.arrival=10", "reward.scales.hold=2"),
     )
 
 
@@ -407,7 +240,7 @@ def rule_die_early(data: RunData) -> Finding | None:
     fall = data.last(TAG_FALL, "fall_rate")
     if length is None or fall is None or len(length) < MIN_POINTS:
         return None
-    shares = _term_shares(data)
+    shares = data.term_shares()
     per_step_without_fall = sum(v for k, v in shares.items() if k != "termination")
     shrinking = length.last < 0.5 * length.first or length.last < 0.25 * data.max_episode_steps
     if not (shrinking and fall > 0.5 and per_step_without_fall < 0):
@@ -421,7 +254,7 @@ def rule_die_early(data: RunData) -> Finding | None:
         "walking to the target pays it back",
         "make the per-step reward of a robot doing the right thing positive (drop time costs such as a "
         "negative alive, shrink penalties) and keep the fall penalty larger than what dying saves",
-        _audit_cmd(data, "reward.scales.alive=0"),
+        data.audit_command("reward.scales.alive=0"),
     )
 
 
@@ -446,7 +279,7 @@ def rule_terms_never_fire(data: RunData) -> Finding | None:
         "when nothing reaches the target) or it is not what you think it is",
         "check the condition against the behaviour you see; if the term cannot fire yet, shape the "
         "reward so the robot gets there (progress), or set its scale to 0 and search it later",
-        _audit_cmd(data),
+        data.audit_command(),
     )
 
 
@@ -553,23 +386,3 @@ def diagnose(data: RunData, search_space: dict[str, Any] | None = None) -> Diagn
     note = (f"only {data.env_steps} env steps logged (< {MIN_ENV_STEPS}): too early to judge what was learned; "
             "config rules only" if early else None)
     return Diagnosis(str(data.run_dir), data.env_id, findings, missing, data.rollout, data.env_steps, note)
-
-
-def render_diagnosis(result: dict[str, Any]) -> str:
-    lines = [f"reward diagnosis of {result['run']} ({result['env_id']}, {result.get('env_steps', 0)} env steps)"]
-    if result.get("note"):
-        lines.append(f"  note: {result['note']}")
-    if result.get("rollout"):
-        r = result["rollout"]
-        lines.append(f"  rollout: success {r.get('success_rate')}, falls {r.get('fall_rate')}, "
-                     f"final distance {r.get('mean_final_distance_m')} m over {r.get('episodes')} episodes")
-    if result.get("missing_series"):
-        lines.append(f"  not logged (rules using them stayed quiet): {', '.join(result['missing_series'])}")
-    if not result["findings"]:
-        lines.append("no findings: none of the known reward pathologies shows in this run.")
-        return "\n".join(lines)
-    for f in result["findings"]:
-        evidence = ", ".join(f"{k}={v}" for k, v in f["evidence"].items())
-        lines += ["", f"[{f['severity']}] {f['id']}: {f['title']}", f"  evidence: {evidence}",
-                  f"  cause:    {f['cause']}", f"  fix:      {f['fix']}", f"  test:     {f['command']}"]
-    return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""The run folder (DESIGN.md §4): ``runs/<env>/<YYYY-MM-DD_HH-MM-SS>_PPO/``.
+"""The run folder (docs/design.md, "Trainer"): ``runs/<env>/<YYYY-MM-DD_HH-MM-SS>_PPO/``.
 
 Inside: TensorBoard event files, ``checkpoints/`` (``model_<iter>.pt``, ``best.pt``, ``last.pt``),
 ``experiment_meta.json``, ``progress.json`` and, when ``eval.final_episodes`` asks for it,

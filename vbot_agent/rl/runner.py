@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -47,6 +45,7 @@ from vbot_agent.rl.run_dir import (
     wall_clock,
     write_json_atomic,
 )
+from vbot_agent.signals import GracefulStop
 
 
 @dataclass(frozen=True)
@@ -91,7 +90,7 @@ class _EpisodeAccumulator:
                 self.episodes.setdefault(k, []).append(v)
 
     def scalars(self) -> dict[str, float]:
-        """TensorBoard tags (DESIGN.md §4) -> values. Episode tags only when an episode finished."""
+        """TensorBoard tags (docs/design.md, "Trainer") -> values. Episode tags only when an episode finished."""
         out = {"Reward / Instantaneous reward (mean)": self.reward_sum / self.steps}
         out.update({f"Reward Instant / {k} (mean)": v / self.steps for k, v in self.terms.items()})
         out.update({f"metrics / {k}": v / self.steps for k, v in self.metrics.items()})
@@ -100,36 +99,13 @@ class _EpisodeAccumulator:
             out["Reward / Total reward (mean)"] = float(ep["return"].mean())
             out["Episode / Total timesteps (mean)"] = float(ep["length"].mean())
             out["Episode / count"] = float(len(ep["return"]))
-            if "success" in ep:  # per finished episode (DESIGN.md §9), not instantaneous occupancy
+            if "success" in ep:  # per finished episode (docs/design.md, "Failures we design against"), not instantaneous occupancy
                 out["metrics / success_rate"] = float(ep["success"].astype(np.float64).mean())
             if "fall" in ep:
                 out["metrics / fall_rate"] = float(ep["fall"].astype(np.float64).mean())
             if "time_to_target_s" in ep and np.isfinite(ep["time_to_target_s"]).any():
                 out["metrics / time_to_target_s"] = float(np.nanmean(ep["time_to_target_s"]))
         return out
-
-
-class StopRequested:
-    """SIGINT/SIGTERM -> finish the current iteration, save ``last.pt``, stop with status ``stopped``."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> StopRequested:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested:  # second Ctrl-C: give up on the clean stop
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
 
 
 class OnPolicyRunner:
@@ -352,7 +328,7 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
     total_time, total_steps = 0.0, 0
     status = "finished"
     try:
-        with StopRequested() as stop:
+        with GracefulStop(second_raises=True) as stop:  # finish the iteration, save last.pt, stop
             while runner.env_steps < cfg.max_env_steps:
                 try:
                     stats = runner.run_iteration()

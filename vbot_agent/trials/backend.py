@@ -37,7 +37,7 @@ DEFAULT_BACKEND = "vbot_agent.trials.trainer_backend"
 # Backend module names written by earlier versions into workspace templates and state files.
 RENAMED_BACKENDS = {
     "vbot_agent.campaign.trainer": DEFAULT_BACKEND,
-    "vbot_agent.campaign.curriculum": "vbot_agent.curriculum.session",
+    "vbot_agent.campaign.curriculum": "vbot_agent.curriculum.stage_backend",
 }
 
 

@@ -1,4 +1,4 @@
-"""The campaign state file: ``starter_kit_schedule/progress/automl_state.yaml`` (DESIGN.md §5).
+"""The campaign state file: ``starter_kit_schedule/progress/automl_state.yaml`` (docs/design.md, "Campaign state").
 
 It is the campaign's one readable source of truth. Plain YAML types only, a schema version,
 written atomically; after every write the same text is kept as a snapshot in
@@ -25,13 +25,47 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from vbot_agent.enums import WordEnum
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.fileio import atomic_write_text, dump_yaml
 
 SCHEMA_VERSION = 1
-STATUSES = ("running", "stopped", "complete", "budget_exhausted", "failed")
+
+
+class CampaignStatus(WordEnum):
+    """``status:`` of the state: what the campaign (or curriculum) process is doing or ended with."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"  # by a signal; `vbot automl --resume` continues
+    COMPLETE = "complete"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    FAILED = "failed"
+
+
+class TrialState(WordEnum):
+    """``trials[].state``: optuna's trial states, in the state file's words."""
+
+    COMPLETE = "complete"
+    PRUNED = "pruned"
+    FAIL = "fail"
+    RUNNING = "running"
+    WAITING = "waiting"
+
+
+class FinalState(WordEnum):
+    """``final.state``: the long training of the best configuration (mode stage)."""
+
+    WAITING = "waiting"  # a resume will start or continue it
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAIL = "fail"
+    INTERRUPTED = "interrupted"  # stopped by a signal; continued at resume
+    BUDGET = "budget"  # the budget ran out during it; continued at resume with more budget
+
+
+STATUSES = tuple(CampaignStatus)
 PHASES = ("search", "final", "done")
-TRIAL_STATES = ("complete", "pruned", "fail", "running", "waiting")
+TRIAL_STATES = tuple(TrialState)
 REQUIRED_KEYS = (
     "schema_version", "automl_id", "status", "mode", "phase", "stage", "env_id", "budget_hours",
     "elapsed_hours", "started_at", "updated_at", "heartbeat", "pid", "host", "storage", "study_name",
