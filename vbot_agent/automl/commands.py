@@ -110,14 +110,15 @@ def render_analyze(result: dict[str, Any]) -> str:
 
 
 def checkpoints(ctx, best: bool = False, env: str | None = None) -> dict[str, Any]:
-    from vbot_agent.workspace.checkpoints import best_checkpoint, load_registry
+    from vbot_agent.workspace.checkpoints import load_registry
+    from vbot_agent.workspace.read_model import read_best
 
     paths = Paths(ctx.workspace())
-    data = load_registry(paths.registry_file)
-    entries = [c for c in data["checkpoints"] if env is None or c.get("env_id") == env]
-    if best:
-        top = best_checkpoint(data, env)
+    if best:  # the workspace's one notion of best (also in `vbot status`, WAKE_UP.md and the TUI)
+        top = read_best(paths, env)
         entries = [top] if top else []
+    else:
+        entries = [c for c in load_registry(paths.registry_file)["checkpoints"] if env is None or c.get("env_id") == env]
     entries.sort(key=lambda c: -(c.get("score") if isinstance(c.get("score"), (int, float)) else float("-inf")))
     return {"registry": str(paths.registry_file), "checkpoints": entries}
 

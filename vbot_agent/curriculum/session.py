@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import time
 from datetime import datetime
@@ -46,7 +45,7 @@ from vbot_agent.curriculum.records import (
 )
 from vbot_agent.curriculum.stage_backend import LAUNCH_FILE
 from vbot_agent.errors import UsageError, VbotError
-from vbot_agent.fileio import atomic_write_yaml, read_json
+from vbot_agent.fileio import atomic_copy, atomic_write_yaml, read_json
 from vbot_agent.signals import GracefulStop
 from vbot_agent.trials.backend import load_backend
 from vbot_agent.trials.outcomes import StopCause, TrialOutcome
@@ -177,10 +176,7 @@ class CurriculumSession:
         rec["evaluations"].append(entry)
         if success_rate_of(entry) is not None and (best is None or success_rate_of(entry) >= success_rate_of(best)):
             target = self.stage_dir(index) / "best.pt"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(".best.pt.tmp")
-            shutil.copyfile(checkpoint, tmp)  # the trainer may write over model files; keep our own copy
-            os.replace(tmp, target)
+            atomic_copy(checkpoint, target)  # the trainer may write over model files; keep our own copy
             rec.update(best_checkpoint=self.rel(target), metrics=dict(metrics), best_env_steps=int(env_steps),
                        best_source=self.rel(checkpoint))
         return True
