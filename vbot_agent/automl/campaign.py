@@ -47,7 +47,7 @@ from vbot_agent.trials.score import compute_score
 from vbot_agent.trials.trial import LIVE_FILE, TrialConfig, final_metrics, run_env_steps
 from vbot_agent.workspace import Paths, checkpoints, report
 from vbot_agent.workspace.state import (
-    CampaignStatus,
+    CampaignState,
     FinalState,
     StateWriter,
     TrialState,
@@ -330,17 +330,17 @@ class CampaignSession:
         """Write the closing state and report; raise CampaignStopped after a signal."""
         st = self.state
         if self.stop_reason:
-            status = CampaignStatus.STOPPED
+            status = CampaignState.STOPPED
             st["message"] = f"stopped by {self.stop_reason} at {now_iso()}; {RESUME_HINT}"
         elif self.budget_hit:
-            status = CampaignStatus.BUDGET_EXHAUSTED
+            status = CampaignState.BUDGET_EXHAUSTED
             st["message"] = (f"budget of {self.settings.budget_hours:g} h used up; to go on, "
                              f"`vbot automl --resume --budget-hours H` with H > {self.settings.budget_hours:g}")
         elif st["final"] and st["final"].get("state") == FinalState.FAIL:
-            status = CampaignStatus.FAILED
+            status = CampaignState.FAILED
             st["message"] = f"final training failed: {st['final'].get('error')}"
         else:
-            status = CampaignStatus.COMPLETE
+            status = CampaignState.COMPLETE
             st["phase"] = "done"
             st["message"] = None
         st["status"] = status
@@ -350,7 +350,7 @@ class CampaignSession:
         self.write_state()
         report.write_index(self.log, st)
         report.write_report(self.log, st)
-        if status == CampaignStatus.STOPPED:
+        if status == CampaignState.STOPPED:
             raise CampaignStopped(st["message"])
         return summary(st, self.paths.state_file)
 

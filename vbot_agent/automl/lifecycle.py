@@ -36,7 +36,7 @@ from vbot_agent.trials.score import formula
 from vbot_agent.workspace import Paths, report
 from vbot_agent.workspace.lock import WorkspaceLock
 from vbot_agent.workspace.state import (
-    CampaignStatus,
+    CampaignState,
     FinalState,
     StateWriter,
     load_state,
@@ -98,7 +98,7 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
             settings = replace(settings, budget_hours=budget_hours)
             state["budget_hours"] = budget_hours
         state["settings"] = settings_to_dict(settings)  # also redacts a password an older state kept
-        if state["status"] == CampaignStatus.COMPLETE:
+        if state["status"] == CampaignState.COMPLETE:
             say(f"campaign {state['automl_id']} is already complete; nothing to resume")
             return summary(state, paths.state_file)
         if state["elapsed_hours"] >= settings.budget_hours:
@@ -112,7 +112,7 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
         old_owner = f"{state['host']}:{state['pid']}"
         _recover_trials(study, state, old_owner, settings, say)
         previous_status = state["status"]
-        state.update(status=CampaignStatus.RUNNING, pid=os.getpid(), host=socket.gethostname(), message=None)
+        state.update(status=CampaignState.RUNNING, pid=os.getpid(), host=socket.gethostname(), message=None)
         if state.get("final") and state["final"].get("state") != FinalState.COMPLETE:
             # phase final runs again below: a run that was killed, stopped or out of budget continues
             # from its last checkpoint; a failed one starts afresh

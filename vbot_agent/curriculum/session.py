@@ -52,7 +52,7 @@ from vbot_agent.trials.outcomes import StopCause, TrialOutcome
 from vbot_agent.trials.score import ScoreWeights, compute_score, formula
 from vbot_agent.trials.trial import final_metrics, run_env_steps
 from vbot_agent.workspace import Paths, checkpoints, report
-from vbot_agent.workspace.state import CampaignStatus, StateWriter, load_state, new_state, now_iso
+from vbot_agent.workspace.state import CampaignState, StateWriter, load_state, new_state, now_iso
 
 THIS_BACKEND = "vbot_agent.curriculum.stage_backend"
 RUN_HINT = "`vbot curriculum run`"
@@ -145,8 +145,8 @@ class CurriculumSession:
         if self.owned:
             st.update(heartbeat=now_iso(), pid=os.getpid(), host=socket.gethostname(),
                       env_id=cur["stages"][index]["env_id"], message=cur.get("message"),
-                      status={CurriculumStatus.RUNNING: CampaignStatus.RUNNING, CurriculumStatus.COMPLETE: CampaignStatus.COMPLETE,
-                              CurriculumStatus.FAILED: CampaignStatus.FAILED}.get(cur["status"], CampaignStatus.STOPPED))
+                      status={CurriculumStatus.RUNNING: CampaignState.RUNNING, CurriculumStatus.COMPLETE: CampaignState.COMPLETE,
+                              CurriculumStatus.FAILED: CampaignState.FAILED}.get(cur["status"], CampaignState.STOPPED))
         self.writer.write(st)
 
     def stage_dir(self, index: int) -> Path:

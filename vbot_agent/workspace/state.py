@@ -32,8 +32,8 @@ from vbot_agent.fileio import atomic_write_text, dump_yaml
 SCHEMA_VERSION = 1
 
 
-class CampaignStatus(WordEnum):
-    """``status:`` of the state: what the campaign (or curriculum) process is doing or ended with."""
+class CampaignState(WordEnum):
+    """The ``status:`` word of the state file: what the campaign (or curriculum) process is doing or ended with."""
 
     RUNNING = "running"
     STOPPED = "stopped"  # by a signal; `vbot automl --resume` continues
@@ -63,7 +63,7 @@ class FinalState(WordEnum):
     BUDGET = "budget"  # the budget ran out during it; continued at resume with more budget
 
 
-STATUSES = tuple(CampaignStatus)
+STATUSES = tuple(CampaignState)
 PHASES = ("search", "final", "done")
 TRIAL_STATES = tuple(TrialState)
 REQUIRED_KEYS = (
