@@ -57,6 +57,7 @@ def render_status(s: dict[str, Any]) -> str:
         f"campaign {s['automl_id']}: {s['status'].upper()}  (mode {s['mode']}, phase {s['phase']}, env {s['env_id']})",
         f"budget    {s['elapsed_hours']:.2f} h of {s['budget_hours']:g} h ({used:.0f}%)   heartbeat {s['heartbeat']}"
         + (f" ({s['heartbeat_age_s']:.0f} s ago)" if s["heartbeat_age_s"] is not None else ""),
+        f"process   {s['liveness']}: {s['liveness_detail']}",
         f"trials    {sum(s['trials'].values())} of {s['hp_trials']}: "
         + (", ".join(f"{n} {k}" for k, n in sorted(s["trials"].items())) or "none yet"),
     ]

@@ -60,6 +60,7 @@ def best_checkpoint(data: Mapping[str, Any], env_id: str | None = None) -> dict[
     This is the workspace's one notion of "best" (``vbot status``, ``vbot checkpoints --best``,
     WAKE_UP.md and the TUI all use it, through ``workspace.read_model``).
     """
-    scored = [c for c in data["checkpoints"] if isinstance(c.get("score"), (int, float))
-              and not isinstance(c.get("score"), bool) and (env_id is None or c.get("env_id") == env_id)]
-    return max(scored, key=lambda c: (c["score"], str(c.get("registered_at") or ""))) if scored else None
+    scored = [(c["score"], order, c) for order, c in enumerate(data["checkpoints"])  # list order: registration order
+              if isinstance(c.get("score"), (int, float)) and not isinstance(c.get("score"), bool)
+              and (env_id is None or c.get("env_id") == env_id)]
+    return max(scored, key=lambda s: s[:2])[2] if scored else None
