@@ -11,20 +11,23 @@ from __future__ import annotations
 import json
 import math
 import os
+import shutil
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 
-def atomic_write_text(path: str | os.PathLike, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically (temp file + fsync + rename + folder fsync)."""
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object]) -> None:
+    """Replace ``path`` with what ``write(handle)`` writes into a binary file, atomically: a temp file
+    in the same folder, fsync, rename over ``path``, fsync the folder. The one atomic writer; the
+    helpers below and the trainer's checkpoints use it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -36,6 +39,18 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> None:
         os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
+
+
+def atomic_write_text(path: str | os.PathLike, text: str) -> None:
+    """Replace ``path`` with ``text`` (UTF-8) atomically."""
+    atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
+
+
+def atomic_copy(source: str | os.PathLike, target: str | os.PathLike) -> None:
+    """Copy ``source`` over ``target`` atomically (a reader of ``target`` never sees half a copy)."""
+    with open(source, "rb") as src:
+        atomic_write(target, lambda handle: shutil.copyfileobj(src, handle))
+
 
 PLAIN_SCALARS = (str, int, float, bool, type(None))
 
@@ -62,8 +77,10 @@ def plain(value: Any, where: str = "") -> Any:
     become None (YAML and JSON readers disagree on them; a missing measurement is None). Anything
     else raises TypeError naming where it sits, so an unreadable state file is never written.
     """
-    if isinstance(value, bool) or value is None or isinstance(value, str):
+    if isinstance(value, bool) or value is None:
         return value
+    if isinstance(value, str):
+        return str(value)  # a WordEnum member becomes its word
     if isinstance(value, int):
         return int(value)
     if isinstance(value, float):

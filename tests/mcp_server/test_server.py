@@ -171,6 +171,6 @@ def test_train_as_a_job_then_the_run_is_a_resource(workspace):
             assert status["status"] == "finished" and status["returncode"] == 0, status
             listed = json.loads((await client.read_resource("vbot://runs")).contents[0].text)["runs"]
             assert len(listed) == 1 and listed[0]["run"].startswith("runs/dummy_point_nav/")
-            assert listed[0]["progress"]["status"] == "finished", listed[0]
+            assert listed[0]["status"] == "finished", listed[0]
 
     anyio.run(body)

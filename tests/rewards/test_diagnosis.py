@@ -9,6 +9,7 @@ import pytest
 
 from vbot_agent.errors import UsageError
 from vbot_agent.rewards import diagnosis as rd
+from vbot_agent.rewards import run_data
 from vbot_agent.sim.rewards import DEFAULT_SCALES
 
 POINTS = 50
@@ -22,12 +23,12 @@ def ramp(a, b):
 def healthy_series() -> dict[str, np.ndarray]:
     """A run that learns: success to 0.9, falls down, distance down, std shrinking gently."""
     s = {
-        rd.TAG_RETURN: ramp(0.0, 50.0),
-        rd.TAG_LENGTH: ramp(900, 1800),
-        rd.TAG_DISTANCE: ramp(5.5, 0.4),
-        rd.TAG_SUCCESS: ramp(0.0, 0.9),
-        rd.TAG_FALL: ramp(0.3, 0.02),
-        rd.TAG_STD: ramp(1.0, 0.4),
+        run_data.TAG_RETURN: ramp(0.0, 50.0),
+        run_data.TAG_LENGTH: ramp(900, 1800),
+        run_data.TAG_DISTANCE: ramp(5.5, 0.4),
+        run_data.TAG_SUCCESS: ramp(0.0, 0.9),
+        run_data.TAG_FALL: ramp(0.3, 0.02),
+        run_data.TAG_STD: ramp(1.0, 0.4),
         "Loss / entropy": ramp(17.0, 5.0),
     }
     terms = {
@@ -37,7 +38,7 @@ def healthy_series() -> dict[str, np.ndarray]:
         "action_rate": ramp(-0.003, -0.001), "joint_limits": ramp(-0.0004, -0.0001),
         "feet_air_time": ramp(0.0001, 0.0005), "termination": ramp(-0.004, -0.0001),
     }
-    s.update({rd.TERM_TAG.format(k): v for k, v in terms.items()})
+    s.update({run_data.TERM_TAG.format(k): v for k, v in terms.items()})
     return s
 
 
@@ -81,61 +82,61 @@ def runs(tmp_path_factory):
             change_series(series)
         if change_config:
             change_config(config)
-        made[name] = rd.load_run(write_run(root / "vbot_navigation_section001" / f"{name}_PPO", series, config))
+        made[name] = run_data.load_run(write_run(root / "vbot_navigation_section001" / f"{name}_PPO", series, config))
 
     make("healthy")
 
     def dead(s):
-        s[rd.TAG_DISTANCE] = ramp(6.0, 5.8)
-        s[rd.TAG_SUCCESS] = ramp(0.0, 0.0)
-        del s[rd.TERM_TAG.format("progress")]
+        s[run_data.TAG_DISTANCE] = ramp(6.0, 5.8)
+        s[run_data.TAG_SUCCESS] = ramp(0.0, 0.0)
+        del s[run_data.TERM_TAG.format("progress")]
 
     make("dead_gradient", dead, lambda c: c["reward"]["scales"].update(progress=0.0))
-    make("termination", lambda s: s.update({rd.TERM_TAG.format("termination"): ramp(-0.08, -0.05)}),
+    make("termination", lambda s: s.update({run_data.TERM_TAG.format("termination"): ramp(-0.08, -0.05)}),
          lambda c: c["reward"]["scales"].update(termination=-200.0))
 
     def collapse(s):
-        s[rd.TAG_STD] = ramp(1.0, 0.02)
-        s[rd.TAG_SUCCESS] = ramp(0.0, 0.1)
+        s[run_data.TAG_STD] = ramp(1.0, 0.02)
+        s[run_data.TAG_SUCCESS] = ramp(0.0, 0.1)
 
     make("std_collapse", collapse)
     make("untrained", None, lambda c: c["env"]["spawn"].update(target_area_radius=0.0))
 
     def lazy(s):
-        s[rd.TAG_LENGTH] = ramp(2000, 2000)
-        s[rd.TAG_DISTANCE] = ramp(5.5, 5.4)
-        s[rd.TAG_SUCCESS] = ramp(0.0, 0.0)
-        s[rd.TAG_FALL] = ramp(0.05, 0.0)
-        s[rd.TERM_TAG.format("alive")] = ramp(0.05, 0.05)
+        s[run_data.TAG_LENGTH] = ramp(2000, 2000)
+        s[run_data.TAG_DISTANCE] = ramp(5.5, 5.4)
+        s[run_data.TAG_SUCCESS] = ramp(0.0, 0.0)
+        s[run_data.TAG_FALL] = ramp(0.05, 0.0)
+        s[run_data.TERM_TAG.format("alive")] = ramp(0.05, 0.05)
 
     make("lazy", lazy, lambda c: c["reward"]["scales"].update(alive=5.0))
 
     def sprint(s):
-        s[rd.TAG_FALL] = ramp(0.1, 0.7)
-        s[rd.TAG_LENGTH] = ramp(1500, 400)
-        s[rd.TAG_SUCCESS] = ramp(0.0, 0.2)
+        s[run_data.TAG_FALL] = ramp(0.1, 0.7)
+        s[run_data.TAG_LENGTH] = ramp(1500, 400)
+        s[run_data.TAG_SUCCESS] = ramp(0.0, 0.2)
 
     make("sprint", sprint)
-    make("farm", lambda s: s.update({rd.TERM_TAG.format("entry"): ramp(0.01, 0.03)}),
+    make("farm", lambda s: s.update({run_data.TERM_TAG.format("entry"): ramp(0.01, 0.03)}),
          lambda c: c["reward"]["scales"].update(entry=10.0))
 
     def hover(s):
-        s[rd.TAG_DISTANCE] = ramp(5.5, 0.6)
-        s[rd.TAG_SUCCESS] = ramp(0.0, 0.05)
+        s[run_data.TAG_DISTANCE] = ramp(5.5, 0.6)
+        s[run_data.TAG_SUCCESS] = ramp(0.0, 0.05)
 
     make("hover", hover)
 
     def die(s):
-        s[rd.TAG_LENGTH] = ramp(1500, 150)
-        s[rd.TAG_FALL] = ramp(0.4, 0.95)
-        s[rd.TAG_SUCCESS] = ramp(0.0, 0.0)
-        s[rd.TERM_TAG.format("alive")] = ramp(-0.03, -0.03)
+        s[run_data.TAG_LENGTH] = ramp(1500, 150)
+        s[run_data.TAG_FALL] = ramp(0.4, 0.95)
+        s[run_data.TAG_SUCCESS] = ramp(0.0, 0.0)
+        s[run_data.TERM_TAG.format("alive")] = ramp(-0.03, -0.03)
 
     make("die_early", die, lambda c: c["reward"]["scales"].update(alive=-3.0))
-    make("never_fires", lambda s: s.update({rd.TERM_TAG.format("arrival"): ramp(0.0, 0.0)}))
+    make("never_fires", lambda s: s.update({run_data.TERM_TAG.format("arrival"): ramp(0.0, 0.0)}))
 
     def peaked(s):
-        s[rd.TAG_SUCCESS] = np.concatenate([np.linspace(0, 0.7, 25), np.linspace(0.7, 0.2, 25)])
+        s[run_data.TAG_SUCCESS] = np.concatenate([np.linspace(0, 0.7, 25), np.linspace(0.7, 0.2, 25)])
 
     make("peaked", peaked)
     return made
@@ -172,7 +173,7 @@ def test_each_rule_fires_on_its_pathology(runs, run, rule):
     f = findings[rule]
     assert f.severity in ("high", "medium", "low") and f.evidence and f.cause and f.fix
     assert f.command.startswith("vbot ")
-    from vbot_agent.cli import parse_command
+    from vbot_agent.actions.command_line import parse_command
 
     parse_command(f.command.split()[1:])  # the command to test the fix is a valid vbot command
 
@@ -195,11 +196,11 @@ def test_unused_search_keys(runs):
 def test_too_early_runs_get_config_rules_only(tmp_path):
     """A lazy-looking run after 50k steps is just young; a non-random target is wrong at any age."""
     series = healthy_series()
-    series[rd.TAG_SUCCESS] = ramp(0.0, 0.0)
-    series[rd.TAG_DISTANCE] = ramp(5.5, 5.5)
+    series[run_data.TAG_SUCCESS] = ramp(0.0, 0.0)
+    series[run_data.TAG_DISTANCE] = ramp(5.5, 5.5)
     config = healthy_config()
     config["env"]["spawn"]["target_area_radius"] = 0.0
-    data = rd.load_run(write_run(tmp_path / "young_PPO", series, config, steps=np.linspace(1e3, 5e4, POINTS)))
+    data = run_data.load_run(write_run(tmp_path / "young_PPO", series, config, steps=np.linspace(1e3, 5e4, POINTS)))
     result = rd.diagnose(data)
     assert ids(result) == ["untrained_targets"] and "did not run yet" in result.note
     assert next(f for f in result.findings if f.id == "untrained_targets").source == "config"
@@ -208,7 +209,7 @@ def test_too_early_runs_get_config_rules_only(tmp_path):
 def test_penalties_that_never_apply_are_not_findings(runs):
     data = copy.copy(runs["healthy"])
     data.scalars = dict(data.scalars)
-    data.scalars[rd.TERM_TAG.format("joint_limits")] = rd.Series(STEPS, np.zeros(POINTS))
+    data.scalars[run_data.TERM_TAG.format("joint_limits")] = run_data.Series(STEPS, np.zeros(POINTS))
     assert ids(rd.diagnose(data)) == []
 
 
@@ -220,15 +221,15 @@ def test_rollout_metrics_take_precedence(runs):
 
 def test_bad_runs_are_usage_errors(tmp_path):
     with pytest.raises(UsageError, match="run 'nope' not found"):
-        rd.resolve_run("nope", [tmp_path / "runs"])
+        run_data.resolve_run("nope", [tmp_path / "runs"])
     with pytest.raises(UsageError, match="no run with TensorBoard data"):
-        rd.resolve_run("latest", [tmp_path / "runs"])
+        run_data.resolve_run("latest", [tmp_path / "runs"])
     empty = write_run(tmp_path / "runs" / "e" / "x_PPO", {}, healthy_config(), tb=False)
     with pytest.raises(UsageError, match="no TensorBoard data"):
-        rd.load_run(empty)
+        run_data.load_run(empty)
     (tmp_path / "notarun").mkdir()
     with pytest.raises(UsageError, match="not a training run"):
-        rd.load_run(tmp_path / "notarun")
+        run_data.load_run(tmp_path / "notarun")
 
 
 def test_cli_json_and_latest(runs, tmp_path, monkeypatch):
@@ -242,7 +243,7 @@ def test_cli_json_and_latest(runs, tmp_path, monkeypatch):
     result = json.loads(out.getvalue())
     assert "lazy_robot" in [f["id"] for f in result["findings"]]
     assert set(result["findings"][0]) >= {"id", "severity", "evidence", "cause", "fix", "command"}
-    assert rd.resolve_run("latest", [root]).parent == root / "vbot_navigation_section001"
+    assert run_data.resolve_run("latest", [root]).parent == root / "vbot_navigation_section001"
     monkeypatch.chdir(tmp_path)
     assert run(["diagnose-reward", "missing_run"]) == 2
     assert "not found" in err.getvalue()

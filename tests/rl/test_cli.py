@@ -21,7 +21,7 @@ TINY = [
     "--set", "reward.scales.fall=-2",
 ]
 
-# DESIGN.md §4, plus one `Reward Instant / <term> (mean)` per reward term.
+# docs/design.md, "Trainer", plus one `Reward Instant / <term> (mean)` per reward term.
 EXPECTED_TAGS = [
     "Reward / Instantaneous reward (mean)", "Reward / Total reward (mean)", "Episode / Total timesteps (mean)",
     "metrics / distance_to_target", "metrics / success_rate", "metrics / fall_rate",

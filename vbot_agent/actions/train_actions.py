@@ -88,8 +88,8 @@ BENCH_TRAIN = Action(
 RUNS = Action(
     name="runs",
     summary="every training run: status, env steps, measured success and falls, best checkpoint, the command",
-    func="vbot_agent.workspace.runs:runs_action",
-    render="vbot_agent.workspace.runs:render_runs",
+    func="vbot_agent.workspace.run_list:runs_action",
+    render="vbot_agent.workspace.run_list:render_runs",
     group="training",
     params=(Param("env", help="only runs of this env id (see `vbot envs`)"),),
     epilog=("Status: running, finished, stopped (Ctrl-C, or its process is gone: `vbot train --resume RUN`\n"

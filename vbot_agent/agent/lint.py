@@ -42,10 +42,10 @@ def resolve_command(argv: Sequence[str], registry=None) -> tuple[Any, dict[str, 
     """Resolve a ``vbot`` argv (without ``vbot``) to ``(action, params, given)``.
 
     ``params`` are validated with defaults filled; ``given`` holds only the values written on the
-    command line. It is the CLI's own parser (``cli.parse_given``), so a command the CLI refuses is
+    command line. It is the CLI's own parser (``actions.command_line.parse_given``), so a command the CLI refuses is
     refused here; ``registry`` None means the real one. Raises UsageError.
     """
-    from vbot_agent.cli import parse_given
+    from vbot_agent.actions.command_line import parse_given
 
     action, given, _, _ = parse_given(argv, registry)
     return action, action.validate(given), action.validate(given, fill_defaults=False)

@@ -20,7 +20,7 @@ def init(ctx, dir: str | None = None) -> dict[str, Any]:
 
 def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_steps=None, final_steps=None,
            config=None, seed=None, resume=False, storage=None) -> dict[str, Any]:
-    from vbot_agent.automl import campaign
+    from vbot_agent.automl import lifecycle as campaign
     from vbot_agent.automl.settings import resolve_settings
 
     root = ctx.workspace()
@@ -66,7 +66,7 @@ def _config_file(root: Path, config: str | None, cwd: Path) -> Path:
 
 
 def automl_worker(ctx, storage: str, study: str) -> dict[str, Any]:
-    from vbot_agent.automl.campaign import run_worker
+    from vbot_agent.automl.lifecycle import run_worker
 
     return _stopping_gracefully(ctx, lambda: run_worker(ctx.workspace(), storage, study, say=ctx.say))
 
@@ -123,14 +123,15 @@ def render_analyze(result: dict[str, Any]) -> str:
 
 
 def checkpoints(ctx, best: bool = False, env: str | None = None) -> dict[str, Any]:
-    from vbot_agent.workspace.checkpoints import best_checkpoint, load_registry
+    from vbot_agent.workspace.checkpoints import load_registry
+    from vbot_agent.workspace.read_model import read_best
 
     paths = Paths(ctx.workspace())
-    data = load_registry(paths.registry_file)
-    entries = [c for c in data["checkpoints"] if env is None or c.get("env_id") == env]
-    if best:
-        top = best_checkpoint(data, env)
+    if best:  # the workspace's one notion of best (also in `vbot status`, WAKE_UP.md and the TUI)
+        top = read_best(paths, env)
         entries = [top] if top else []
+    else:
+        entries = [c for c in load_registry(paths.registry_file)["checkpoints"] if env is None or c.get("env_id") == env]
     entries.sort(key=lambda c: -(c.get("score") if isinstance(c.get("score"), (int, float)) else float("-inf")))
     return {"registry": str(paths.registry_file), "checkpoints": entries}
 

@@ -2,51 +2,52 @@
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.workspace import Paths
-from vbot_agent.workspace.lock import is_locked
-from vbot_agent.workspace.state import load_state, parse_iso
+from vbot_agent.errors import UsageError
+from vbot_agent.workspace.liveness import Verdict, resume_command
+from vbot_agent.workspace.read_model import read_workspace
 
 
 def campaign_status(root: Path) -> dict[str, Any]:
-    """Phase, budget, trial counts, best, the live trial, and whether the campaign process is alive."""
-    paths = Paths(root)
-    state = load_state(paths.state_file)
+    """Phase, budget, trial counts, best, the live trial, and whether the campaign process is alive.
+
+    ``best`` is the workspace's best registered checkpoint (the one ``vbot checkpoints --best`` and
+    WAKE_UP.md name). Raises UsageError when there is no state or it is corrupt.
+    """
+    view = read_workspace(root)
+    if view.state_error:
+        raise UsageError(view.state_error)
+    if view.state is None:
+        raise UsageError(f"no campaign state at {view.paths.state_file}; start a campaign with `vbot automl`")
+    state, liveness = view.state, view.liveness
     counts: dict[str, int] = {}
     for t in state["trials"]:
         counts[t["state"]] = counts.get(t["state"], 0) + 1
-    alive = _alive(state, paths)
-    heartbeat_age = None
-    if state.get("heartbeat"):
-        heartbeat_age = round(time.time() - (parse_iso(state["heartbeat"]) or time.time()), 1)
     status = state["status"]
-    if status == "running" and not alive:
+    if liveness.label == Verdict.DEAD:
         status = "died"
     hint = None
     if status in ("died", "stopped"):
-        hint = "vbot curriculum run" if state["mode"] == "curriculum" else "vbot automl --resume"
+        hint = resume_command(state)
     elif status == "budget_exhausted":
         hint = "vbot automl --resume --budget-hours H"
     recent = sorted(state["trials"], key=lambda t: t["number"])[-5:]
     return {
-        "automl_id": state["automl_id"], "status": status, "alive": alive, "mode": state["mode"],
+        "automl_id": state["automl_id"], "status": status, "alive": liveness.label == Verdict.ALIVE,
+        "liveness": str(liveness.label), "liveness_detail": liveness.detail, "mode": state["mode"],
         "phase": state["phase"], "env_id": state["env_id"],
         "elapsed_hours": state["elapsed_hours"], "budget_hours": state["budget_hours"],
-        "heartbeat": state["heartbeat"], "heartbeat_age_s": heartbeat_age, "pid": state["pid"], "host": state["host"],
+        "heartbeat": state["heartbeat"],
+        "heartbeat_age_s": None if liveness.age_s is None else round(liveness.age_s, 1),
+        "pid": state["pid"], "host": state["host"],
         "trials": counts, "hp_trials": state["settings"].get("hp_trials"),
-        "best": state["best"], "final": state.get("final"), "live": state.get("live"),
+        "best": view.best, "final": state.get("final"), "live": state.get("live"),
         "recent": [{"number": t["number"], "state": t["state"], "score": t.get("score"), "error": t.get("error")}
                    for t in recent],
         "message": state.get("message"), "next": hint, "score_formula": state["score_formula"],
     }
-
-
-def _alive(state: dict[str, Any], paths: Paths) -> bool:
-    """A running campaign holds the workspace lock; the kernel drops it when the process dies."""
-    return state["status"] == "running" and is_locked(paths.automl_lock)
 
 
 def render_status(s: dict[str, Any]) -> str:
@@ -56,18 +57,19 @@ def render_status(s: dict[str, Any]) -> str:
         f"campaign {s['automl_id']}: {s['status'].upper()}  (mode {s['mode']}, phase {s['phase']}, env {s['env_id']})",
         f"budget    {s['elapsed_hours']:.2f} h of {s['budget_hours']:g} h ({used:.0f}%)   heartbeat {s['heartbeat']}"
         + (f" ({s['heartbeat_age_s']:.0f} s ago)" if s["heartbeat_age_s"] is not None else ""),
+        f"process   {s['liveness']}: {s['liveness_detail']}",
         f"trials    {sum(s['trials'].values())} of {s['hp_trials']}: "
         + (", ".join(f"{n} {k}" for k, n in sorted(s["trials"].items())) or "none yet"),
     ]
     best = s["best"]
     if best:
-        lines.append(f"best      trial {best['trial']}: score {best['score']:.4f}  checkpoint {best.get('checkpoint')}")
+        lines.append(f"best      {best.get('id')}: score {best['score']:.4f}  checkpoint {best.get('checkpoint')}")
         metrics = best.get("metrics") or {}
         lines.append("          " + "  ".join(f"{k} {metrics[k]:.3g}" for k in
                                             ("success_rate", "competition_points", "fall_rate", "time_to_target_s")
                                             if isinstance(metrics.get(k), (int, float))))
     else:
-        lines.append("best      no complete trial yet")
+        lines.append("best      no checkpoint registered yet")
     live = s.get("live")
     if live and live.get("name"):
         steps, total = live.get("env_steps"), live.get("max_env_steps")

@@ -1,4 +1,5 @@
-"""The curriculum commands: ``vbot curriculum status|advance|run`` (engine in ``curriculum.session``).
+"""The functions behind ``vbot curriculum status|advance|run``: ``fn(ctx, **params) -> dict``; heavy
+imports happen when one runs.
 
 ``status`` is read-only and never an error for want of a curriculum: it then says none is in
 progress and how to start one. ``advance`` re-reads the plan file of the curriculum in progress,
@@ -8,51 +9,41 @@ criterion with its measured value and its bar. ``run`` trains until the plan end
 
 from __future__ import annotations
 
-import signal
+import time
 from pathlib import Path
 from typing import Any
 
 from vbot_agent.curriculum.plan import check_promotion
-from vbot_agent.curriculum.records import RUN_HINT, plan_names
-from vbot_agent.curriculum.session import CurriculumSession, PromotionRefused
+from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, summarize
+from vbot_agent.curriculum.session import RUN_HINT, CurriculumSession, CurriculumStopped, PromotionRefused
 from vbot_agent.errors import UsageError
 from vbot_agent.workspace import Paths
-from vbot_agent.workspace.lock import WorkspaceLock, is_locked
+from vbot_agent.workspace.liveness import Verdict, campaign_liveness
+from vbot_agent.workspace.lock import WorkspaceLock
 from vbot_agent.workspace.state import load_state
 
+__all__ = ["CurriculumStopped", "advance", "run", "status"]
 
-def summarize(session: CurriculumSession, *, running: bool = False) -> dict[str, Any]:
-    """What ``status`` (and the end of ``run``/``advance``) shows: the plan, each stage vs its criteria."""
-    cur, plan = session.cur, session.plan
-    stages = []
-    for i, (stage, rec) in enumerate(zip(plan.stages, cur["stages"])):
-        check = check_promotion(stage.promote, rec["evaluations"])
-        last = rec["evaluations"][-1] if rec["evaluations"] else None
-        stages.append({
-            "index": i, "name": stage.name, "env_id": stage.env_id, "status": rec["status"], "env": stage.env,
-            "steps": stage.steps, "env_steps": rec["env_steps"], "run_dir": rec["run_dir"],
-            "best_checkpoint": rec["best_checkpoint"], "metrics": rec["metrics"],
-            "best_success_rate": (rec["metrics"] or {}).get("success_rate"),
-            "last_evaluation": last, "evaluations": len(rec["evaluations"]), "wall_s": rec["wall_s"],
-            "criteria": {"success_rate": stage.promote.success_rate, "min_env_steps": stage.promote.min_env_steps,
-                         "patience": stage.promote.patience, "max_fall_rate": stage.promote.max_fall_rate,
-                         "stuck_after": stage.promote.stuck_after},
-            "check": check.to_dict(), "warm_start": rec["warm_start"], "error": rec["error"],
-        })
-    index = cur["stage_index"]
-    nxt = {"complete": None, "stuck": f"edit {cur['plan']} then vbot curriculum run --plan {cur['plan']}"}.get(
-        cur["status"], "vbot curriculum run")
-    if running:
-        nxt = None
-    return {"plan": cur["plan"], "plan_name": plan.name, "description": plan.description, "status": cur["status"],
-            "running": running, "stage_index": index,
-            "current_stage": cur["stages"][index]["name"] if index < len(cur["stages"]) else None,
-            "stages": stages, "message": cur.get("message"), "state_file": str(session.paths.state_file), "next": nxt}
+
+def curriculum_status(ctx, plan: str | None = None) -> dict[str, Any]:
+    return status(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say)
+
+
+def curriculum_advance(ctx) -> dict[str, Any]:
+    return advance(ctx.workspace(), cwd=ctx.cwd, say=ctx.say)
+
+
+def curriculum_run(ctx, plan: str | None = None, restart: bool = False) -> dict[str, Any]:
+    try:
+        return run(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say, restart=restart)
+    except CurriculumStopped as exc:  # like a stopped campaign: say how to resume, exit 130
+        ctx.say(str(exc))
+        raise KeyboardInterrupt from None
 
 
 def no_curriculum(root: Path) -> dict[str, Any]:
     """What ``status`` says when no curriculum is in progress (not an error: there is nothing to show)."""
-    names = plan_names(root)
+    names = sorted(p.stem for p in (Paths(root).schedule / "curricula").glob("*.yaml"))
     start = f"vbot curriculum run --plan {names[0] if names else 'FILE'}"
     where = Paths(root).schedule / "curricula"
     return {"status": "none", "running": False, "plans": names, "next": start,
@@ -72,11 +63,12 @@ def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
     if plan is None and not _in_progress(root):
         return no_curriculum(root)
     session = CurriculumSession.open(root, plan, cwd, say, write=False)
-    running = session.cur["status"] == "running" and is_locked(session.paths.automl_lock)
+    dead = session.state is not None and campaign_liveness(session.state, time.time()).label == Verdict.DEAD
+    running = session.cur["status"] == CurriculumStatus.RUNNING and not dead
     out = summarize(session, running=running)
-    if session.cur["status"] == "running" and not running:
+    if session.cur["status"] == CurriculumStatus.RUNNING and not running:
         out.update(status="died", next="vbot curriculum run",
-                   message="the curriculum process died (it holds no workspace lock); `vbot curriculum run` resumes it")
+                   message="the curriculum process died (its pid is gone); `vbot curriculum run` resumes it")
     if not session.started:
         out.update(status="not started", message=f"plan {session.plan.name!r} is not started in this workspace",
                    next=f"vbot curriculum run --plan {plan}")
@@ -101,7 +93,7 @@ def advance(root: Path, *, cwd: Path, say) -> dict[str, Any]:
         check = check_promotion(stage.promote, rec["evaluations"])
         if not check.met:
             hint = (f"it is stuck: raise its steps in {cur['plan']} and `vbot curriculum run`, or lower its criteria "
-                    "there and `vbot curriculum advance` again" if rec["status"] == "stuck"
+                    "there and `vbot curriculum advance` again" if rec["status"] == StageStatus.STUCK
                     else f"train on with {RUN_HINT}")
             raise PromotionRefused(f"stage {stage.name!r} not promoted: {'; '.join(check.failing)}; {hint}")
         result = session.promote(i)
@@ -113,17 +105,40 @@ def run(root: Path, plan: str | None, *, cwd: Path, say, restart: bool = False) 
     paths = Paths(root)
     with WorkspaceLock(paths.automl_lock, "curriculum"):
         session = CurriculumSession.open(root, plan, cwd, say, write=True, restart=restart, create=True)
-        if session.cur["status"] == "complete":
+        if session.cur["status"] == CurriculumStatus.COMPLETE:
             say(f"plan {session.plan.name!r} is already complete; start it again with --plan FILE --restart")
             return summarize(session)
+        with session.stop:
+            return session.run()
 
-        def handle(signum, frame):
-            session.stop_reason = session.stop_reason or signal.Signals(signum).name
 
-        previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
-        try:
-            session.run()
-        finally:
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
-        return summarize(session)
+def render_curriculum(s: dict[str, Any]) -> str:
+    """``status``/``run`` result as one screen: a line per stage, measured vs criteria."""
+    if s["status"] == "none":
+        return f"no curriculum in progress\nnote  {s['message']}\nnext  {s['next']}"
+    if "promoted" in s:
+        nxt = f"; next stage {s['next_stage']!r} warm from {s['warm_start']['checkpoint']}" if s.get("next_stage") else \
+            "; the plan is complete"
+        return (f"promoted {s['promoted']!r}: checkpoint {s['checkpoint']} registered as {s['registry_id']}{nxt}")
+    lines = [f"curriculum {s['plan_name']} ({s['plan']}): {s['status'].upper()}"
+             + (" (running now)" if s.get("running") else "")
+             + (f", stage {s['current_stage']!r}" if s.get("current_stage") else "")]
+    for st in s["stages"]:
+        c, last = st["criteria"], st.get("last_evaluation") or {}
+        rate = last.get("success_rate")
+        best = st.get("best_success_rate")
+        measured = (f"success {rate:.2f} (best {best:.2f}) at {last['env_steps']:,} steps" if isinstance(rate, float)
+                    and isinstance(best, float) else "not evaluated")
+        marker = ">" if st["index"] == s["stage_index"] else " "
+        lines.append(f"{marker} {st['index'] + 1}. {st['name']:<12} {st['env_id']:<28} {st['status']:<9} "
+                     f"{st['env_steps']:>11,}/{st['steps']:,} steps  {measured}  "
+                     f"[needs >= {c['success_rate']:g} x{c['patience']} after {c['min_env_steps']:,}]")
+        if st["status"] not in (StageStatus.PENDING, StageStatus.PROMOTED) and not st["check"]["met"]:
+            lines.append(f"      not met: {'; '.join(st['check']['failing'])}")
+        if st.get("error"):
+            lines.append(f"      error: {st['error']}")
+    if s.get("message"):
+        lines.append(f"note  {s['message']}")
+    if s.get("next"):
+        lines.append(f"next  {s['next']}")
+    return "\n".join(lines)

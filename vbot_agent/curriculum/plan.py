@@ -1,4 +1,4 @@
-"""Curriculum plans (DESIGN.md §5): the typed plan YAML and the promotion rule.
+"""Curriculum plans (docs/design.md, "Campaigns"): the typed plan YAML and the promotion rule.
 
 A plan is an ordered list of stages. Each stage trains one env id with its own env options (e.g.
 ``env.spawn.target_distance``) for at most ``steps`` env steps, warm-started from the previous
@@ -7,7 +7,7 @@ The format is documented in ``starter_kit_schedule/templates/curriculum_plan_tem
 
 Promotion rule (:func:`check_promotion`), over the stage's evaluations in env-step order. Each
 evaluation is a real set of deterministic evaluation episodes of one checkpoint; ``success_rate``
-is per finished episode (DESIGN.md §9). Only evaluations at ``env_steps >= min_env_steps`` count.
+is per finished episode (docs/design.md, "Failures we design against"). Only evaluations at ``env_steps >= min_env_steps`` count.
 An evaluation *passes* when ``success_rate >= promote.success_rate`` (and, if given,
 ``fall_rate <= promote.max_fall_rate``). The stage is promotable as soon as ``patience``
 counted evaluations in a row pass. It is *stuck* when its step budget is used up without that, or

@@ -1,4 +1,4 @@
-"""One open curriculum: its state, training a stage, promotion (plan format in ``curriculum.plan``).
+"""One open curriculum: its stages trained as trials, evaluated, promoted (docs/design.md, "Campaigns").
 
 Progress lives in the campaign state file under ``curriculum:`` (and ``stage:``), written with the
 campaign's :class:`StateWriter` while holding the workspace lock, so a curriculum and a campaign
@@ -6,25 +6,18 @@ never write the state at once. When the workspace has no state yet, a curriculum
 (``mode: curriculum``, ``automl_id: curriculum_<stamp>_<hex>``); an existing campaign's state only
 gets its ``curriculum``/``stage`` fields updated.
 
-``curriculum:`` = {plan (file), plan_name, plan_config (the parsed plan inline, so a resume needs
-no file), status (running | stopped | stuck | failed | complete), stage_index, message, stages}.
-Each stage: {name, env_id, status, run_dir, best_checkpoint, metrics, env_steps, evaluations,
-warm_start, attempts, wall_s, promotion, error, ...}. Stage statuses: ``pending`` (not started),
-``training`` (a run started; if the process died, ``run`` resumes it with ``vbot train --resume``),
-``trained`` (its run ended; promotion is decided next), ``promoted``, ``stuck`` (budget used, or
-``stuck_after`` failing evaluations, without promotion), ``failed`` (the run crashed; ``run`` retries).
+The records and their words (``CurriculumStatus``, ``StageStatus``) are in ``records``.
 
 Each stage run is one trial process (``vbot_agent.trials.launcher.run_trial_process``): the trial
 trains with ``vbot train`` and evaluates its checkpoints with real episodes every
-``evaluation.every_env_steps``; its backend is :mod:`vbot_agent.curriculum.stage_backend`. Plans and
-the state's records: :mod:`vbot_agent.curriculum.records`; the commands: :mod:`vbot_agent.curriculum.commands`.
+``evaluation.every_env_steps``. Its backend is ``stage_backend``: the plan's own backend plus the
+stage's warm-start or resume flags, written to ``launch.yaml`` in the trial folder.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
-import shutil
 import socket
 import time
 from datetime import datetime
@@ -40,21 +33,29 @@ from vbot_agent.curriculum.plan import (
     parse_plan,
 )
 from vbot_agent.curriculum.records import (
-    RUN_HINT,
-    START_HINT,
+    CurriculumStatus,
+    StageStatus,
     adopt_plan,
     available_plans,
+    format_success,
     new_curriculum,
     resolve_plan_path,
+    success_rate_of,
+    summarize,
 )
-from vbot_agent.curriculum.stage_backend import LAUNCH_FILE, THIS_BACKEND
+from vbot_agent.curriculum.stage_backend import LAUNCH_FILE
 from vbot_agent.errors import UsageError, VbotError
-from vbot_agent.fileio import atomic_write_yaml, read_json
+from vbot_agent.fileio import atomic_copy, atomic_write_yaml, read_json
+from vbot_agent.signals import GracefulStop
 from vbot_agent.trials.backend import load_backend
+from vbot_agent.trials.outcomes import StopCause, TrialOutcome
 from vbot_agent.trials.score import ScoreWeights, compute_score, formula
 from vbot_agent.trials.trial import final_metrics, run_env_steps
 from vbot_agent.workspace import Paths, checkpoints, report
-from vbot_agent.workspace.state import StateWriter, load_state, new_state, now_iso
+from vbot_agent.workspace.state import CampaignState, StateWriter, load_state, new_state, now_iso
+
+THIS_BACKEND = "vbot_agent.curriculum.stage_backend"
+RUN_HINT = "`vbot curriculum run`"
 
 
 class CurriculumStopped(VbotError):
@@ -74,8 +75,13 @@ class CurriculumSession:
         self.root, self.paths, self.state, self.plan, self.writer, self.say = root, Paths(root), state, plan, writer, say
         self.cur = state["curriculum"]
         self.owned = state.get("mode") == "curriculum"
-        self.stop_reason: str | None = None
+        self.stop = GracefulStop()  # SIGINT/SIGTERM: stop between evaluations, write the state, exit 130
         self.started = True  # False: a plan shown by `status` that this workspace has not started
+
+    @property
+    def stop_reason(self) -> str | None:
+        """The signal that asked the curriculum to stop, or None."""
+        return self.stop.reason
 
     @classmethod
     def open(cls, root: Path, plan_arg: str | None, cwd: Path, say, *, write: bool, restart: bool = False,
@@ -87,7 +93,7 @@ class CurriculumSession:
         plan_path = resolve_plan_path(root, plan_arg, cwd) if plan_arg else None
         if plan_path is not None:
             plan = load_plan(plan_path)
-            if cur and cur["plan_name"] != plan.name and (not write or cur["status"] == "complete" or restart):
+            if cur and cur["plan_name"] != plan.name and (not write or cur["status"] == CurriculumStatus.COMPLETE or restart):
                 cur = None  # another plan: shown as not started (status), or started afresh (run)
             elif cur and cur["plan_name"] != plan.name:
                 raise UsageError(f"a curriculum of plan {cur['plan_name']!r} is in progress ({cur['status']}, stage "
@@ -100,15 +106,15 @@ class CurriculumSession:
         elif cur:
             plan = parse_plan(cur["plan_config"], f"the plan stored in {paths.state_file}")
         else:
-            raise UsageError(f"no curriculum in progress in {root}; start one with {START_HINT}" + available_plans(root))
+            raise UsageError(f"no curriculum in progress in {root}; start one with `vbot curriculum run --plan FILE`"
+                             + available_plans(root))
         if state is None:
             if not write:
                 session = cls(root, {"mode": "curriculum", "curriculum": new_curriculum(plan, plan_path)}, plan, None, say)
                 session.started = False
                 return session
             if not create:
-                raise UsageError(f"no curriculum in progress in {root}; start one with {START_HINT}"
-                                 + available_plans(root))
+                raise UsageError(f"no curriculum in progress in {root}; start one with {RUN_HINT} --plan FILE")
             stamp = f"{datetime.now():%Y%m%d_%H%M%S}_{secrets.token_hex(2)}"
             state = new_state(automl_id=f"curriculum_{stamp}",
                               settings={"mode": "curriculum", "env_id": plan.stages[0].env_id, "budget_hours": 0.0},
@@ -116,8 +122,7 @@ class CurriculumSession:
             state["phase"] = "done"  # no search phase: `vbot automl --resume` has nothing to do here
         if cur is None:
             if not (create or not write):
-                raise UsageError(f"no curriculum of plan {plan.name!r} in progress in {root}; start it with "
-                                 f"`vbot curriculum run --plan {plan_arg}`")
+                raise UsageError(f"no curriculum in progress in {root}; start one with {RUN_HINT} --plan FILE")
             cur = new_curriculum(plan, plan_path)
             started = False
         else:
@@ -140,7 +145,8 @@ class CurriculumSession:
         if self.owned:
             st.update(heartbeat=now_iso(), pid=os.getpid(), host=socket.gethostname(),
                       env_id=cur["stages"][index]["env_id"], message=cur.get("message"),
-                      status={"running": "running", "complete": "complete", "failed": "failed"}.get(cur["status"], "stopped"))
+                      status={CurriculumStatus.RUNNING: CampaignState.RUNNING, CurriculumStatus.COMPLETE: CampaignState.COMPLETE,
+                              CurriculumStatus.FAILED: CampaignState.FAILED}.get(cur["status"], CampaignState.STOPPED))
         self.writer.write(st)
 
     def stage_dir(self, index: int) -> Path:
@@ -166,14 +172,11 @@ class CurriculumSession:
         entry = {"env_steps": int(env_steps), "success_rate": metrics.get("success_rate"),
                  "fall_rate": metrics.get("fall_rate"), "episodes": metrics.get("episodes"),
                  "checkpoint": self.rel(checkpoint), "at": now_iso()}
-        best = max((e for e in rec["evaluations"] if _rate(e) is not None), key=_rate, default=None)
+        best = max((e for e in rec["evaluations"] if success_rate_of(e) is not None), key=success_rate_of, default=None)
         rec["evaluations"].append(entry)
-        if _rate(entry) is not None and (best is None or _rate(entry) >= _rate(best)):
+        if success_rate_of(entry) is not None and (best is None or success_rate_of(entry) >= success_rate_of(best)):
             target = self.stage_dir(index) / "best.pt"
-            target.parent.mkdir(parents=True, exist_ok=True)
-            tmp = target.with_name(".best.pt.tmp")
-            shutil.copyfile(checkpoint, tmp)  # the trainer may write over model files; keep our own copy
-            os.replace(tmp, target)
+            atomic_copy(checkpoint, target)  # the trainer may write over model files; keep our own copy
             rec.update(best_checkpoint=self.rel(target), metrics=dict(metrics), best_env_steps=int(env_steps),
                        best_source=self.rel(checkpoint))
         return True
@@ -194,7 +197,7 @@ class CurriculumSession:
             "curriculum": {"plan": self.plan.name, "stage": stage.name, "stage_index": index,
                            "env_steps": rec.get("best_env_steps")},
         })
-        rec.update(status="promoted", promotion={**check.to_dict(), "at": now_iso(), "registry_id": registry_id})
+        rec.update(status=StageStatus.PROMOTED, promotion={**check.to_dict(), "at": now_iso(), "registry_id": registry_id})
         result: dict[str, Any] = {"promoted": stage.name, "checkpoint": rec["best_checkpoint"], "metrics": rec["metrics"],
                                   "registry_id": registry_id, "next_stage": None}
         if index + 1 < len(self.plan.stages):
@@ -206,10 +209,10 @@ class CurriculumSession:
                                   "freeze_normalizer": nxt.warm_start.freeze_normalizer}
             cur["stage_index"] = index + 1
             result.update(next_stage=nxt.name, warm_start=nrec["warm_start"])
-            self.say(f"stage {stage.name!r} promoted (success_rate {_fmt(rec['metrics'])}); next: {nxt.name!r} "
+            self.say(f"stage {stage.name!r} promoted (success_rate {format_success(rec['metrics'])}); next: {nxt.name!r} "
                      f"on {nxt.env_id}, warm from {ckpt or 'fresh weights'}")
         else:
-            cur.update(stage_index=len(self.plan.stages), status="complete", message=None)
+            cur.update(stage_index=len(self.plan.stages), status=CurriculumStatus.COMPLETE, message=None)
             self.say(f"stage {stage.name!r} promoted; plan {self.plan.name!r} complete")
         self.write()
         return result
@@ -251,8 +254,8 @@ class CurriculumSession:
                           tag=f"{self.state['automl_id']}/curriculum/{stage.name}", backend=THIS_BACKEND)
         config_path = out / "trial.yaml"
         write_trial_config(config_path, cfg)
-        rec.update(status="training", error=None, started_at=rec["started_at"] or now_iso())
-        self.cur.update(status="running", message=None)
+        rec.update(status=StageStatus.TRAINING, error=None, started_at=rec["started_at"] or now_iso())
+        self.cur.update(status=CurriculumStatus.RUNNING, message=None)
         how = f"resuming {resume_dir}" if resume_dir else f"warm from {checkpoint}" if checkpoint else "fresh weights"
         self.say(f"stage {index + 1}/{len(plan.stages)} {stage.name!r} on {stage.env_id}: up to {stage.steps:,} env "
                  f"steps, {how}")
@@ -267,7 +270,7 @@ class CurriculumSession:
                 return False
             check = check_promotion(stage.promote, rec["evaluations"])
             recent = check_promotion(stage.promote, rec["evaluations"][first_new:])
-            self.say(f"  {event['env_steps']:,} env steps: success_rate {_fmt(event['metrics'])}"
+            self.say(f"  {event['env_steps']:,} env steps: success_rate {format_success(event['metrics'])}"
                      + (" -> promotion criteria hold" if check.met else " -> stuck" if recent.stuck else ""))
             self.write()
             return check.met or recent.stuck
@@ -290,19 +293,19 @@ class CurriculumSession:
         if outcome.stopped_by == "interrupted":
             self.write()  # stays "training": the next `run` resumes the run
             return
-        if outcome.stopped_by is None and r["status"] == "complete" and r.get("metrics"):
+        if outcome.stopped_by is None and r["status"] == TrialOutcome.COMPLETE and r.get("metrics"):
             self.add_evaluation(index, int(r.get("env_steps") or rec["env_steps"]), r["metrics"], r["checkpoint"])
             rec["env_steps"] = int(r.get("env_steps") or rec["env_steps"])
-        if outcome.stopped_by == "pruned" or r["status"] == "complete":
-            rec.update(status="trained", finished_at=now_iso())
+        if outcome.stopped_by == StopCause.PRUNED or r["status"] == TrialOutcome.COMPLETE:
+            rec.update(status=StageStatus.TRAINED, finished_at=now_iso())
         else:
-            rec.update(status="failed", error=r.get("error") or f"trial {r['status']}", finished_at=now_iso())
+            rec.update(status=StageStatus.FAILED, error=r.get("error") or f"trial {r['status']}", finished_at=now_iso())
         self.write()
 
     def _resumable_run(self, index: int) -> Path | None:
         rec = self.cur["stages"][index]
         run_dir = self.abs(rec.get("run_dir"))
-        if rec["status"] in ("training", "failed", "stuck") and run_dir and (run_dir / "checkpoints" / "last.pt").is_file():
+        if rec["status"] in (StageStatus.TRAINING, StageStatus.FAILED, StageStatus.STUCK) and run_dir and (run_dir / "checkpoints" / "last.pt").is_file():
             return run_dir
         return None
 
@@ -321,56 +324,47 @@ class CurriculumSession:
             metrics, _ = final_metrics(load_backend(self.plan.backend), run_dir, last, spec,
                                        self.plan.evaluation.final_episodes)
             self.add_evaluation(index, steps, metrics, str(last))
-        rec.update(status="trained", env_steps=steps, finished_at=now_iso())
+        rec.update(status=StageStatus.TRAINED, env_steps=steps, finished_at=now_iso())
         self.write()
 
     # -- the loop ---------------------------------------------------------------------------------
-    def run(self) -> None:
-        """Train and promote stages until the plan ends, a stage is stuck or fails; CurriculumStopped on a signal."""
+    def run(self) -> dict[str, Any]:
         cur = self.cur
         failed_now: set[int] = set()
         while cur["stage_index"] < len(self.plan.stages) and self.stop_reason is None:
             i = cur["stage_index"]
             stage, rec = self.plan.stages[i], cur["stages"][i]
-            more_budget = rec["status"] == "stuck" and stage.steps > (rec.get("stuck_at_steps") or stage.steps)
-            if rec["status"] in ("pending", "training") or more_budget or (rec["status"] == "failed" and i not in failed_now):
+            more_budget = rec["status"] == StageStatus.STUCK and stage.steps > (rec.get("stuck_at_steps") or stage.steps)
+            if rec["status"] in (StageStatus.PENDING, StageStatus.TRAINING) or more_budget \
+                    or (rec["status"] == StageStatus.FAILED and i not in failed_now):
                 self.train_stage(i)
             if self.stop_reason is not None:
                 break
-            if rec["status"] == "trained":
+            if rec["status"] == StageStatus.TRAINED:
                 check = check_promotion(stage.promote, rec["evaluations"])
                 if check.met:
                     self.promote(i)
                     continue
-                rec.update(status="stuck", stuck_at_steps=stage.steps)
-            if rec["status"] == "stuck":
+                rec.update(status=StageStatus.STUCK, stuck_at_steps=stage.steps)
+            if rec["status"] == StageStatus.STUCK:
                 check = check_promotion(stage.promote, rec["evaluations"])
-                cur.update(status="stuck", message=(
+                cur.update(status=CurriculumStatus.STUCK, message=(
                     f"stage {stage.name!r} is stuck after {rec['env_steps']:,} env steps: {'; '.join(check.failing)}. "
                     f"Raise its steps (or lower its criteria) in {cur['plan']} and run `vbot curriculum run --plan "
                     f"{cur['plan']}`"))
                 self.say(cur["message"])
                 break
-            if rec["status"] == "failed":
+            if rec["status"] == StageStatus.FAILED:
                 failed_now.add(i)
-                cur.update(status="failed", message=f"stage {stage.name!r} failed: {rec['error']}; {RUN_HINT} retries it "
+                cur.update(status=CurriculumStatus.FAILED, message=f"stage {stage.name!r} failed: {rec['error']}; {RUN_HINT} retries it "
                            "(resuming its run when it has a checkpoint)")
                 self.say(cur["message"])
                 break
         if self.stop_reason is not None:
             i = min(cur["stage_index"], len(cur["stages"]) - 1)
-            cur.update(status="stopped", message=f"stopped by {self.stop_reason} at {now_iso()}; {RUN_HINT} continues "
+            cur.update(status=CurriculumStatus.STOPPED, message=f"stopped by {self.stop_reason} at {now_iso()}; {RUN_HINT} continues "
                                                  f"stage {cur['stages'][i]['name']!r}")
         self.write()
         if self.stop_reason is not None:
             raise CurriculumStopped(cur["message"])
-
-
-def _rate(evaluation: dict[str, Any]) -> float | None:
-    value = evaluation.get("success_rate")
-    return float(value) if isinstance(value, (int, float)) and value == value else None
-
-
-def _fmt(metrics: dict[str, Any] | None) -> str:
-    value = (metrics or {}).get("success_rate")
-    return f"{value:.3f}" if isinstance(value, (int, float)) and value == value else "unmeasured"
+        return summarize(self)

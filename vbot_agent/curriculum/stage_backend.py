@@ -1,6 +1,5 @@
-"""The trial backend of a curriculum stage: the plan's own backend plus the stage's warm-start or
-resume flags, read from ``launch.yaml`` in the trial folder (written by ``CurriculumSession.train_stage``).
-"""
+"""The trial backend of curriculum stages: the plan's own backend plus the stage's warm-start or
+resume flags, read from ``launch.yaml`` in the trial folder (see ``vbot_agent.trials.backend``)."""
 
 from __future__ import annotations
 
@@ -8,11 +7,10 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.config import load_yaml
-from vbot_agent.trials.backend import load_backend
+from vbot_agent.trials.backend import DEFAULT_BACKEND, load_backend
 from vbot_agent.trials.trainer_backend import resume_argv
 
-THIS_BACKEND = "vbot_agent.curriculum.stage_backend"
-LAUNCH_FILE = "launch.yaml"
+LAUNCH_FILE = "launch.yaml"  # {base_backend, checkpoint, lr_multiplier, reset_optimizer, freeze_normalizer, resume_run_dir}
 
 
 def _launch(spec) -> dict[str, Any]:
@@ -48,4 +46,4 @@ def final_evaluation(run_dir, spec):
 
 
 def check_overrides(env_id, train, assignments):
-    return load_backend("vbot_agent.trials.trainer_backend").check_overrides(env_id, train, assignments)
+    return load_backend(DEFAULT_BACKEND).check_overrides(env_id, train, assignments)

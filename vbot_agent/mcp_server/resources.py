@@ -1,7 +1,7 @@
 """The MCP resources: WAKE_UP.md, the campaign state, the runs, and each skill. No SDK import here.
 
 Each is read through the read model the CLI uses (``vbot_agent.agent.watcher`` /
-``vbot_agent.agent.wakeup`` / ``vbot_agent.agent.state_source`` / ``vbot_agent.agent.skills``),
+``vbot_agent.agent.wakeup`` / ``vbot_agent.workspace`` / ``vbot_agent.agent.skills``),
 so a resource says what ``vbot watch --snapshot``, ``vbot status`` and ``vbot skills show`` say.
 """
 
@@ -78,22 +78,21 @@ def _wake_up(root: Path) -> str:
 
 
 def _state(root: Path) -> dict[str, Any]:
-    from vbot_agent.agent.state_source import load_campaign_state
     from vbot_agent.workspace import Paths
+    from vbot_agent.workspace.state import load_state
 
     path = Paths(root).state_file
-    state = load_campaign_state(path)
+    state = load_state(path) if path.exists() else None
     note = None if state is not None else "no campaign has started here; the automl tool starts one"
     return {"path": str(path.relative_to(root)), "state": state, "note": note}
 
 
 def _runs(root: Path) -> dict[str, Any]:
-    from vbot_agent.agent.wakeup import read_snapshot, rel_path
+    """What `vbot runs --json` lists: every run with its status by the one liveness rule."""
+    from vbot_agent.workspace import Paths
+    from vbot_agent.workspace.run_list import list_runs
 
-    snap = read_snapshot(root)
-    runs = [{"run": rel_path(path.parent, root), "progress": progress, "error": error}
-            for path, progress, error in snap.runs]
-    return {"runs": runs, "error": snap.runs_error}
+    return list_runs(Paths(root).runs, root)
 
 
 def _dump(data: Any) -> str:

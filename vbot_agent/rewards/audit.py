@@ -1,9 +1,9 @@
-"""Reward budget audit: the episode return of reference behaviours under a reward config (DESIGN.md §5).
+"""Reward budget audit: the episode return of reference behaviours under a reward config (docs/design.md, "Campaigns").
 
 PPO maximises the episode return, so a reward is exploitable when some wrong behaviour earns at
 least as much per episode as the right one. The audit plays each reference behaviour in the
-simulator, kinematically: every control step it writes the scripted base pose and velocity into
-``env.physics.state`` (legs in the default pose), steps the env, and lets the env's own reward code
+simulator, kinematically: every control step it sets the scripted base pose and velocity with
+``NavigationEnv.set_joint_state`` (legs in the default pose), steps the env, and lets the env's own reward code
 compute every term. The behaviours run as the rows of one ``NavigationEnv``, all with the same spawn
 and target, so one episode of stepping audits them all (~1-2 s).
 
@@ -25,7 +25,7 @@ Verdict: a wrong behaviour is flagged when its return is within ``max(margin_abs
 |right|)`` of the right one (or above it): PPO will not reliably prefer a behaviour that wins by a
 hair. ``stand_still`` is also flagged when it earns more than ``stand_share`` of what walking earns:
 most of the return is then paid for surviving, and a learner that falls while trying to walk is
-pushed to stand (the lazy robot of DESIGN.md §9).
+pushed to stand (the lazy robot of docs/design.md, "Failures we design against").
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from vbot_agent.sim.mathx import wrap_angle, yaw_quat
 
 RIGHT = "walk_and_stop"
 BEHAVIOURS = (RIGHT, "stand_still", "hover_at_edge", "reach_and_farm", "sprint_and_fall", "fall_at_once")
-# The exploit each wrong behaviour stands for (DESIGN.md §9), used in flags and by the reward library.
+# The exploit each wrong behaviour stands for (docs/design.md, "Failures we design against"), used in flags and by the reward library.
 EXPLOITS = {
     "stand_still": "lazy_robot",
     "hover_at_edge": "hover",
@@ -182,7 +182,7 @@ def _geometry(env, far: float) -> tuple[np.ndarray, np.ndarray]:
         course = env.terrain.course
         ahead = np.linalg.norm(course[1:] - course[0], axis=1)
         return course[0].copy(), course[1 + int(np.argmin(np.abs(ahead - far)))].copy()
-    spawn = env.physics.state[0, env._qpos][0:2].copy()
+    spawn = env.joint_state()[0][0, 0:2].copy()
     return spawn, env.target[0].copy()
 
 
@@ -195,18 +195,18 @@ def _place_all(env, spawn: np.ndarray, target: np.ndarray) -> None:
     import mujoco
 
     model = env.model
+    qpos, qvel = env.joint_state()
     for j in range(model.njnt):
         adr = int(model.jnt_qposadr[j])
         if model.jnt_type[j] == mujoco.mjtJoint.mjJNT_FREE and adr > 0:  # adr 0 is the robot's base
             vadr = int(model.jnt_dofadr[j])
-            env.physics.state[:, env._qpos.start + adr:env._qpos.start + adr + 3] = [1000.0 + 5.0 * j, 0.0, 1.0]
-            env.physics.state[:, env._qvel.start + vadr:env._qvel.start + vadr + 6] = 0.0
+            qpos[:, adr:adr + 3] = [1000.0 + 5.0 * j, 0.0, 1.0]
+            qvel[:, vadr:vadr + 6] = 0.0
     env.target[:] = target
     env.target_yaw[:] = env.target_yaw[0]
     env.prev_distance[:] = float(np.linalg.norm(target - spawn))
-    qpos = env.physics.state[:, env._qpos].copy()
     qpos[:, 0:2] = spawn
-    env.physics.state[:, env._qpos] = qpos
+    env.set_joint_state(qpos, qvel)
 
 
 def _play(env, spawn, target, s: AuditSettings, joints_q: slice) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
@@ -235,7 +235,6 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice) -> tuple[dict[s
     fall_now[rows["fall_at_once"]] = True
     sprint = rows["sprint_and_fall"]
     farm = rows["reach_and_farm"]
-    st = env.physics.state
     for i in range(steps):
         t = i * dt
         # Position along the path at the start of this step and the velocity that carries it on.
@@ -259,8 +258,7 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice) -> tuple[dict[s
             err = wrap_angle(np.array(target_yaw - approach_yaw))
             done_frac = np.clip((t - stopped_at[turning]) * s.turn_rate / max(abs(float(err)), 1e-9), 0, 1)
             yaw[turning] = approach_yaw + err * done_frac
-        qpos = st[:, env._qpos].copy()
-        qvel = st[:, env._qvel].copy()
+        qpos, qvel = env.joint_state()
         qpos[:, 0:2] = xy
         qpos[:, 2] = robot.STAND_HEIGHT + env.terrain.height(xy[:, 0], xy[:, 1])
         qpos[:, 3:7] = yaw_quat(yaw)
@@ -273,11 +271,7 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice) -> tuple[dict[s
             qpos[fall_now, 3:7] = _quat_mul(yaw_quat(yaw[fall_now]), roll)
             qpos[fall_now, 2] = 0.15 + env.terrain.height(xy[fall_now, 0], xy[fall_now, 1])
         # Rows that already ended keep their (auto-reset) state; only active rows are driven.
-        keep = active
-        st_rows = st[keep]
-        st_rows[:, env._qpos] = qpos[keep]
-        st_rows[:, env._qvel] = qvel[keep]
-        st[keep] = st_rows
+        env.set_joint_state(qpos[active], qvel[active], rows=active)
         env.filtered_action[:] = 0.0
         _, _, terminated, truncated, _ = env.step(np.zeros((n, env.action_dim)))
         for name, part in env.last_reward_parts.items():

@@ -18,17 +18,18 @@ from typing import Any
 
 import numpy as np
 
+from vbot_agent import tensorboard_tags as tags
 from vbot_agent.errors import UsageError
 
 META_FILE = "experiment_meta.json"
-TAG_RETURN = "Reward / Total reward (mean)"
-TAG_LENGTH = "Episode / Total timesteps (mean)"
-TAG_DISTANCE = "metrics / distance_to_target"
-TAG_SUCCESS = "metrics / success_rate"
-TAG_FALL = "metrics / fall_rate"
-TAG_STD = "Policy / std (mean)"
-TAG_ENTROPY = "Loss / entropy"
-TERM_TAG = "Reward Instant / {} (mean)"
+TAG_RETURN = tags.EPISODE_RETURN
+TAG_LENGTH = tags.EPISODE_LENGTH
+TAG_DISTANCE = tags.DISTANCE_TO_TARGET
+TAG_SUCCESS = tags.SUCCESS_RATE
+TAG_FALL = tags.FALL_RATE
+TAG_STD = tags.POLICY_STD
+TAG_ENTROPY = tags.LOSS_ENTROPY
+TERM_TAG = tags.TERM_PREFIX + "{}" + tags.TERM_SUFFIX
 FALLBACKS = {TAG_SUCCESS: "Eval / success_rate", TAG_FALL: "Eval / fall_rate", TAG_DISTANCE: "Eval / mean_final_distance"}
 
 TAIL = 0.1  # the "last" value of a series: mean of its final 10% of points (noise-robust)

@@ -52,13 +52,9 @@ def decode_tree(value: Any) -> Any:
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` (plus the format tag) to ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        torch.save({"format": FORMAT, **payload}, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    from vbot_agent.fileio import atomic_write
+
+    atomic_write(path, lambda handle: torch.save({"format": FORMAT, **payload}, handle))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:

@@ -13,7 +13,8 @@ from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.errors import Interrupted, UsageError
+from vbot_agent import tensorboard_tags as tags
+from vbot_agent.errors import Interrupted, UsageError, VbotError
 
 # Flags that may change when a run is resumed (anything else would make it a different run).
 RESUMABLE_FLAGS = ("max_env_steps", "check_point_interval", "device")
@@ -37,9 +38,10 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
           checkpoint: str | None = None, reset_optimizer: bool = False, lr_multiplier: float | None = None,
           freeze_normalizer: bool = False) -> dict[str, Any]:
     """Train PPO; see ``vbot train --help``. Returns the run summary (the documented ``--json`` keys)."""
+    from vbot_agent.fileio import atomic_write_json
     from vbot_agent.rl.checkpoint import load_checkpoint
     from vbot_agent.rl.config import resolve_train_config
-    from vbot_agent.rl.run_dir import META_FILE, create_run_dir, experiment_meta, write_json_atomic
+    from vbot_agent.rl.run_dir import META_FILE, create_run_dir, experiment_meta
     from vbot_agent.rl.runner import OnPolicyRunner, WarmStart
 
     overrides = list(overrides or [])
@@ -65,7 +67,7 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         meta.setdefault("resumes", []).append({"at_env_steps": runner.env_steps, "command": command,
                                                "max_env_steps": cfg.max_env_steps})
-        write_json_atomic(meta_path, meta)
+        atomic_write_json(meta_path, meta)
     else:
         cfg = resolve_train_config(config_file=config, overrides=overrides, flags=flags)
         warm = None
@@ -88,7 +90,7 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         if warm is not None:
             meta["warm_start"] = {"checkpoint": str(Path(checkpoint).resolve()), "reset_optimizer": reset_optimizer,
                                   "lr_multiplier": lr_multiplier, "freeze_normalizer": freeze_normalizer}
-        write_json_atomic(run_dir / META_FILE, meta)
+        atomic_write_json(run_dir / META_FILE, meta)
 
     ctx.say(f"run folder: {run_dir}")
     result = _train_with_progress(ctx, runner)
@@ -341,8 +343,8 @@ def bench_train(ctx, *, env: str = "vbot_navigation_section001", num_envs: int |
             runner.close()
     steps = iterations * cfg.steps_per_iteration
     train_rate, physics = steps / train_time, steps / physics_time
-    collect = sum(s.scalars["Perf / collection_time_s"] for s in stats)
-    learn = sum(s.scalars["Perf / learn_time_s"] for s in stats)
+    collect = sum(s.scalars[tags.COLLECTION_TIME_S] for s in stats)
+    learn = sum(s.scalars[tags.LEARN_TIME_S] for s in stats)
     return {
         "env_id": cfg.env_id, "num_envs": cfg.num_envs, "cpu_count": os.cpu_count(),
         "device": cfg.device, "iterations": iterations, "steps_per_iteration": cfg.steps_per_iteration,

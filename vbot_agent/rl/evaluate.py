@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-# Competition scoring (DESIGN.md §3): per robot +1 inside the inner fence, +1 at the centre,
+# Competition scoring (docs/design.md, "Simulation"): per robot +1 inside the inner fence, +1 at the centre,
 # a fall loses that robot's points; 10 robots -> at most 20 points.
 INNER_FENCE_M = 0.75
 CENTRE_M = 0.3

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
+from vbot_agent import tensorboard_tags as tags
 from vbot_agent.rl.runner import IterationStats
 
 
@@ -42,8 +43,8 @@ class PlainProgress:
         pass
 
     def __call__(self, stats: IterationStats) -> None:
-        self._reward = stats.scalars.get("Reward / Total reward (mean)", self._reward)
-        self._success = stats.scalars.get("metrics / success_rate", self._success)
+        self._reward = stats.scalars.get(tags.EPISODE_RETURN, self._reward)
+        self._success = stats.scalars.get(tags.SUCCESS_RATE, self._success)
         now = time.monotonic()
         if now - self._last < self.interval_s and stats.env_steps < self.max_env_steps:
             return
@@ -79,8 +80,8 @@ class RichProgress:
         self.progress.stop()
 
     def __call__(self, stats: IterationStats) -> None:
-        self._reward = stats.scalars.get("Reward / Total reward (mean)", self._reward)
-        self._success = stats.scalars.get("metrics / success_rate", self._success)
+        self._reward = stats.scalars.get(tags.EPISODE_RETURN, self._reward)
+        self._success = stats.scalars.get(tags.SUCCESS_RATE, self._success)
         done = stats.env_steps >= self.max_env_steps
         self.progress.update(
             # The bar stops at the target; the steps the last whole iteration ran past it are named.

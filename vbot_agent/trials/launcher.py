@@ -22,13 +22,14 @@ from typing import Any
 
 from vbot_agent.config import to_dict
 from vbot_agent.fileio import atomic_write_yaml, read_json
+from vbot_agent.trials.outcomes import StopCause, TrialOutcome
 from vbot_agent.trials.trial import EVENTS_FILE, RESULT_FILE, TRIAL_ENV, TrialConfig
 
 
 @dataclass
-class TrialOutcome:
+class TrialProcessOutcome:
     result: dict[str, Any]  # result.json (or a synthetic fail when the trial process died)
-    stopped_by: str | None  # None, "pruned" or "interrupted"
+    stopped_by: StopCause | None  # None when the trial ended by itself
     pid: int
     events: list[dict[str, Any]]
 
@@ -65,7 +66,7 @@ def run_trial_process(
     should_stop: Callable[[], bool],
     on_tick: Callable[[int], None],
     heartbeat_s: float,
-) -> TrialOutcome:
+) -> TrialProcessOutcome:
     """Run the trial subprocess to its end.
 
     ``on_event(event)`` gets each intermediate evaluation and returns True to prune the trial.
@@ -89,10 +90,10 @@ def run_trial_process(
             for event in reader.read():
                 events.append(event)
                 if stopped_by is None and on_event(event):
-                    stopped_by, terminated_at = "pruned", time.time()
+                    stopped_by, terminated_at = StopCause.PRUNED, time.time()
                     proc.terminate()
             if stopped_by is None and should_stop():
-                stopped_by, terminated_at = "interrupted", time.time()
+                stopped_by, terminated_at = StopCause.INTERRUPTED, time.time()
                 proc.terminate()
             if terminated_at is not None and time.time() - terminated_at > cfg.stop_s + 15:
                 _kill_group(proc.pid)
@@ -109,10 +110,10 @@ def run_trial_process(
     events += reader.read()
     result = read_json(out / RESULT_FILE)
     if result is None:
-        result = {"status": "fail", "error": f"trial process exited with code {proc.returncode} without a result; "
+        result = {"status": TrialOutcome.FAIL, "error": f"trial process exited with code {proc.returncode} without a result; "
                                              f"see {out / 'trial.log'}", "metrics": None, "score": None,
                   "run_dir": None, "checkpoint": None, "intermediate": events}
-    return TrialOutcome(result=result, stopped_by=stopped_by, pid=proc.pid, events=events)
+    return TrialProcessOutcome(result=result, stopped_by=stopped_by, pid=proc.pid, events=events)
 
 
 def _kill_group(pgid: int) -> None:

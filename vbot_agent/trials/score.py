@@ -1,4 +1,4 @@
-"""The trial score: computed from measured evaluation terms only (DESIGN.md §5, §9).
+"""The trial score: computed from measured evaluation terms only (docs/design.md, "Campaigns" and "Failures we design against").
 
 The prior art hard-wired 30% of its score to constants. Here every term is a measurement of a real
 evaluation (per-episode, not instantaneous occupancy), every weight multiplies a measurement, and
@@ -23,7 +23,7 @@ from typing import Any
 
 from vbot_agent.errors import VbotError
 
-MAX_POINTS = 2.0  # competition: +1 inner fence, +1 centre (DESIGN.md §3)
+MAX_POINTS = 2.0  # competition: +1 inner fence, +1 centre (docs/design.md, "Simulation")
 METRIC_KEYS = ("success_rate", "competition_points", "fall_rate", "time_to_target_s", "episode_time_s")
 
 

@@ -24,7 +24,6 @@ import gc
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import time
@@ -35,7 +34,9 @@ from typing import Any
 from vbot_agent.config import from_mapping, load_yaml
 from vbot_agent.errors import VbotError
 from vbot_agent.fileio import atomic_write_json, atomic_write_yaml, read_json
+from vbot_agent.signals import GracefulStop
 from vbot_agent.trials.backend import DEFAULT_BACKEND, load_backend
+from vbot_agent.trials.outcomes import TrialOutcome
 from vbot_agent.trials.score import ScoreWeights, compute_score
 from vbot_agent.trials.trial_settings import EvaluationSettings
 from vbot_agent.workspace.state import now_iso
@@ -74,44 +75,29 @@ def load_trial_config(path: str | os.PathLike) -> TrialConfig:
     return from_mapping(TrialConfig, load_yaml(path), where=str(path))
 
 
-class _Stop:
-    """SIGTERM/SIGINT set a reason instead of raising, so the trainer is always stopped cleanly."""
-
-    def __init__(self) -> None:
-        self.reason: str | None = None
-
-    def install(self) -> None:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(sig, self._handle)
-
-    def _handle(self, signum, frame) -> None:
-        self.reason = self.reason or f"signal {signal.Signals(signum).name}"
-
-
 def run_trial(cfg: TrialConfig, *, install_signals: bool = True) -> dict[str, Any]:
     """Train, evaluate and score one trial; write and return ``result.json``'s content."""
     out = Path(cfg.out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    stop = _Stop()
-    if install_signals:
-        stop.install()
+    stop = GracefulStop(prefix="signal ")  # budget and stall reasons are set on it too
     started = time.time()
-    result: dict[str, Any] = {"name": cfg.name, "trial": cfg.trial, "status": "fail", "error": None,
+    result: dict[str, Any] = {"name": cfg.name, "trial": cfg.trial, "status": TrialOutcome.FAIL, "error": None,
                               "metrics": None, "score": None, "run_dir": None, "checkpoint": None,
                               "env_steps": None, "intermediate": [], "started_at": now_iso(started),
                               "stop_reason": None, "eval_s": 0.0}
-    try:
-        _train_and_evaluate(cfg, out, stop, result)
-    except VbotError as exc:
-        result.update(status="fail", error=str(exc))
-    finally:
-        result["finished_at"] = now_iso()
-        result["wall_s"] = round(time.time() - started, 3)
-        atomic_write_json(out / RESULT_FILE, result)
+    with stop if install_signals else contextlib.nullcontext():
+        try:
+            _train_and_evaluate(cfg, out, stop, result)
+        except VbotError as exc:
+            result.update(status=TrialOutcome.FAIL, error=str(exc))
+        finally:
+            result["finished_at"] = now_iso()
+            result["wall_s"] = round(time.time() - started, 3)
+            atomic_write_json(out / RESULT_FILE, result)
     return result
 
 
-def _train_and_evaluate(cfg: TrialConfig, out: Path, stop: _Stop, result: dict[str, Any]) -> None:
+def _train_and_evaluate(cfg: TrialConfig, out: Path, stop: GracefulStop, result: dict[str, Any]) -> None:
     backend = load_backend(cfg.backend)
     train_file = None
     if cfg.train:
@@ -141,10 +127,10 @@ def _train_and_evaluate(cfg: TrialConfig, out: Path, stop: _Stop, result: dict[s
         run_dir = (Path(cfg.workspace) / run_dir).resolve()
     result["run_dir"] = str(run_dir) if run_dir else None
     if reason is not None and reason.startswith("budget"):
-        result["status"] = "budget"
+        result["status"] = TrialOutcome.BUDGET
     elif reason is not None:
-        result.update(status="stopped" if not reason.startswith("stalled") else "fail", error=reason)
-        if result["status"] == "fail":
+        result.update(status=TrialOutcome.STOPPED if not reason.startswith("stalled") else TrialOutcome.FAIL, error=reason)
+        if result["status"] == TrialOutcome.FAIL:
             raise VbotError(reason)
         return
     if run_dir is None:
@@ -154,13 +140,13 @@ def _train_and_evaluate(cfg: TrialConfig, out: Path, stop: _Stop, result: dict[s
         checkpoint = _newest_checkpoint(run_dir)
     if checkpoint is None:
         raise VbotError(f"no checkpoint to evaluate in {run_dir / 'checkpoints'}")
-    episodes = cfg.evaluation.final_episodes if result["status"] != "budget" else cfg.evaluation.episodes
+    episodes = cfg.evaluation.final_episodes if result["status"] != TrialOutcome.BUDGET else cfg.evaluation.episodes
     metrics, eval_s = final_metrics(backend, run_dir, checkpoint, cfg, episodes)
     result["eval_s"] += eval_s
     result.update(metrics=metrics, checkpoint=str(checkpoint))
     result["score"] = compute_score(metrics, cfg.score)
-    if result["status"] != "budget":
-        result["status"] = "complete"
+    if result["status"] != TrialOutcome.BUDGET:
+        result["status"] = TrialOutcome.COMPLETE
     else:
         result["error"] = reason
 
@@ -178,7 +164,7 @@ class _Watch:
         self.progress: dict[str, Any] | None = None
         self.next_eval = 1  # index of the next intermediate evaluation (step k at k * every_env_steps)
 
-    def loop(self, stop: _Stop) -> str | None:
+    def loop(self, stop: GracefulStop) -> str | None:
         """Return None when the trainer exited by itself, else why it must be stopped."""
         while self.proc.poll() is None:
             if stop.reason:
@@ -341,7 +327,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     result = run_trial(load_trial_config(args.config))
     gc.freeze()  # a fast exit: shutdown skips collecting torch's objects (see vbot_agent.cli.main)
-    return 0 if result["status"] == "complete" else 1
+    return 0 if result["status"] == TrialOutcome.COMPLETE else 1
 
 
 if __name__ == "__main__":

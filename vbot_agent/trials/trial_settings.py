@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class EvaluationSettings:
-    """Evaluation episodes of a trial's checkpoints (DESIGN.md §5: every score term is measured)."""
+    """Evaluation episodes of a trial's checkpoints (docs/design.md, "Campaigns": every score term is measured)."""
 
     episodes: int = 10  # per intermediate evaluation (these feed the pruner)
     final_episodes: int = 20  # for the trial's final score

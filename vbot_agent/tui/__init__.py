@@ -1,4 +1,4 @@
-"""The Textual TUI (`vbot tui`, DESIGN.md §8): dashboard, skills, action forms, runs, jobs.
+"""The Textual TUI (`vbot tui`, docs/design.md, "TUI"): dashboard, skills, action forms, runs, jobs.
 
 Layout: ``app.py`` wires screens and global bindings; ``screens/`` holds one screen per view;
 ``widgets/`` the reusable pieces; ``data.py`` every file read; ``app.tcss`` the styles. Launched

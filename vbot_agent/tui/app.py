@@ -92,7 +92,7 @@ class VbotApp(App):
         snap = self.reader.read(with_curves=self.read_curves and not first)
         self.call_from_thread(setattr, self, "snapshot", snap)
         if first and self.read_curves:  # show the files at once; TensorBoard (slow to import) follows
-            curve, note = self.reader.best_curve(snap.state)
+            curve, note = self.reader.best_curve(snap.best)
             self.call_from_thread(setattr, self, "snapshot", replace(snap, best_curve=curve, best_curve_note=note))
 
     def action_refresh_now(self) -> None:

@@ -54,7 +54,13 @@ def register(path: Path, entry: Mapping[str, Any]) -> None:
 
 
 def best_checkpoint(data: Mapping[str, Any], env_id: str | None = None) -> dict[str, Any] | None:
-    """The entry with the highest score (optionally of one env), or None."""
-    scored = [c for c in data["checkpoints"] if isinstance(c.get("score"), (int, float))
+    """The entry with the highest score (optionally of one env), or None; a tie goes to the newest
+    registration (a final run scoring exactly its best trial is the one to keep).
+
+    This is the workspace's one notion of "best" (``vbot status``, ``vbot checkpoints --best``,
+    WAKE_UP.md and the TUI all use it, through ``workspace.read_model``).
+    """
+    scored = [(c["score"], order, c) for order, c in enumerate(data["checkpoints"])  # list order: registration order
+              if isinstance(c.get("score"), (int, float)) and not isinstance(c.get("score"), bool)
               and (env_id is None or c.get("env_id") == env_id)]
-    return max(scored, key=lambda c: c["score"]) if scored else None
+    return max(scored, key=lambda s: s[:2])[2] if scored else None

@@ -1,4 +1,4 @@
-"""``vbot init [DIR]``: create a workspace (DESIGN.md §2).
+"""``vbot init [DIR]``: create a workspace (docs/design.md, "Workspace and data flow").
 
 The tracked part of a workspace (templates, shipped curriculum plans, reward presets) is packaged
 in ``seed/``, which mirrors ``starter_kit_schedule/``; a test keeps the repository's own

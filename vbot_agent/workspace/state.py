@@ -1,4 +1,4 @@
-"""The campaign state file: ``starter_kit_schedule/progress/automl_state.yaml`` (DESIGN.md §5).
+"""The campaign state file: ``starter_kit_schedule/progress/automl_state.yaml`` (docs/design.md, "Campaign state").
 
 It is the campaign's one readable source of truth. Plain YAML types only, a schema version,
 written atomically; after every write the same text is kept as a snapshot in
@@ -25,13 +25,47 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from vbot_agent.enums import WordEnum
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.fileio import atomic_write_text, dump_yaml
 
 SCHEMA_VERSION = 1
-STATUSES = ("running", "stopped", "complete", "budget_exhausted", "failed")
+
+
+class CampaignState(WordEnum):
+    """The ``status:`` word of the state file: what the campaign (or curriculum) process is doing or ended with."""
+
+    RUNNING = "running"
+    STOPPED = "stopped"  # by a signal; `vbot automl --resume` continues
+    COMPLETE = "complete"
+    BUDGET_EXHAUSTED = "budget_exhausted"
+    FAILED = "failed"
+
+
+class TrialState(WordEnum):
+    """``trials[].state``: optuna's trial states, in the state file's words."""
+
+    COMPLETE = "complete"
+    PRUNED = "pruned"
+    FAIL = "fail"
+    RUNNING = "running"
+    WAITING = "waiting"
+
+
+class FinalState(WordEnum):
+    """``final.state``: the long training of the best configuration (mode stage)."""
+
+    WAITING = "waiting"  # a resume will start or continue it
+    RUNNING = "running"
+    COMPLETE = "complete"
+    FAIL = "fail"
+    INTERRUPTED = "interrupted"  # stopped by a signal; continued at resume
+    BUDGET = "budget"  # the budget ran out during it; continued at resume with more budget
+
+
+STATUSES = tuple(CampaignState)
 PHASES = ("search", "final", "done")
-TRIAL_STATES = ("complete", "pruned", "fail", "running", "waiting")
+TRIAL_STATES = tuple(TrialState)
 REQUIRED_KEYS = (
     "schema_version", "automl_id", "status", "mode", "phase", "stage", "env_id", "budget_hours",
     "elapsed_hours", "started_at", "updated_at", "heartbeat", "pid", "host", "storage", "study_name",
@@ -45,11 +79,25 @@ def now_iso(ts: float | None = None) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_iso(text: str | None) -> float | None:
-    """Unix time of a ``now_iso`` string; None for None."""
-    if not text:
+def parse_time(value: Any) -> float | None:
+    """Unix seconds of a time in the workspace's files; None when absent (None or "").
+
+    Takes what the writers write: ``now_iso`` text (``2026-11-23T10:55:00Z``), any ISO-8601 text with
+    an offset, a datetime, or epoch seconds. Naive times are UTC. Raises ValueError on text that is
+    not a time. The one time parser of every reader (status, WAKE_UP.md, the TUI).
+    """
+    if value is None or value == "":
         return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    if isinstance(value, datetime):
+        moment = value
+    else:
+        text = str(value).strip()
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()
 
 
 def new_state(*, automl_id: str, settings: Mapping[str, Any], storage: str, study_name: str,
