@@ -3,7 +3,7 @@
 Read with ``ast`` (nothing is imported), including imports inside functions: a lazy import is
 still a dependency. The layers, lowest first, and what each may import besides itself:
 
-    base        errors, config, fileio, enums, signals, tensorboard_tags, the package __init__
+    base        errors, config, fileio, enums, signals, tensorboard_tags, textout, the package __init__
     sim         base                      (physics, envs, reward terms)
     workspace   base                      (files of a workspace)
     rl          sim, workspace, base      (the PPO trainer)
@@ -15,6 +15,7 @@ still a dependency. The layers, lowest first, and what each may import besides i
     agent       actions and below         (skills, router, watcher)
     cli         actions and below
     tui         agent, actions and below
+    mcp_server  agent, actions and below  (the MCP server: actions as tools)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "vbot_agent"
-BASE = {"errors", "config", "fileio", "enums", "signals", "tensorboard_tags", "__init__"}
+BASE = {"errors", "config", "fileio", "enums", "signals", "tensorboard_tags", "textout", "__init__"}
 BELOW_TRIALS = {"rl", "sim", "workspace", "base"}
 ALLOWED = {
     "base": set(),
@@ -40,6 +41,7 @@ ALLOWED = {
     "agent": {"actions", "automl", "curriculum", "rewards", "trials", *BELOW_TRIALS},
     "cli": {"actions", "base"},
     "tui": {"agent", "actions", "workspace", "base"},
+    "mcp_server": {"agent", "actions", "workspace", "base"},
 }
 
 

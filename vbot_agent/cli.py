@@ -12,6 +12,7 @@ import json
 import os
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from vbot_agent.actions.command_line import json_default, parse_command, render_default
 from vbot_agent.errors import Interrupted, UsageError, VbotError
@@ -62,7 +63,7 @@ def run(argv: Sequence[str]) -> int:
     try:
         action, params, json_mode, workspace = parse_command(argv)
         ctx = Context(json=json_mode, workspace_override=workspace)
-        result = action.load()(ctx, **params)
+        result = action.run(ctx, params)
     except Interrupted as exc:  # stopped cleanly: print what was done, then how to go on
         result, stop_message = exc.result, f"vbot: stopped: {exc}"
     except UsageError as exc:

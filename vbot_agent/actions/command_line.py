@@ -8,13 +8,10 @@ declaration; a mistyped flag is refused with the closest real ones.
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Sequence
 from typing import Any
 
 from vbot_agent.errors import UsageError, suggest
-
-FLOAT_DIGITS = 6  # significant digits of floats in text output (JSON keeps every digit)
 
 
 class _Parser(argparse.ArgumentParser):
@@ -111,29 +108,6 @@ def parse_given(argv: Sequence[str], registry=None):
 def _unknown(word: str, registry) -> str:
     firsts = sorted({n.split()[0] for n in registry.names()})
     return f"unknown command {word!r}" + suggest(word, firsts) + "; run `vbot --help` for the list"
-
-
-def render_default(result: Any) -> str:
-    """key: value lines for a flat dict; YAML for nested results. Floats keep FLOAT_DIGITS digits."""
-    result = rounded(result)
-    if isinstance(result, dict) and all(not isinstance(v, (dict, list)) for v in result.values()):
-        width = max((len(str(k)) for k in result), default=0) + 1
-        return "\n".join(f"{k + ':':<{width + 1}}{v}" for k, v in result.items())
-    import yaml
-
-    return yaml.safe_dump(result, sort_keys=False, allow_unicode=True).rstrip()
-
-
-def rounded(value: Any, digits: int = FLOAT_DIGITS) -> Any:
-    """``value`` with every finite float rounded to ``digits`` significant digits (0.30000000000000004
-    -> 0.3, 123456.789 -> 123457.0), through dicts, lists and tuples; anything else unchanged."""
-    if isinstance(value, float) and math.isfinite(value):
-        return float(f"{value:.{digits}g}")
-    if isinstance(value, dict):
-        return {k: rounded(v, digits) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [rounded(v, digits) for v in value]
-    return value
 
 
 def json_default(value: Any) -> Any:

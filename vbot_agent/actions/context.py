@@ -21,6 +21,7 @@ class Context:
     stdout: TextIO = field(default_factory=lambda: sys.stdout)
     stderr: TextIO = field(default_factory=lambda: sys.stderr)
     cwd: Path = field(default_factory=Path.cwd)
+    command: list[str] | None = None  # the `vbot` argv of the running action (set by Action.run)
 
     @property
     def interactive(self) -> bool:

@@ -184,6 +184,12 @@ class Action:
     def load(self) -> Callable[..., dict[str, Any]]:
         return _import(self.func)
 
+    def run(self, ctx, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Call the function with checked ``params``; ``ctx.command`` becomes the `vbot` argv that does
+        the same, so a run can record how to make it again however it was started."""
+        ctx.command = self.command_line(params)
+        return self.load()(ctx, **params)
+
     def load_render(self) -> Callable[[dict[str, Any]], str] | None:
         return _import(self.render) if self.render else None
 

@@ -84,7 +84,7 @@ def run_proposal(proposal: dict[str, Any], registry, ctx) -> Any:
     if any(p.type == "path" and params.get(p.name) not in (None, [], "") for p in action.params):
         check_paths_inside(action, params, ctx.workspace())
     ctx.say(f"running: {proposal['command']}")
-    return action.load()(ctx, **params)
+    return action.run(ctx, params)
 
 
 def _quote(word: str) -> str:

@@ -121,7 +121,7 @@ def check_values(action_name: str, given: dict[str, Any]) -> None:
 
         resolve_train_config(overrides=overrides, flags={"env_id": env} if env else {})
     elif overrides and action_name == "reward audit":
-        from vbot_agent.actions.reward_actions import _apply_sets
+        from vbot_agent.rewards.commands import _apply_sets
 
         _apply_sets(None, None, overrides)
 

@@ -158,7 +158,7 @@ def _check_lazy(groups: tuple[str, ...]) -> str | None:
 CURRICULUM = ("curriculum-learning",)
 RULES: tuple[QuoteRule, ...] = (
     QuoteRule("default reward scale", rf"`([a-z_]+)`\s+{NUMBER}(?![\d.]*\s*(?:m\b|s\b|%))", _check_scale),
-    QuoteRule("target distance range", rf"{NUMBER}\s*-\s*{NUMBER}\s*m\b", _check_range),
+    QuoteRule("target distance range", rf"{NUMBER}\s*-\s*{NUMBER}\s*m\b(?!/)", _check_range),  # not m/s
     QuoteRule("curriculum success bar", rf"(?:>=|≥)\s*{NUMBER}", _in(success_bars, "a shipped plan's success bar"),
               CURRICULUM),
     QuoteRule("a plan's success bars", r"`([a-z_]+)` asks? for (\d+(?:\.\d+)?(?:(?:, |,? and )\d+(?:\.\d+)?)*)", _check_plan_bars),

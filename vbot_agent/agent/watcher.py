@@ -112,7 +112,7 @@ def diagnose(root: Path, run_dir: str) -> list[str]:
     try:
         action, params, _ = resolve_command(["diagnose-reward", run_dir, "--json"])
         ctx = Context(json=True, workspace_override=str(root), stdout=io.StringIO(), stderr=io.StringIO(), cwd=root)
-        result = action.load()(ctx, **params) or {}
+        result = action.run(ctx, params) or {}
     except Exception as exc:  # reported as a warning line, never dropped
         return [f"Reward diagnosis of `{run_dir}` failed: {type(exc).__name__}: {exc}"]
     findings = result.get("findings") or []

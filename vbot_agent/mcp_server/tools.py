@@ -196,7 +196,7 @@ class Toolbox:
         ctx = Context(json=True, workspace_override=str(self.root), stdout=out, stderr=err, cwd=self.root)
         with self._inline:
             try:
-                result = action.load()(ctx, **params)
+                result = action.run(ctx, params)
             except VbotError as exc:  # keep what it printed first (skills lint lists its issues)
                 kind = UsageError if isinstance(exc, UsageError) else VbotError
                 raise kind(_with_output(str(exc), out.getvalue() + err.getvalue())) from None

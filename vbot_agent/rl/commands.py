@@ -8,13 +8,14 @@ import json
 import math
 import os
 import shutil
+import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 from vbot_agent import tensorboard_tags as tags
-from vbot_agent.errors import Interrupted, UsageError, VbotError
+from vbot_agent.errors import Interrupted, UsageError
 
 # Flags that may change when a run is resumed (anything else would make it a different run).
 RESUMABLE_FLAGS = ("max_env_steps", "check_point_interval", "device")
@@ -53,12 +54,9 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         raise UsageError("--reset-optimizer, --lr-multiplier and --freeze-normalizer need --checkpoint PATH")
     _check_device(device)
     root = runs_root(ctx)
-    from vbot_agent.actions.train_actions import TRAIN
-
-    # The command as `vbot train` words (however it was invoked: CLI, `vbot ask --run`, a trial), so
-    # `vbot runs` can show a command that makes this run again.
-    given = dict(locals())  # a comprehension has its own locals()
-    command = TRAIN.command_line({p.name: given[p.name] for p in TRAIN.params})
+    # The command as `vbot train` words (however it was invoked: CLI, `vbot ask --run`, MCP, a trial),
+    # so `vbot runs` can show a command that makes this run again; a direct call records its argv.
+    command = list(ctx.command) if ctx.command else list(sys.argv)
 
     if resume is not None:
         run_dir, ckpt, cfg, started_at = _prepare_resume(root, resume, env, flags, config, overrides)
@@ -119,7 +117,7 @@ def render_train(result: dict[str, Any]) -> str:
     """``vbot train``'s summary as key: value lines, and what its score means."""
     import textwrap
 
-    from vbot_agent.cli import render_default
+    from vbot_agent.textout import render_default
 
     shown = {k: v for k, v in result.items() if k != "best_checkpoint_score_formula"}
     for key in ("env_steps_per_s", "final_reward", "success_rate", "best_checkpoint_score"):

@@ -31,14 +31,16 @@ EVAL_TAGS = {"success_rate": "Eval / success_rate", "fall_rate": "Eval / fall_ra
 
 def run_status(progress: dict[str, Any], now: float) -> tuple[str, str | None]:
     """(status, why) of one run from its progress.json, by the one liveness rule (workspace.liveness)."""
-    from vbot_agent.workspace.liveness import Verdict, run_liveness
+    from vbot_agent.workspace.liveness import Verdict, format_age, run_liveness
 
     status = str(progress.get("status") or "")
     if status != "running":
         return (status, None) if status in STATUSES else ("failed", f"progress.json says {status or 'nothing'!r}")
     verdict = run_liveness(progress, now)
-    if verdict.label in (Verdict.DEAD, Verdict.STALE):
-        return "stopped", f"{verdict.detail} (hung or killed)"
+    if verdict.label == Verdict.DEAD:
+        return "stopped", f"its process is gone ({verdict.detail})"
+    if verdict.label == Verdict.STALE:
+        return "stopped", f"no progress for {format_age(verdict.age_s)} (hung or killed)"
     return "running", None
 
 
