@@ -23,10 +23,10 @@ class JobsScreen(Screen):
     """Reads ``app.jobs`` whenever ``app.jobs_tick`` changes and appends only the new lines."""
 
     BINDINGS = [
-        Binding("x", "stop", "Stop job", id="jobs.stop"),
+        Binding("x", "stop", "Stop", tooltip="stop the selected job", id="jobs.stop"),
         Binding("c", "clear_finished", "Clear done", id="jobs.clear"),
-        Binding("l", "focus_log", "Log", id="jobs.log"),
-        Binding("e", "edit", "Edit & rerun", id="jobs.edit"),
+        Binding("e", "edit", "Rerun…", tooltip="edit the selected job's values and run it again", id="jobs.edit"),
+        Binding("l", "focus_log", "Log", show=False, id="jobs.log"),
     ]
 
     def __init__(self) -> None:
