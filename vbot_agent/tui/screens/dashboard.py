@@ -77,7 +77,7 @@ class DashboardScreen(Screen):
             with TabbedContent(id="dash-right", initial="plots"):
                 with TabPane("Plots", id="plots"):
                     yield BarChart("score per trial", style="green", id="score-chart")
-                    yield BarChart("best run reward", style="cyan", id="curve-chart")
+                    yield BarChart("best run reward", style="cyan", gaps=False, id="curve-chart")
                 with TabPane("Trial", id="trial"), VerticalScroll():
                     yield Static(trial_detail(None), id="trial-detail")
                 with TabPane("WAKE_UP", id="wake"), VerticalScroll(id="wake-scroll"):

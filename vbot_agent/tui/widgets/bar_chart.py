@@ -35,9 +35,14 @@ def bucket(values: Sequence[float | None], width: int) -> list[float | None]:
     return out
 
 
-def _widen(cols: list[float | None], width: int) -> list[float | None]:
-    """Few values: draw each as a wider column, with a one-cell gap (NaN) once they are 3 cells wide."""
-    repeat = max(1, width // max(1, len(cols)))
+def _widen(cols: list[float | None], width: int, gaps: bool) -> list[float | None]:
+    """Few values: draw each as a wider column. With ``gaps`` each is a whole number of cells and
+    a one-cell gap (NaN) follows it once it is 3 cells wide; without, they stretch over the width."""
+    if not cols or len(cols) >= width:
+        return cols
+    if not gaps:
+        return [cols[x * len(cols) // width] for x in range(width)]
+    repeat = width // len(cols)
     if repeat == 1:
         return cols
     gap = 1 if repeat >= 3 else 0
@@ -66,12 +71,12 @@ def _cell_down(eighths: int) -> str:
     return " " if eighths <= 0 else "▔" if eighths <= 2 else "▀" if eighths <= 5 else "█"
 
 
-def render_columns(values: Sequence[float | None], width: int, height: int) -> list[str]:
+def render_columns(values: Sequence[float | None], width: int, height: int, gaps: bool = True) -> list[str]:
     """Rows of block characters (top row first) drawing ``values`` as columns from the zero line.
 
     None draws ``×`` on the zero line; a value that is not zero fills at least one eighth.
     """
-    cols = _widen(bucket(values, width), width)
+    cols = _widen(bucket(values, width), width, gaps)
     bounds = value_range(cols)
     if bounds is None or height <= 0:
         return []
@@ -109,7 +114,8 @@ class BarChart(Widget):
     """``values`` as columns under a caption (title, last, min…max), with a y and an x axis.
 
     Values beyond the width are averaged into buckets; ``None`` (a failed trial) shows as ``×``.
-    ``x_labels`` names the first and the last value (e.g. ``("#0", "#23")``).
+    ``x_labels`` names the first and the last value (e.g. ``("#0", "#23")``). ``gaps`` separates
+    few values into distinct columns (one per trial); without, a curve stretches over the width.
     """
 
     DEFAULT_CSS = """
@@ -120,11 +126,12 @@ class BarChart(Widget):
     x_labels: reactive[tuple[str, str]] = reactive(("", ""))
     note: reactive[str] = reactive("")
 
-    def __init__(self, title: str, *, style: str = "green", name: str | None = None, id: str | None = None,
-                 classes: str | None = None) -> None:
+    def __init__(self, title: str, *, style: str = "green", gaps: bool = True, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self.title = title
         self.bar_style = style
+        self.gaps = gaps
 
     def render(self) -> Text:
         width, height = self.content_size.width, self.content_size.height
@@ -141,11 +148,11 @@ class BarChart(Widget):
             text.append("\n" + (self.note or "no data yet"), style="dim italic")
             return text
         if plot_rows < MIN_ROWS_FOR_AXES:  # too short for axes: the columns alone
-            self._append_columns(text, render_columns(self.values, max(1, width), height - 1), [])
+            self._append_columns(text, render_columns(self.values, max(1, width), height - 1, self.gaps), [])
             return text
         labels = y_labels(*bounds, plot_rows)
         gutter = max(len(label) for label in labels)
-        lines = render_columns(self.values, max(1, width - gutter - 1), plot_rows)
+        lines = render_columns(self.values, max(1, width - gutter - 1), plot_rows, self.gaps)
         self._append_columns(text, lines, [label.rjust(gutter) + ("┤" if label else "│") for label in labels])
         text.append("\n" + " " * gutter + "└" + "─" * max(0, width - gutter - 1), style="dim")
         first, last = self.x_labels

@@ -50,6 +50,14 @@ def short_param_names(keys: list[str]) -> dict[str, str]:
     return out
 
 
+def initials(names: dict[str, str]) -> dict[str, str]:
+    """Shorter still, for a narrow column: ``learning_rate`` -> ``lr`` (unless two would clash)."""
+    short = {k: "".join(w[0] for w in n.replace(".", "_").split("_") if w) if "_" in n else n
+             for k, n in names.items()}
+    clashes = {v for v in short.values() if list(short.values()).count(v) > 1}
+    return {k: names[k] if short[k] in clashes else short[k] for k in names}
+
+
 def varying_params(trials: list[dict[str, Any]]) -> list[str]:
     """The param keys whose values differ between trials (all keys when there is nothing to compare)."""
     keys: list[str] = []
@@ -61,7 +69,13 @@ def varying_params(trials: list[dict[str, Any]]) -> list[str]:
 
 
 def _short(value: Any) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
+    """A compact number: 0.0003 -> 3e-4, 0.000375 -> 3.75e-4, 0.05 -> 0.05, 1024 -> 1024."""
+    if not isinstance(value, float):
+        return str(value)
+    if value == 0 or 1e-2 <= abs(value) < 1e5:
+        return f"{value:.3g}"
+    mantissa, exponent = f"{value:.2e}".split("e")
+    return f"{mantissa.rstrip('0').rstrip('.')}e{int(exponent)}"
 
 
 def _cell(key: str, value: Any) -> Text:
@@ -155,6 +169,8 @@ class TrialsTable(DataTable):
         if params_width:
             self.add_column(LABELS[PARAMS_KEY], key=PARAMS_KEY, width=params_width)
         names = short_param_names(varying_params(list(self._trials.values())))
+        if params_width and any(len(params_cell(r[PARAMS_KEY], names)) > params_width for r in self._rows):
+            names = initials(names)  # the Trial tab (i) shows the full names
         reverse = self.sort_reverse
         rows = sorted(self._rows, key=lambda r: sort_key(_cell(self.sort_column, r.get(self.sort_column)), reverse),
                       reverse=reverse)
