@@ -107,7 +107,7 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
                 options = [(str(c), c) for c in param.choices]
                 initial = value if value in param.choices else Select.NULL
                 yield Select(options, value=initial, allow_blank=not param.required or initial is Select.NULL,
-                             id=field_id(param), prompt=f"(default {param.default})", compact=True)
+                             id=field_id(param), prompt=empty_means(param), compact=True)
             else:  # starts with the value that will run (the default unless prefilled), ready to edit
                 yield Input(_initial_text(param, value), placeholder=empty_means(param), id=field_id(param),
                             compact=True)

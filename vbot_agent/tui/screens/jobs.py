@@ -71,8 +71,8 @@ class JobsScreen(Screen):
                           style=STATUS_STYLE.get(job.status, ""))
             age = format_age((job.ended or now) - job.started)
             if str(job.id) in table.rows:
-                table.update_cell(str(job.id), "status", status)
-                table.update_cell(str(job.id), "time", age)
+                table.update_cell(str(job.id), "status", status, update_width=True)  # "finished" > "running"
+                table.update_cell(str(job.id), "time", age, update_width=True)
             else:
                 table.add_row(str(job.id), status, age, " ".join(job.command[1:]), key=str(job.id))
         new = {j.id for j in self.jobs} - self._seen
