@@ -87,7 +87,7 @@ class CampaignStatus(Static):
         live = snap.liveness or Liveness("unknown", "")
         grid.add_row("campaign", campaign_head(state.get("automl_id"), state.get("status"), live))
         stage = f" · stage {state['stage']}" if state.get("stage") else ""
-        grid.add_row("phase", f"{state.get('phase')} · {state.get('mode')}{stage} · {state.get('env_id')}")
+        grid.add_row("phase", f"{state.get('phase')} · mode {state.get('mode')}{stage} · {state.get('env_id')}")
         grid.add_row("budget", budget_bar(state.get("elapsed_hours"), state.get("budget_hours")))
         counts = Counter(str(t.get("state")) for t in snap.trials)
         parts = Text(f"{len(snap.trials)} ")
