@@ -12,7 +12,6 @@ from textual.containers import Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-
 Sections = list[tuple[str, list[tuple[str, str]]]]  # [(title, [(keys, what they do), ...]), ...]
 
 
