@@ -182,3 +182,12 @@ async def test_footer_keys_are_spaced(make_app):
         await pilot.press("1")
         await settle(pilot, app)
         assert "o Sort  p i w tabs  1 2 3 4 views  a Action  ? Help  q Quit" in screen_text(app).splitlines()[-1]
+
+
+def test_trial_detail_keeps_values_whole_in_a_narrow_pane():
+    from vbot_agent.tui.screens.dashboard import trial_detail
+
+    trial = {"number": 1, "state": "complete", "score": 0.5, "metrics": {"mean_time_to_target_s": 11.62},
+             "params": {"reward.scales.arrival": 6.0, "ppo.learning_rate": 0.000375}}
+    text = _plain(trial_detail(trial), width=28)
+    assert "11.62" in text and "0.000375" in text and "…" not in text

@@ -42,8 +42,8 @@ def trial_detail(trial: dict[str, Any] | None) -> Group | Text:
         values = trial.get(section) or {}
         if values:
             table = Table(title=section, title_justify="left", show_header=False, box=None, padding=(0, 1))
-            table.add_column(style="cyan", no_wrap=True)
-            table.add_column(justify="right")
+            table.add_column(style="cyan", overflow="fold")  # a long key wraps; its value stays whole
+            table.add_column(justify="right", no_wrap=True)
             for k, v in values.items():
                 table.add_row(str(k), _fmt(v))
             parts.append(table)
