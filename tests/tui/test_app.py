@@ -185,7 +185,15 @@ async def test_help_screen_lists_bindings(make_app):
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        assert "Dashboard" in text and "ctrl+p" in text
+        assert "Everywhere" in text and "Dashboard  (this view)" in text
+        # every view's keys are listed, not only the one open
+        titles = [title for title, _ in app.screen.sections]
+        for view in ("Skills", "Runs", "Jobs", "Action form"):
+            assert view in titles
+        keys = {description: keys for _, rows in app.screen.sections for keys, description in rows}
+        assert keys["Evaluate"] == "v" and keys["Stop"] == "x" and keys["Run"] == "^r" and keys["Sort"] == "o"
+        assert keys["Quit"] == "q, ^q"  # two bindings for one thing share a row
+        assert keys["search every action, skill and view"] == "ctrl+p"
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, HelpScreen)

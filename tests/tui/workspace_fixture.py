@@ -117,6 +117,7 @@ def write_run(root: Path, name: str, *, status: str, env_steps: int, max_env_ste
             "Reward Instant / alive (mean)": [0.05] * 30,
             "Reward Instant / torque (mean)": [-0.12] * 30,
             "Reward Instant / fall (mean)": [-0.4] * 30,
+            "Reward Instant / stand_still (mean)": [0.0] * 30,  # a term with scale 0 logs zeros
         })
     return run_dir
 

@@ -27,10 +27,11 @@ from vbot_agent.tui.data import Snapshot, WorkspaceReader, load_skill_entries, s
 from vbot_agent.tui.messages import RequestAction, RequestSkill
 from vbot_agent.tui.screens.action_form import ActionFormScreen
 from vbot_agent.tui.screens.dashboard import DashboardScreen
-from vbot_agent.tui.screens.help import HelpScreen
+from vbot_agent.tui.screens.help import HelpScreen, help_sections
 from vbot_agent.tui.screens.jobs import JobsScreen
 from vbot_agent.tui.screens.runs import RunsScreen
 from vbot_agent.tui.screens.skills import SkillsScreen
+from vbot_agent.tui.widgets.trials_table import TrialsTable
 
 QUIT_CONFIRM_S = 5.0  # a second `q` within this many seconds stops running jobs and quits
 
@@ -43,6 +44,7 @@ class VbotApp(App):
     COMMANDS = App.COMMANDS | {VbotCommands}
     MODES = {"dashboard": DashboardScreen, "skills": SkillsScreen, "runs": RunsScreen, "jobs": JobsScreen}
     DEFAULT_MODE = "dashboard"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]  # screen classes the styles adapt to
     VIEWS = Binding.Group("views", compact=True)
     BINDINGS = [
         Binding("1", "switch_mode('dashboard')", "Dashboard", id="app.dashboard", group=VIEWS),
@@ -154,23 +156,9 @@ class VbotApp(App):
 
     # ------------------------------------------------------------------------------- misc
     def action_help(self) -> None:
-        def rows(bindings) -> list[tuple[str, str]]:
-            out = []
-            for b in bindings:
-                if isinstance(b, Binding) and b.description:
-                    keys = ", ".join(self.get_key_display(Binding(k.strip(), "")) for k in b.key.split(","))
-                    out.append((keys, b.description))
-            return out
-
-        sections = [("Everywhere", rows(self.BINDINGS))]
-        for node in (self.screen, self.focused):
-            own = rows(getattr(node, "BINDINGS", []))
-            if own and node is not None:
-                sections.append((type(node).__name__.removesuffix("Screen") or "View", own))
-        sections.append(("Tables and lists", [("↑ ↓ pgup pgdn", "move"), ("enter", "open / select"),
-                                              ("tab, shift+tab", "next / previous pane"), ("esc", "close a dialog")]))
-        sections.append(("Command palette", [("ctrl+p", "search every action, skill and view")]))
-        self.push_screen(HelpScreen(sections))
+        views = [("Dashboard", (DashboardScreen, TrialsTable)), ("Skills", (SkillsScreen,)), ("Runs", (RunsScreen,)),
+                 ("Jobs", (JobsScreen,)), ("Action form", (ActionFormScreen,)), ("This help", (HelpScreen,))]
+        self.push_screen(HelpScreen(help_sections(self.BINDINGS, views, type(self.screen), self.get_key_display)))
 
     def action_quit_app(self) -> None:
         running = [j for j in self.jobs if j.running]

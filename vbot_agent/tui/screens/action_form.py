@@ -6,6 +6,7 @@ ones the CLI prints. Run returns the validated values to the caller (the app sta
 
 from __future__ import annotations
 
+import re
 import shlex
 from typing import Any
 
@@ -18,6 +19,8 @@ from textual.widgets import Button, Checkbox, Input, Label, Select, Static
 
 from vbot_agent.actions.registry import Action, Param
 from vbot_agent.errors import UsageError
+
+DEFAULT_NOTE = re.compile(r"\(default: ([^()]*)\)")  # how help texts name a default the action fills in
 
 # Actions that cannot run as a piped subprocess of the TUI.
 NOT_RUNNABLE = {"tui": "the TUI is already running"}
@@ -35,6 +38,20 @@ def _initial_text(param: Param, value: Any) -> str:
     return str(value)
 
 
+def empty_means(param: Param) -> str:
+    """What an empty field stands for, shown in it as the placeholder.
+
+    Many parameters keep ``default=None`` so that a config file can still set them, and say their
+    effective default in the help text as ``(default: X)``; the field then shows ``default: X``.
+    """
+    if param.required:
+        return "required"
+    if param.default not in (None, [], ()):
+        return f"default: {_initial_text(param, param.default)}"
+    notes = DEFAULT_NOTE.findall(param.help or "")
+    return f"default: {notes[-1]}" if notes else "not set"
+
+
 def _describe(param: Param) -> str:
     bits = [param.help] if param.help else []
     if param.choices:
@@ -42,7 +59,7 @@ def _describe(param: Param) -> str:
     if param.min is not None or param.max is not None:
         bits.append(f"range [{'' if param.min is None else param.min}, {'' if param.max is None else param.max}]")
     if param.default not in (None, [], ()):
-        bits.append(f"default {param.default}")
+        bits.append(f"default {_initial_text(param, param.default)}")
     if param.repeat:
         bits.append("several values: separate with spaces")
     return "; ".join(bits)
@@ -90,12 +107,10 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
                 options = [(str(c), c) for c in param.choices]
                 initial = value if value in param.choices else Select.NULL
                 yield Select(options, value=initial, allow_blank=not param.required or initial is Select.NULL,
-                             id=field_id(param), prompt=f"(default {param.default})", compact=True)
-            else:
-                placeholder = "" if param.default in (None, [], ()) else str(param.default)
-                given = param.name in self.prefill
-                yield Input(_initial_text(param, value) if given else "", placeholder=placeholder,
-                            id=field_id(param), compact=True)
+                             id=field_id(param), prompt=empty_means(param), compact=True)
+            else:  # starts with the value that will run (the default unless prefilled), ready to edit
+                yield Input(_initial_text(param, value), placeholder=empty_means(param), id=field_id(param),
+                            compact=True)
         help_text = _describe(param)
         if help_text:
             yield Static(help_text, classes="form-help", markup=False)
@@ -114,7 +129,8 @@ class ActionFormScreen(ModalScreen[dict[str, Any] | None]):
 
     # ---------------------------------------------------------------------------- values
     def raw_values(self) -> dict[str, Any]:
-        """The values the user set (empty fields and untouched defaults are left out)."""
+        """The values in the fields (empty fields and an unchanged checkbox are left out; the
+        command line leaves out values equal to the default)."""
         out: dict[str, Any] = {}
         for param in self.action_def.params:
             widget = self.query_one(f"#{field_id(param)}")

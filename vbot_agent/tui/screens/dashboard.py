@@ -42,8 +42,8 @@ def trial_detail(trial: dict[str, Any] | None) -> Group | Text:
         values = trial.get(section) or {}
         if values:
             table = Table(title=section, title_justify="left", show_header=False, box=None, padding=(0, 1))
-            table.add_column(style="cyan", no_wrap=True)
-            table.add_column(justify="right")
+            table.add_column(style="cyan", overflow="fold")  # a long key wraps; its value stays whole
+            table.add_column(justify="right", no_wrap=True)
             for k, v in values.items():
                 table.add_row(str(k), _fmt(v))
             parts.append(table)
@@ -57,7 +57,7 @@ class DashboardScreen(Screen):
 
     TABS = Binding.Group("tabs", compact=True)
     BINDINGS = [
-        Binding("t", "focus_trials", "Trials", id="dashboard.trials"),
+        Binding("t", "focus_trials", "Trials", show=False, id="dashboard.trials"),
         Binding("p", "tab('plots')", "Plots", id="dashboard.plots", group=TABS),
         Binding("i", "tab('trial')", "Trial info", id="dashboard.trial", group=TABS),
         Binding("w", "tab('wake')", "WAKE_UP.md", id="dashboard.wake", group=TABS),
@@ -77,7 +77,7 @@ class DashboardScreen(Screen):
             with TabbedContent(id="dash-right", initial="plots"):
                 with TabPane("Plots", id="plots"):
                     yield BarChart("score per trial", style="green", id="score-chart")
-                    yield BarChart("best run reward", style="cyan", id="curve-chart")
+                    yield BarChart("best run reward", style="cyan", gaps=False, id="curve-chart")
                 with TabPane("Trial", id="trial"), VerticalScroll():
                     yield Static(trial_detail(None), id="trial-detail")
                 with TabPane("WAKE_UP", id="wake"), VerticalScroll(id="wake-scroll"):
@@ -93,13 +93,15 @@ class DashboardScreen(Screen):
             return
         trials = snap.trials
         self.query_one(TrialsTable).show(trials)
-        scores = tuple(t.get("score") if t.get("state") != "fail" else None for t in
-                       sorted(trials, key=lambda t: t.get("number") or 0) if t.get("state") != "running")
+        plotted = [t for t in sorted(trials, key=lambda t: t.get("number") or 0) if t.get("state") != "running"]
         chart = self.query_one("#score-chart", BarChart)
-        chart.values = scores
+        chart.values = tuple(t.get("score") if t.get("state") != "fail" else None for t in plotted)
+        chart.x_labels = (f"#{plotted[0].get('number')}", f"#{plotted[-1].get('number')}") if plotted else ("", "")
         chart.note = "no campaign state" if snap.state is None else "no finished trials yet"
         curve = self.query_one("#curve-chart", BarChart)
         curve.values = snap.best_curve
+        # the snapshot keeps the values only, so the x axis counts the logged points
+        curve.x_labels = ("1", f"{len(snap.best_curve)} logged") if snap.best_curve else ("", "")
         curve.note = snap.best_curve_note
         self.query_one(LiveRuns).show([r for r in snap.runs if r.is_live(snap.read_at)])
         wake = snap.wake_up if snap.wake_up is not None else f"*{snap.wake_up_error or snap.workspace_error}*"

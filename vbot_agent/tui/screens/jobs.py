@@ -23,10 +23,10 @@ class JobsScreen(Screen):
     """Reads ``app.jobs`` whenever ``app.jobs_tick`` changes and appends only the new lines."""
 
     BINDINGS = [
-        Binding("x", "stop", "Stop job", id="jobs.stop"),
+        Binding("x", "stop", "Stop", tooltip="stop the selected job", id="jobs.stop"),
         Binding("c", "clear_finished", "Clear done", id="jobs.clear"),
-        Binding("l", "focus_log", "Log", id="jobs.log"),
-        Binding("e", "edit", "Edit & rerun", id="jobs.edit"),
+        Binding("e", "edit", "Rerun…", tooltip="edit the selected job's values and run it again", id="jobs.edit"),
+        Binding("l", "focus_log", "Log", show=False, id="jobs.log"),
     ]
 
     def __init__(self) -> None:
@@ -71,8 +71,8 @@ class JobsScreen(Screen):
                           style=STATUS_STYLE.get(job.status, ""))
             age = format_age((job.ended or now) - job.started)
             if str(job.id) in table.rows:
-                table.update_cell(str(job.id), "status", status)
-                table.update_cell(str(job.id), "time", age)
+                table.update_cell(str(job.id), "status", status, update_width=True)  # "finished" > "running"
+                table.update_cell(str(job.id), "time", age, update_width=True)
             else:
                 table.add_row(str(job.id), status, age, " ".join(job.command[1:]), key=str(job.id))
         new = {j.id for j in self.jobs} - self._seen

@@ -29,10 +29,12 @@ from vbot_agent.tui.data import (
     reward_terms,
 )
 from vbot_agent.tui.messages import RequestAction
+from vbot_agent.tui.widgets.runs_table import RunsTable
 
 EVAL_ACTION = "play"
 DIAGNOSE_ACTION = "diagnose-reward"
 RUN_PARAM_NAMES = ("run", "run_dir", "path", "policy", "checkpoint")
+TERM_BAR_WIDTH = 16  # cells of the largest reward term's bar
 
 
 def _num(value: Any, fmt: str) -> str:
@@ -49,19 +51,25 @@ def run_param(action: Action) -> str | None:
     return positional[0] if positional else None
 
 
-def terms_table(terms: dict[str, float]) -> Table | Text:
-    """Reward terms (last logged mean per step) as signed bars, largest magnitude first."""
+def terms_table(terms: dict[str, float], width: int = 0) -> Table | Text:
+    """Reward terms (last logged mean per step) as signed bars, largest magnitude first; the bars
+    fit in ``width`` cells (0: no limit) and are at most ``TERM_BAR_WIDTH`` long."""
     if not terms:
         return Text("No `Reward Instant / <term>` tags in this run's TensorBoard logs.", style="dim italic")
     biggest = max(abs(v) for v in terms.values()) or 1.0
+    labels = max(len(t) for t in terms) + max(len(f"{v:+.3g}") for v in terms.values()) + 8  # cells, padding, scrollbar
+    bar_width = TERM_BAR_WIDTH if width <= 0 else max(4, min(TERM_BAR_WIDTH, width - labels))
     table = Table(title="reward terms (last mean)", title_justify="left", box=None, padding=(0, 1),
                   show_header=False)
     table.add_column(style="cyan", no_wrap=True)
     table.add_column(justify="right", no_wrap=True)
     table.add_column(no_wrap=True)
     for term, value in sorted(terms.items(), key=lambda kv: -abs(kv[1])):
-        width = max(1, round(abs(value) / biggest * 16))
-        table.add_row(term, f"{value:+.3g}", Text("█" * width, style="green" if value >= 0 else "red"))
+        if value == 0:  # a term that contributes nothing draws no bar
+            table.add_row(Text(term, style="dim"), Text("0", style="dim"), "")
+            continue
+        width = max(1, round(abs(value) / biggest * bar_width))  # the smallest non-zero term still shows
+        table.add_row(term, f"{value:+.3g}", Text("█" * width, style="green" if value > 0 else "red"))
     return table
 
 
@@ -97,11 +105,12 @@ def run_summary(run: RunInfo, meta: dict[str, Any] | None, meta_error: str | Non
 class RunsScreen(Screen):
     """Watches ``app.snapshot`` for the run list; loads one run's TensorBoard terms on demand."""
 
+    PANES = Binding.Group("panes", compact=True)
     BINDINGS = [
-        Binding("v", "evaluate", "Evaluate ckpt", id="runs.evaluate"),
+        Binding("v", "evaluate", "Evaluate", tooltip="evaluate the selected checkpoint", id="runs.evaluate"),
         Binding("g", "diagnose", "Diagnose", id="runs.diagnose"),
-        Binding("k", "focus_checkpoints", "Checkpoints", id="runs.checkpoints"),
-        Binding("n", "focus_runs", "Run list", id="runs.list"),
+        Binding("k", "focus_checkpoints", "Checkpoints", id="runs.checkpoints", group=PANES),
+        Binding("n", "focus_runs", "Run list", id="runs.list", group=PANES),
     ]
 
     def __init__(self) -> None:
@@ -113,7 +122,7 @@ class RunsScreen(Screen):
     def compose(self) -> ComposeResult:
         yield Header()
         with Horizontal(id="runs-main"):
-            yield DataTable(id="runs-table", cursor_type="row", zebra_stripes=True)
+            yield RunsTable(id="runs-table")
             with Vertical(id="runs-right"):
                 with VerticalScroll(id="run-detail-scroll"):
                     yield Static("Select a run.", id="run-detail")
@@ -125,10 +134,6 @@ class RunsScreen(Screen):
         yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        table = self.query_one("#runs-table", DataTable)
-        for key, label in (("name", "run"), ("status", "status"), ("progress", "done"), ("success", "succ"),
-                           ("reward", "reward"), ("ckpts", "ckpt")):
-            table.add_column(label, key=key)
         from vbot_agent.actions import REGISTRY
 
         self.query_one("#run-evaluate", Button).disabled = EVAL_ACTION not in REGISTRY
@@ -141,7 +146,6 @@ class RunsScreen(Screen):
     def show_snapshot(self, snap: Snapshot | None) -> None:
         if snap is None:
             return
-        table = self.query_one("#runs-table", DataTable)
         if snap.workspace is None:
             self.query_one("#run-detail", Static).update(Text(snap.workspace_error or "", style="red"))
             return
@@ -149,16 +153,7 @@ class RunsScreen(Screen):
         self.runs = {str(r.path): r for r in snap.runs}
         if signature != self._signature:
             self._signature = signature
-            current = self.selected.path if self.selected else None
-            table.clear()
-            for run in snap.runs:
-                status = Text(run.status, style={"running": "cyan", "finished": "green", "failed": "red"}.get(
-                    run.status, "yellow"))
-                table.add_row(run.name.removesuffix("_PPO"), status, _num(run.fraction, ".0%"),
-                              _num(run.progress.get("success_rate"), ".0%"), _num(run.progress.get("reward"), ".3g"),
-                              str(len(run.checkpoints)), key=str(run.path))
-            if current is not None and str(current) in table.rows:
-                table.move_cursor(row=table.get_row_index(str(current)))
+            self.query_one(RunsTable).show(snap.runs)
         if not snap.runs:
             self.query_one("#run-detail", Static).update(
                 Text(f"No runs under {snap.workspace / 'runs'} yet: start one with `vbot train` (press a).",
@@ -179,7 +174,7 @@ class RunsScreen(Screen):
         checkpoints.add_options(run.checkpoints or ["(no checkpoints)"])
         checkpoints.highlighted = 0
         self.query_one("#run-terms", Static).update(Text("reading TensorBoard logs…", style="dim italic"))
-        self.load_terms(run.path)
+        self.load_terms(run.path, self.query_one("#run-terms", Static).content_size.width)
 
     def _show_summary(self) -> None:
         run = self.selected
@@ -194,10 +189,10 @@ class RunsScreen(Screen):
         self.query_one("#run-detail", Static).update(run_summary(run, meta, meta_error, self.app.clock()))
 
     @work(thread=True, exclusive=True, group="run-terms")
-    def load_terms(self, run_dir: Path) -> None:
+    def load_terms(self, run_dir: Path, width: int) -> None:
         try:
             scalars = self.app.reader.tb.scalars(run_dir, (TERM_PREFIX, REWARD_TAG, SUCCESS_TAG))
-            renderable: Any = terms_table(reward_terms(scalars))
+            renderable: Any = terms_table(reward_terms(scalars), width)
         except Exception as exc:  # tensorboard raises many types on broken files; show them
             renderable = Text(f"cannot read TensorBoard logs: {type(exc).__name__}: {exc}", style="red")
         self.app.call_from_thread(self._show_terms, run_dir, renderable)

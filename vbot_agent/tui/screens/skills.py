@@ -32,10 +32,11 @@ class SkillActionButton(Button):
 class SkillsScreen(Screen):
     """Loads the skills in a worker thread when mounted; ``r`` reloads them."""
 
+    PANES = Binding.Group("panes", compact=True)
     BINDINGS = [
-        Binding("f", "focus_list", "Skill list", id="skills.list"),
-        Binding("b", "focus_actions", "Actions", id="skills.actions"),
-        Binding("m", "focus_body", "Markdown", id="skills.body"),
+        Binding("f", "focus_list", "Skill list", id="skills.list", group=PANES),
+        Binding("b", "focus_actions", "Actions", id="skills.actions", group=PANES),
+        Binding("m", "focus_body", "Markdown", id="skills.body", group=PANES),
         Binding("ctrl+l", "reload", "Reload", id="skills.reload"),
     ]
 

@@ -15,6 +15,28 @@ from vbot_agent.tui.data import Liveness, Snapshot
 
 LIVENESS_STYLE = {"alive": "bold green", "finished": "bold cyan", "dead": "bold red", "stale": "bold yellow",
                   "unknown": "bold yellow"}
+FINISHED_STYLE = {"complete": "bold green", "failed": "bold red", "stopped": "bold yellow",
+                  "budget_exhausted": "bold yellow"}
+LABEL_WIDTH = 9  # "campaign" and the grid's one-cell gap
+
+
+def campaign_head(automl_id: Any, status: Any, live: Liveness) -> Text:
+    """``<id>  running ALIVE heartbeat 20s ago``; a finished campaign shows its final status once."""
+    head = Text(str(automl_id), style="bold cyan")
+    if live.label == "finished":  # the liveness only says "status <status>": say it once, as the outcome
+        head.append(f"  {str(status).replace('_', ' ').upper()}", style=FINISHED_STYLE.get(str(status), "bold cyan"))
+        return head
+    head.append(f"  {status} ")
+    head.append(live.label.upper(), style=LIVENESS_STYLE.get(live.label, "bold"))
+    head.append(f" {live.detail}", style="dim")
+    return head
+
+
+def fit_path(path: str, width: int) -> str:
+    """``path`` cut from the left to ``width`` cells (the file and its run folder matter most)."""
+    if len(path) <= width or width < 2:
+        return path
+    return "…" + path[len(path) - width + 1:]
 
 
 def budget_bar(elapsed: Any, budget: Any, width: int = 20) -> Text:
@@ -45,6 +67,9 @@ class CampaignStatus(Static):
     def watch_snapshot(self, snapshot: Snapshot | None) -> None:
         self.update(self.build(snapshot))
 
+    def on_resize(self) -> None:  # the checkpoint path is cut to the width
+        self.update(self.build(self.snapshot))
+
     def build(self, snap: Snapshot | None) -> RenderableType:
         if snap is None:
             return Text("Reading the workspace…", style="dim italic")
@@ -60,13 +85,9 @@ class CampaignStatus(Static):
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column(overflow="fold")
         live = snap.liveness or Liveness("unknown", "")
-        head = Text(str(state.get("automl_id")), style="bold cyan")
-        head.append(f"  {state.get('status')} ")
-        head.append(live.label.upper(), style=LIVENESS_STYLE.get(live.label, "bold"))
-        head.append(f" {live.detail}", style="dim")
-        grid.add_row("campaign", head)
+        grid.add_row("campaign", campaign_head(state.get("automl_id"), state.get("status"), live))
         stage = f" · stage {state['stage']}" if state.get("stage") else ""
-        grid.add_row("phase", f"{state.get('phase')} · {state.get('mode')}{stage} · {state.get('env_id')}")
+        grid.add_row("phase", f"{state.get('phase')} · mode {state.get('mode')}{stage} · {state.get('env_id')}")
         grid.add_row("budget", budget_bar(state.get("elapsed_hours"), state.get("budget_hours")))
         counts = Counter(str(t.get("state")) for t in snap.trials)
         parts = Text(f"{len(snap.trials)} ")
@@ -81,7 +102,8 @@ class CampaignStatus(Static):
             grid.add_row("best", Text.assemble((f"#{best.get('trial')} score {_score(best.get('score'))}", "bold green"),
                                                f"  {extra}"))
             if best.get("checkpoint"):
-                grid.add_row("ckpt", Text(str(best["checkpoint"]), style="dim"))
+                room = self.content_size.width - LABEL_WIDTH
+                grid.add_row("ckpt", Text(fit_path(str(best["checkpoint"]), room), style="dim", no_wrap=True))
         else:
             grid.add_row("best", Text("none yet", style="dim"))
         if state.get("message"):
