@@ -106,7 +106,7 @@ def test_mistyped_flag_suggests_the_closest_ones_in_process():
 
 
 def test_text_output_rounds_floats_json_keeps_them():
-    from vbot_agent.actions.command_line import render_default, rounded
+    from vbot_agent.textout import render_default, rounded
 
     assert rounded({"a": 0.1 + 0.2, "b": [123456.789, 2], "c": "x", "d": float("nan")})["a"] == 0.3
     assert rounded([123456.789])[0] == 123457.0

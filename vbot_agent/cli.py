@@ -14,8 +14,9 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
-from vbot_agent.actions.command_line import json_default, parse_command, render_default
+from vbot_agent.actions.command_line import json_default, parse_command
 from vbot_agent.errors import Interrupted, UsageError, VbotError
+from vbot_agent.textout import render_default
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
