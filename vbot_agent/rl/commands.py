@@ -80,7 +80,8 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         env_info = {"obs_dim": runner.env.obs_dim, "action_dim": runner.env.action_dim,
                     "control_dt": runner.env.control_dt, "max_episode_steps": runner.env.max_episode_steps}
         meta = experiment_meta(to_dict(cfg), command=command, env_info=env_info)
-        meta["compute"] = {"device": cfg.device, "precision": runner.alg.actor_critic.precision}
+        meta["compute"] = {"device": cfg.device, "precision": runner.precision.precision,
+                           "precision_choice": runner.precision.to_dict()}
         if warm is not None:
             meta["warm_start"] = {"checkpoint": str(Path(checkpoint).resolve()), "reset_optimizer": reset_optimizer,
                                   "lr_multiplier": lr_multiplier, "freeze_normalizer": freeze_normalizer}
@@ -131,8 +132,8 @@ def _prepare_resume(root: Path, resume: str, env: str | None, flags: dict[str, A
 
 
 def _train_with_progress(ctx, runner):
+    from vbot_agent.rl.loop import train as run_training
     from vbot_agent.rl.progress import PlainProgress, RichProgress
-    from vbot_agent.rl.runner import train as run_training
 
     cfg = runner.cfg
     if ctx.interactive:
