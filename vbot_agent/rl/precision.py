@@ -4,8 +4,10 @@ Whether bf16 pays depends on more than a CPU flag: with AMX (amx_bf16) the updat
 run about twice as fast in bf16; with AVX512-BF16 alone the autocast casts cost more than the
 products save and bf16 was measured 15-20% slower; without either, bf16 is emulated. So ``auto``
 times the update's own forward and backward pass (the run's network sizes, one minibatch of its
-rows, the torch threads it will use) in both precisions, alternating, and keeps bf16 only when it
-is clearly faster. The answer is cached per machine, torch version and problem shape in
+rows) in both precisions, alternating, and keeps bf16 only when it is clearly faster. It is timed
+on one torch thread and the fastest repeat of each counts: the bf16/fp32 ratio is a property of a
+core (AMX tiles are per core), and on a shared machine two OpenMP threads waiting for a busy core
+inflated one fp32 timing twentyfold, while noise only ever adds time. The answer is cached per machine, torch version and problem shape in
 ``<user cache>/vbot/precision.json`` (``VBOT_CACHE_DIR`` overrides the folder), so the measurement,
 a few hundred ms, is paid once; the trainer records the choice in ``experiment_meta.json`` and in
 its checkpoints, so a resumed run keeps it even if the cache is gone.
@@ -16,7 +18,6 @@ from __future__ import annotations
 import json
 import os
 import platform
-import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -32,7 +33,7 @@ CACHE_FILE = "precision.json"
 CACHE_VERSION = 1
 # bf16 rounds the hidden activations to 8 bits of mantissa: take it only for a clear gain.
 BF16_MIN_SPEEDUP = 1.1
-REPEATS = 5  # alternated fp32/bf16 timings; the median of each is compared
+REPEATS = 5  # alternated fp32/bf16 timings; the fastest of each is compared
 CPU_FLAGS = ("avx2", "avx512f", "avx512_bf16", "amx_tile", "amx_bf16")
 
 
@@ -93,10 +94,9 @@ def cpu_identity() -> dict[str, Any]:
             "flags": [f for f in CPU_FLAGS if f in flags]}
 
 
-def cache_key(shape: UpdateShape, threads: int) -> str:
+def cache_key(shape: UpdateShape) -> str:
     """One string naming everything the measured answer depends on."""
-    return json.dumps({**cpu_identity(), "torch": torch.__version__, "threads": threads, **asdict(shape)},
-                      sort_keys=True)
+    return json.dumps({**cpu_identity(), "torch": torch.__version__, **asdict(shape)}, sort_keys=True)
 
 
 def load_cache(path: Path) -> dict[str, Any]:
@@ -130,7 +130,7 @@ def resolve_precision(precision: str, device: torch.device, shape: UpdateShape |
     if shape is None:
         raise ValueError("precision 'auto' on a CPU with native bf16 needs the update's shape to measure")
     path = cache_dir() / CACHE_FILE
-    key = cache_key(shape, torch.get_num_threads())
+    key = cache_key(shape)
     entries = load_cache(path)
     if _valid_entry(entries.get(key)):
         hit = entries[key]
@@ -148,26 +148,33 @@ def resolve_precision(precision: str, device: torch.device, shape: UpdateShape |
 
 
 def measure_update(shape: UpdateShape, repeats: int = REPEATS) -> tuple[float, float]:
-    """Median ms of one forward + backward pass over ``shape.rows`` rows, (fp32, bf16), alternated.
+    """Fastest ms of one forward + backward pass over ``shape.rows`` rows on one torch thread,
+    (fp32, bf16), the two alternated ``repeats`` times after a warm-up.
 
-    Draws from its own generator and restores torch's global RNG, so measuring does not change
-    what a seeded run does afterwards.
+    Draws from its own generator and restores torch's global RNG and thread count, so measuring
+    does not change what a seeded run does afterwards.
     """
     from vbot_agent.rl.networks import ActorCritic
 
+    threads = torch.get_num_threads()
+    times: dict[str, list[float]] = {"fp32": [], "bf16": []}
     with torch.random.fork_rng(devices=[]):
-        gen = torch.Generator().manual_seed(0)
-        obs = torch.randn(shape.rows, shape.obs_dim, generator=gen)
-        actions = torch.randn(shape.rows, shape.action_dim, generator=gen)
-        models = {p: ActorCritic(shape.obs_dim, shape.action_dim, shape.actor_hidden_dims,
-                                 shape.critic_hidden_dims, shape.activation, precision=p) for p in ("fp32", "bf16")}
-        times: dict[str, list[float]] = {"fp32": [], "bf16": []}
-        for r in range(repeats + 1):  # round 0 warms up (oneDNN kernels are built on first use)
-            for name in (("fp32", "bf16") if r % 2 else ("bf16", "fp32")):
-                elapsed = _time_pass(models[name], obs, actions)
-                if r:
-                    times[name].append(elapsed)
-    return statistics.median(times["fp32"]) * 1e3, statistics.median(times["bf16"]) * 1e3
+        torch.set_num_threads(1)
+        try:
+            gen = torch.Generator().manual_seed(0)
+            obs = torch.randn(shape.rows, shape.obs_dim, generator=gen)
+            actions = torch.randn(shape.rows, shape.action_dim, generator=gen)
+            models = {p: ActorCritic(shape.obs_dim, shape.action_dim, shape.actor_hidden_dims,
+                                     shape.critic_hidden_dims, shape.activation, precision=p)
+                      for p in ("fp32", "bf16")}
+            for r in range(repeats + 1):  # round 0 warms up (oneDNN builds its kernels on first use)
+                for name in (("fp32", "bf16") if r % 2 else ("bf16", "fp32")):
+                    elapsed = _time_pass(models[name], obs, actions)
+                    if r:
+                        times[name].append(elapsed)
+        finally:
+            torch.set_num_threads(threads)
+    return min(times["fp32"]) * 1e3, min(times["bf16"]) * 1e3
 
 
 def _time_pass(model, obs: torch.Tensor, actions: torch.Tensor) -> float:
