@@ -3,7 +3,9 @@
     python benchmarks/physics_options.py [--num-envs 1024] [--rounds 5] [--steps 48] [--variants a,b]
 
 Every variant is the shipped model with a few options or collision masks changed after compiling.
-Speed: physics-only steps/s (``BatchedPhysics`` on all cores, smoothed random actions like the env),
+Speed: physics-only steps/s (``BatchedPhysics`` on all cores unless --threads, smoothed random
+actions like the env; ``no_eulerdamp`` and ``no_midphase`` change nothing on this model and so
+show the noise of the measurement),
 variants alternated round by round inside this one process, so background load hits all alike;
 the median and the spread (min-max) over rounds are reported, with the ratio to ``shipped``.
 Stability, per variant, from the same initial states as the reference:
@@ -63,6 +65,8 @@ def variant(name: str) -> mujoco.MjModel:
         "no_eulerdamp": lambda: setattr(o, "disableflags", o.disableflags | flags.mjDSBL_EULERDAMP),
         "no_midphase": lambda: setattr(o, "disableflags", o.disableflags | flags.mjDSBL_MIDPHASE),
         "feet_trunk_only+tol_1e-4": lambda: (_set_contact(m, LEG_GEOMS, False), setattr(o, "tolerance", 1e-4)),
+        "no_warmstart+no_calf_contact": lambda: (
+            _set_contact(m, ("calf",), False), setattr(o, "disableflags", o.disableflags | flags.mjDSBL_WARMSTART)),
         "feet_trunk_only+no_warmstart": lambda: (
             _set_contact(m, LEG_GEOMS, False), setattr(o, "disableflags", o.disableflags | flags.mjDSBL_WARMSTART)),
         # The reference for stability: Newton run to a tight tolerance.
@@ -75,7 +79,7 @@ def variant(name: str) -> mujoco.MjModel:
 
 ALL = ("shipped", "pgs", "cg", "newton_it5", "newton_it3", "ls_it5", "ls_it3", "tol_1e-4", "tol_1e-3",
        "no_warmstart", "no_calf_contact", "feet_trunk_only", "no_eulerdamp", "no_midphase",
-       "feet_trunk_only+tol_1e-4", "feet_trunk_only+no_warmstart")
+       "feet_trunk_only+tol_1e-4", "feet_trunk_only+no_warmstart", "no_warmstart+no_calf_contact")
 
 
 def initial_states(physics: BatchedPhysics, n: int, rng: np.random.Generator) -> np.ndarray:
@@ -160,11 +164,12 @@ def stability(model: mujoco.MjModel, n: int = 128, seed: int = 0) -> dict[str, f
     return out
 
 
-def speed(names: list[str], num_envs: int, rounds: int, steps: int) -> dict[str, dict[str, float]]:
+def speed(names: list[str], num_envs: int, rounds: int, steps: int,
+          threads: int | None = None) -> dict[str, dict[str, float]]:
     rng = np.random.default_rng(0)
     sims = {}
     for name in names:
-        physics = BatchedPhysics(variant(name), num_envs)
+        physics = BatchedPhysics(variant(name), num_envs, threads=threads)
         physics.state[:] = initial_states(physics, num_envs, np.random.default_rng(1))
         sims[name] = physics
     actions = rng.uniform(-1, 1, (steps, num_envs, 12))
@@ -195,6 +200,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=48, help="control steps per timed block")
     parser.add_argument("--variants", default=",".join(ALL))
+    parser.add_argument("--threads", type=int, default=None, help="physics threads (default: all cores)")
     parser.add_argument("--no-stability", action="store_true")
     args = parser.parse_args()
     names = args.variants.split(",")
@@ -203,7 +209,8 @@ def main() -> None:
     result = {"num_envs": args.num_envs, "rounds": args.rounds, "steps_per_block": args.steps,
               "mujoco": mujoco.__version__, "cpu_count": os.cpu_count(),
               "load_average_1min_before": round(os.getloadavg()[0], 2),
-              "physics_steps_per_s": speed(names, args.num_envs, args.rounds, args.steps)}
+              "threads": args.threads or "all cores",
+              "physics_steps_per_s": speed(names, args.num_envs, args.rounds, args.steps, args.threads)}
     if not args.no_stability:
         result["stability"] = {name: stability(variant(name)) for name in ["reference", *names]}
     result["load_average_1min_after"] = round(os.getloadavg()[0], 2)
