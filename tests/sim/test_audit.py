@@ -1,4 +1,4 @@
-"""The reward budget audit: numbers per term, verdicts, linearity of the shared play, speed."""
+"""The reward budget audit: numbers per term, verdicts, linearity of the shared play (its speed: benchmarks/reward_audit.py)."""
 
 import time
 
@@ -47,11 +47,6 @@ def test_lazy_robot_is_flagged_with_numbers_per_term(default_and_lazy):
     assert flag["terms"]["alive"]["wrong"] == pytest.approx(100.0, rel=0.01)  # 5/s x 20 s
     assert flag["return"] > 0.5 * flag["right_return"]
     assert "more than 50%" in flag["reason"]
-
-
-def test_audit_is_fast(default_and_lazy):
-    _, elapsed = default_and_lazy
-    assert elapsed < 10.0
 
 
 def test_shared_play_equals_playing_the_config_itself(default_and_lazy):

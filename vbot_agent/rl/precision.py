@@ -5,9 +5,10 @@ run about twice as fast in bf16; with AVX512-BF16 alone the autocast casts cost 
 products save and bf16 was measured 15-20% slower; without either, bf16 is emulated. So ``auto``
 times the update's own forward and backward pass (the run's network sizes, one minibatch of its
 rows) in both precisions, alternating, and keeps bf16 only when it is clearly faster. It is timed
-on one torch thread and the fastest repeat of each counts: the bf16/fp32 ratio is a property of a
-core (AMX tiles are per core), and on a shared machine two OpenMP threads waiting for a busy core
-inflated one fp32 timing twentyfold, while noise only ever adds time. The answer is cached per machine, torch version and problem shape in
+on one torch thread by that thread's CPU time, and the fastest repeat of each counts: the bf16/fp32
+ratio is a property of a core (AMX tiles are per core), and on a shared machine two OpenMP threads
+waiting for a busy core inflated one fp32 wall-clock timing twentyfold; CPU time does not count the
+time the thread waits to be scheduled, and what noise remains only ever adds time. The answer is cached per machine, torch version and problem shape in
 ``<user cache>/vbot/precision.json`` (``VBOT_CACHE_DIR`` overrides the folder), so the measurement,
 a few hundred ms, is paid once; the trainer records the choice in ``experiment_meta.json`` and in
 its checkpoints, so a resumed run keeps it even if the cache is gone.
@@ -148,7 +149,7 @@ def resolve_precision(precision: str, device: torch.device, shape: UpdateShape |
 
 
 def measure_update(shape: UpdateShape, repeats: int = REPEATS) -> tuple[float, float]:
-    """Fastest ms of one forward + backward pass over ``shape.rows`` rows on one torch thread,
+    """Fastest CPU ms of one forward + backward pass over ``shape.rows`` rows on one torch thread,
     (fp32, bf16), the two alternated ``repeats`` times after a warm-up.
 
     Draws from its own generator and restores torch's global RNG and thread count, so measuring
@@ -178,10 +179,11 @@ def measure_update(shape: UpdateShape, repeats: int = REPEATS) -> tuple[float, f
 
 
 def _time_pass(model, obs: torch.Tensor, actions: torch.Tensor) -> float:
-    start = time.perf_counter()
+    """CPU seconds of this thread (with one torch thread, all of the pass's work) for one pass."""
+    start = time.thread_time()
     log_prob, entropy, value, _, _ = model.evaluate(obs, actions)
     (value.square().mean() - log_prob.mean() - entropy.mean()).backward()
-    elapsed = time.perf_counter() - start
+    elapsed = time.thread_time() - start
     model.zero_grad(set_to_none=True)
     return elapsed
 
