@@ -27,6 +27,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=12345)
     parser.add_argument("--set", dest="overrides", action="append", default=[], help="env.KEY=VALUE")
     parser.add_argument("--competition", action="store_true", help="robots on the 10-12 m ring")
+    parser.add_argument("--stochastic", action="store_true",
+                        help="sample actions from the policy's Gaussian (as in training), not its mean")
     args = parser.parse_args()
 
     import torch
@@ -38,6 +40,14 @@ def main() -> None:
 
     torch.set_num_threads(1)
     policy = load_policy(args.checkpoint)
+    act = policy
+    if args.stochastic:
+        generator = torch.Generator().manual_seed(args.seed)
+
+        @torch.no_grad()
+        def act(obs: np.ndarray) -> np.ndarray:
+            x = policy.normalizer(torch.as_tensor(obs, dtype=torch.float32))
+            return policy.model.act(x, generator)[0].numpy()
     cfg = resolve_train_config(base=policy.config, overrides=args.overrides)
     env_options = dict(cfg.env)
     if args.competition:
@@ -52,7 +62,7 @@ def main() -> None:
     success = np.zeros(args.episodes, bool)
     fell = np.zeros(args.episodes, bool)
     for _ in range(env.max_episode_steps + 1):
-        obs, _, terminated, truncated, info = env.step(policy(obs))
+        obs, _, terminated, truncated, info = env.step(act(obs))
         live = ~done_once
         before_reset = info["final_obs"]  # this step's observation of every env, before any reset
         closest[live] = np.minimum(closest[live], before_reset[live, OBS_SLICES["distance"]][:, 0])
@@ -77,6 +87,7 @@ def main() -> None:
 
     print(json.dumps({
         "checkpoint": args.checkpoint, "env_steps": policy.env_steps, "episodes": args.episodes,
+        "actions": "sampled" if args.stochastic else "mean",
         "spawn": env_options["spawn"], "success_rate": round(float(success.mean()), 3),
         "fall_rate": round(float(fell.mean()), 3),
         "by_bearing_deg": bins(bearing, [0, 30, 60, 90, 120, 150, 180.001]),

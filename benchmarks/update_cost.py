@@ -84,8 +84,13 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=24, help="rollout length per env")
     parser.add_argument("--variants", default=",".join(VARIANTS))
     parser.add_argument("--compile", action="store_true", help="add a torch.compile variant of default")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads for every variant (a busy machine: 1 avoids OpenMP barrier waits)")
     args = parser.parse_args()
     names = args.variants.split(",")
+    if args.threads is not None:
+        for name, (precision, overrides, _) in list(VARIANTS.items()):
+            VARIANTS[name] = (precision, overrides, args.threads)
     if "default" not in names:
         names.insert(0, "default")
     gen = torch.Generator().manual_seed(1)
@@ -108,7 +113,7 @@ def main() -> None:
         timed_update(algs["compiled"], 0, saved["compiled"])  # the first call compiles
         compile_s = time.perf_counter() - start
         names.append("compiled")
-        VARIANTS["compiled"] = ("bf16", {}, 0)
+        VARIANTS["compiled"] = ("bf16", {}, args.threads or 0)
     times: dict[str, list[float]] = {n: [] for n in names}
     for r in range(args.rounds + 1):  # round 0 warms up oneDNN kernels
         for name in (names if r % 2 else names[::-1]):
@@ -119,7 +124,8 @@ def main() -> None:
     data_steps = NUM_ENVS * args.steps
     result = {
         "num_envs": NUM_ENVS, "steps_per_env": args.steps, "rounds": args.rounds, "cpu_count": os.cpu_count(),
-        "torch": torch.__version__, "load_average_1min": round(os.getloadavg()[0], 2),
+        "torch": torch.__version__, "threads": args.threads or "per variant",
+        "load_average_1min": round(os.getloadavg()[0], 2),
         "update_s": {n: {"median": round(statistics.median(v), 4), "min": round(min(v), 4), "max": round(max(v), 4),
                          "vs_default": round(statistics.median(v) / base, 3),
                          "update_steps_per_s": round(data_steps / statistics.median(v))} for n, v in times.items()},
