@@ -173,3 +173,5 @@ def test_bench_train_reports_both_rates(capsys):
     result = json.loads(out)
     assert result["train_env_steps_per_s"] > 0 and result["physics_steps_per_s"] > 0
     assert result["ratio"] == pytest.approx(result["train_env_steps_per_s"] / result["physics_steps_per_s"], abs=2e-3)
+    assert result["precision"] in ("fp32", "bf16") and result["precision_reason"] in ("measured", "cached",
+                                                                                      "no-native-bf16")

@@ -175,3 +175,24 @@ def test_a_resumed_run_keeps_its_precision_whatever_the_machine_now_measures(mon
     assert resumed.alg.actor_critic.precision == "bf16"
     resumed.close()
     assert OnPolicyRunner(cfg, create_run_dir(run_root / "new", cfg.env_id)).precision.precision == "fp32"
+
+
+def test_a_checkpoint_without_a_stored_precision_loads_with_the_rule(monkeypatch, run_root):
+    """Checkpoints written before the precision was stored resolve ``auto`` as a new run would."""
+    from tests.rl.conftest import tiny_config
+    from vbot_agent.rl.checkpoint import InferencePolicy, load_checkpoint
+    from vbot_agent.rl.loop import train
+    from vbot_agent.rl.run_dir import create_run_dir
+    from vbot_agent.rl.runner import OnPolicyRunner
+
+    monkeypatch.setattr(precision, "bf16_matmuls_are_native", lambda: False)
+    cfg = tiny_config()
+    run_dir = create_run_dir(run_root, cfg.env_id)
+    train(OnPolicyRunner(cfg, run_dir))
+    data = load_checkpoint(run_dir / "checkpoints" / "last.pt")
+    assert InferencePolicy(data).model.precision == "fp32"
+    monkeypatch.setattr(precision, "bf16_matmuls_are_native", lambda: True)
+    monkeypatch.setattr(precision, "measure_update", lambda shape: (10.0, 5.0))
+    assert InferencePolicy(data).model.precision == "fp32"  # stored: the precision it was trained in
+    del data["precision"]
+    assert InferencePolicy(data).model.precision == "bf16"  # older checkpoint: what auto picks here

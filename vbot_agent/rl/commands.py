@@ -304,4 +304,5 @@ def bench_train(ctx, *, env: str = "vbot_navigation_section001", num_envs: int |
         "train_env_steps_per_s": round(train_rate, 1), "physics_steps_per_s": round(physics, 1),
         "ratio": round(train_rate / physics, 3),
         "collection_share": round(collect / (collect + learn), 3),
+        "precision": runner.precision.precision, "precision_reason": runner.precision.reason,
     }
