@@ -102,6 +102,8 @@ def test_the_measurement_is_cached_per_shape(monkeypatch, tmp_path):
     other_rows = update_shape(63, 12, (128, 128, 64), (128, 128, 64), "elu", rows=64)
     resolve_precision("auto", torch.device("cpu"), other_rows, measure=measure)
     assert len(calls) == 2  # another minibatch size is another question
+    huge = update_shape(63, 12, (128, 128, 64), (128, 128, 64), "elu", rows=10**6)
+    assert huge.rows == precision.MAX_PROBE_ROWS  # timed at the cap: big minibatches share one answer
     data = json.loads((tmp_path / "vbot-cache" / precision.CACHE_FILE).read_text())
     assert data["version"] == precision.CACHE_VERSION and len(data["entries"]) == 2
 
