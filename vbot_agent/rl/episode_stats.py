@@ -7,6 +7,8 @@ from typing import Any
 
 import numpy as np
 
+from vbot_agent import tensorboard_tags as tags
+
 
 class EpisodeAccumulator:
     """Collects per-step info of one rollout: reward-term means, metrics, finished episodes."""
@@ -30,19 +32,19 @@ class EpisodeAccumulator:
                 self.episodes.setdefault(k, []).append(v)
 
     def scalars(self) -> dict[str, float]:
-        """TensorBoard tags -> values. Episode tags only when an episode finished."""
-        out = {"Reward / Instantaneous reward (mean)": self.reward_sum / self.steps}
-        out.update({f"Reward Instant / {k} (mean)": v / self.steps for k, v in self.terms.items()})
-        out.update({f"metrics / {k}": v / self.steps for k, v in self.metrics.items()})
+        """TensorBoard tags (docs/design.md, "Trainer") -> values. Episode tags only when an episode finished."""
+        out = {tags.INSTANT_REWARD: self.reward_sum / self.steps}
+        out.update({tags.term_tag(k): v / self.steps for k, v in self.terms.items()})
+        out.update({tags.METRIC_PREFIX + k: v / self.steps for k, v in self.metrics.items()})
         ep = {k: np.concatenate(v) for k, v in self.episodes.items()}
         if len(ep.get("return", ())):
-            out["Reward / Total reward (mean)"] = float(ep["return"].mean())
-            out["Episode / Total timesteps (mean)"] = float(ep["length"].mean())
-            out["Episode / count"] = float(len(ep["return"]))
-            if "success" in ep:  # per finished episode, not instantaneous occupancy
-                out["metrics / success_rate"] = float(ep["success"].astype(np.float64).mean())
+            out[tags.EPISODE_RETURN] = float(ep["return"].mean())
+            out[tags.EPISODE_LENGTH] = float(ep["length"].mean())
+            out[tags.EPISODE_COUNT] = float(len(ep["return"]))
+            if "success" in ep:  # per finished episode (docs/design.md, "Failures we design against"), not instantaneous occupancy
+                out[tags.SUCCESS_RATE] = float(ep["success"].astype(np.float64).mean())
             if "fall" in ep:
-                out["metrics / fall_rate"] = float(ep["fall"].astype(np.float64).mean())
+                out[tags.FALL_RATE] = float(ep["fall"].astype(np.float64).mean())
             if "time_to_target_s" in ep and np.isfinite(ep["time_to_target_s"]).any():
-                out["metrics / time_to_target_s"] = float(np.nanmean(ep["time_to_target_s"]))
+                out[tags.TIME_TO_TARGET] = float(np.nanmean(ep["time_to_target_s"]))
         return out

@@ -7,38 +7,14 @@ from __future__ import annotations
 
 import math
 import os
-import signal
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
+from vbot_agent import tensorboard_tags as tags
 from vbot_agent.errors import VbotError
 from vbot_agent.rl.run_dir import CHECKPOINT_DIR
 from vbot_agent.rl.runner import IterationStats, NonFiniteError, OnPolicyRunner
-
-
-class StopRequested:
-    """SIGINT/SIGTERM -> finish the current iteration, save ``last.pt``, stop with status ``stopped``."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> StopRequested:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested:  # second Ctrl-C: give up on the clean stop
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
+from vbot_agent.signals import GracefulStop
 
 
 @dataclass(frozen=True)
@@ -50,7 +26,7 @@ class TrainResult:
     env_steps_per_s: float
     final_reward: float | None
     success_rate: float | None
-    best_score: float | None
+    best_checkpoint_score: float | None  # evaluate.CHECKPOINT_SCORE_FORMULA of best.pt, not a campaign score
     best_checkpoint: str | None
     last_checkpoint: str | None
 
@@ -73,7 +49,7 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
     total_time, total_steps = 0.0, 0
     status = "finished"
     try:
-        with StopRequested() as stop:
+        with GracefulStop(second_raises=True) as stop:  # finish the iteration, save last.pt, stop
             while runner.env_steps < cfg.max_env_steps:
                 try:
                     stats = runner.run_iteration()
@@ -97,7 +73,7 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
                     iteration=stats.iteration, env_steps=stats.env_steps, env_steps_per_s=stats.env_steps_per_s,
                     reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
                     distance_to_target=runner.last_values.get("distance_to_target"),
-                    best_score=None if runner.best_score == -math.inf else runner.best_score,
+                    best_checkpoint_score=None if runner.best_score == -math.inf else runner.best_score,
                 )
                 if stop.requested:
                     status = "stopped"
@@ -127,16 +103,16 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
         run_dir=str(runner.run_dir), status=status, iterations=runner.iteration, env_steps=runner.env_steps,
         env_steps_per_s=total_steps / total_time if total_time else 0.0,
         final_reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
-        best_score=None if runner.best_score == -math.inf else runner.best_score,
+        best_checkpoint_score=None if runner.best_score == -math.inf else runner.best_score,
         best_checkpoint=str(best) if best.exists() else None, last_checkpoint=str(ckpt_dir / "last.pt"),
     )
 
 
 def _remember(last: dict[str, float], scalars: dict[str, float]) -> None:
     """The latest value of the headline metrics (episode tags are absent in some iterations)."""
-    for key, tag in (("reward", "Reward / Total reward (mean)"), ("success_rate", "metrics / success_rate"),
-                     ("distance_to_target", "metrics / distance_to_target"),
-                     ("instant_reward", "Reward / Instantaneous reward (mean)")):
+    for key, tag in (("reward", tags.EPISODE_RETURN), ("success_rate", tags.SUCCESS_RATE),
+                     ("distance_to_target", tags.DISTANCE_TO_TARGET),
+                     ("instant_reward", tags.INSTANT_REWARD)):
         if tag in scalars:
             last[key] = scalars[tag]
 

@@ -30,7 +30,9 @@ from typing import Any
 import numpy as np
 import torch
 
+from vbot_agent import tensorboard_tags as tags
 from vbot_agent.config import to_dict
+from vbot_agent.fileio import atomic_write_json
 from vbot_agent.rl.checkpoint import check_compatible, decode_tree, encode_tree, save_checkpoint
 from vbot_agent.rl.config import TrainConfig
 from vbot_agent.rl.envs import make_env
@@ -45,7 +47,6 @@ from vbot_agent.rl.run_dir import (
     FINAL_EVALUATION,
     ProgressFile,
     wall_clock,
-    write_json_atomic,
 )
 
 
@@ -104,7 +105,7 @@ class OnPolicyRunner:
     # -- state ------------------------------------------------------------------------------
     def _precision(self, resume: dict[str, Any] | None) -> PrecisionChoice:
         """A resumed run keeps the precision it was trained in; a new one resolves ``policy.precision``
-        (``auto``: timed on this machine, cached) with the update's minibatch and torch threads."""
+        (``auto``: timed on this machine, cached) for the update's minibatch."""
         if resume is not None and resume.get("precision") in ("fp32", "bf16"):
             return PrecisionChoice(resume["precision"], "checkpoint")
         cfg, pol = self.cfg, self.cfg.policy
@@ -198,13 +199,13 @@ class OnPolicyRunner:
         steps_per_s = self.cfg.steps_per_iteration / max(t2 - t0, 1e-9)
         scalars = acc.scalars()
         scalars.update({
-            "Loss / surrogate": losses["surrogate"], "Loss / value_function": losses["value_function"],
-            "Loss / entropy": losses["entropy"], "Loss / approx_kl": losses["approx_kl"],
-            "Loss / clip_fraction": losses["clip_fraction"], "Loss / grad_norm": losses["grad_norm"],
-            "Policy / std (mean)": float(self.alg.actor_critic.log_std.detach().exp().mean()),
-            "Learning / learning_rate": losses["learning_rate"],
-            "Perf / env_steps_per_s": steps_per_s,
-            "Perf / collection_time_s": t1 - t0, "Perf / learn_time_s": t2 - t1,
+            tags.LOSS_SURROGATE: losses["surrogate"], tags.LOSS_VALUE: losses["value_function"],
+            tags.LOSS_ENTROPY: losses["entropy"], tags.LOSS_APPROX_KL: losses["approx_kl"],
+            tags.LOSS_CLIP_FRACTION: losses["clip_fraction"], tags.LOSS_GRAD_NORM: losses["grad_norm"],
+            tags.POLICY_STD: float(self.alg.actor_critic.log_std.detach().exp().mean()),
+            tags.LEARNING_RATE: losses["learning_rate"],
+            tags.ENV_STEPS_PER_S: steps_per_s,
+            tags.COLLECTION_TIME_S: t1 - t0, tags.LEARN_TIME_S: t2 - t1,
         })
         return IterationStats(self.iteration, self.env_steps, steps_per_s, scalars)
 
@@ -242,7 +243,7 @@ class OnPolicyRunner:
             "episode_time_s": float(env.max_episode_steps * env.control_dt) if env.max_episode_steps > 0 else None,
             "wall_s": round(time.perf_counter() - started, 3), "result": result.to_dict(),
         }
-        write_json_atomic(self.run_dir / FINAL_EVALUATION, record)
+        atomic_write_json(self.run_dir / FINAL_EVALUATION, record)
         return record
 
     def close(self) -> None:
