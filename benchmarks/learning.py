@@ -1,12 +1,14 @@
-"""Learning curve of section001 with the default config (target: >= 50% per-episode success
-within 20M env steps, targets 3-8 m away).
+"""Learning curve of section001 with the default config (targets: >= 90% evaluation success within
+6 minutes of wall time on 2 cores; >= 50% within 20M env steps; targets 3-8 m away).
 
     python benchmarks/learning.py [--max-env-steps 20000000] [--out docs/learning_section001]
     python benchmarks/learning.py --run-dir runs/vbot_navigation_section001/<run>   # plot an existing run
 
 Trains through ``vbot train`` (so the run folder is the usual one), then reads its TensorBoard
 events and writes ``<out>.json`` (env steps vs success rate, distance to target, return; training
-and evaluation series) and ``<out>.png``. Prints the JSON summary.
+and evaluation series) and ``<out>.png``. Prints the JSON summary, including for 50%, 80% and 90%
+the env steps and the wall time (s since the run's first iteration, evaluations included) at the
+first evaluation that reached that success rate, and the evaluation fall rate there.
 """
 
 from __future__ import annotations
@@ -50,7 +52,23 @@ def read_series(run_dir: Path) -> dict[str, list[list[float]]]:
     acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
     acc.Reload()
     tags = set(acc.Tags()["scalars"])
-    return {name: [[e.step, e.value] for e in acc.Scalars(tag)] for name, tag in SERIES.items() if tag in tags}
+    series = {name: [[e.step, e.value] for e in acc.Scalars(tag)] for name, tag in SERIES.items() if tag in tags}
+    if "Eval / success_rate" in tags:  # wall clock of each evaluation, from the first logged event
+        events = acc.Scalars("Eval / success_rate")
+        start = min(e.wall_time for tag in tags for e in acc.Scalars(tag)[:1])
+        series["eval_wall_s"] = [[e.step, round(e.wall_time - start, 1)] for e in events]
+    return series
+
+
+def first_reaching(series: dict[str, list[list[float]]], threshold: float) -> dict[str, float] | None:
+    """Env steps, wall s and fall rate at the first evaluation with success >= ``threshold``."""
+    walls = dict((int(s), w) for s, w in series.get("eval_wall_s", []))
+    falls = dict((int(s), f) for s, f in series.get("eval_fall_rate", []))
+    for step, value in series.get("eval_success_rate", []):
+        if value >= threshold:
+            return {"env_steps": int(step), "wall_s": walls.get(int(step)), "success_rate": round(value, 3),
+                    "fall_rate": falls.get(int(step))}
+    return None
 
 
 def plot(series: dict[str, list[list[float]]], path: Path, title: str) -> None:
@@ -114,6 +132,9 @@ def main() -> None:
         "final_train_success_rate": pooled(series, "train_success_rate")[-1][1] if series.get("train_success_rate") else None,
         "best_eval_success_rate": max((v for _, v in eval_success), default=None),
         "first_step_eval_success_ge_50pct": next((s for s, v in eval_success if v >= 0.5), None),
+        "first_eval_success_ge": {f"{round(t * 100)}pct": first_reaching(series, t) for t in (0.5, 0.8, 0.9)},
+        "wall_s": (series.get("eval_wall_s") or [[0, None]])[-1][1],
+        "precision": (meta.get("compute") or {}).get("precision"),
         "final_distance_to_target": series["distance_to_target"][-1][1] if series.get("distance_to_target") else None,
     }
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -1,4 +1,4 @@
-"""The reward budget audit: numbers per term, verdicts, linearity of the shared play, speed."""
+"""The reward budget audit: numbers per term, verdicts, linearity of the shared play (its speed: benchmarks/reward_audit.py)."""
 
 import time
 

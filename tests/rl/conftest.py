@@ -22,3 +22,11 @@ def tiny_config(**flags):
 @pytest.fixture
 def run_root(tmp_path: Path) -> Path:
     return tmp_path / "runs"
+
+
+@pytest.fixture(autouse=True)
+def precision_cache(tmp_path: Path, monkeypatch) -> Path:
+    """Each test measures ``precision: auto`` afresh into its own cache, never the user's."""
+    folder = tmp_path / "vbot-cache"
+    monkeypatch.setenv("VBOT_CACHE_DIR", str(folder))
+    return folder

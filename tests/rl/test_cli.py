@@ -69,6 +69,11 @@ def test_train_writes_the_run_folder(trained):
     meta = json.loads((run_dir / "experiment_meta.json").read_text())
     assert meta["config"]["reward"]["scales"]["fall"] == -2.0
     assert {"command", "versions", "git_revision", "seed"} <= set(meta)
+    # what `policy.precision: auto` chose here and why (measured on this machine, or fp32 by rule)
+    choice = meta["compute"]["precision_choice"]
+    assert meta["compute"]["precision"] == choice["precision"] in ("fp32", "bf16")
+    assert choice["reason"] in ("measured", "cached", "no-native-bf16")
+    assert load_checkpoint(run_dir / "checkpoints" / "last.pt")["precision"] == choice["precision"]
     rebuilt = resolve_train_config(base=meta["config"])
     assert to_dict(rebuilt) == meta["config"]
     assert rebuilt == config_from_checkpoint(load_checkpoint(run_dir / "checkpoints" / "last.pt")["config"])
@@ -249,3 +254,5 @@ def test_bench_train_reports_both_rates(capsys):
     result = json.loads(out)
     assert result["train_env_steps_per_s"] > 0 and result["physics_steps_per_s"] > 0
     assert result["ratio"] == pytest.approx(result["train_env_steps_per_s"] / result["physics_steps_per_s"], abs=2e-3)
+    assert result["precision"] in ("fp32", "bf16") and result["precision_reason"] in ("measured", "cached",
+                                                                                      "no-native-bf16")

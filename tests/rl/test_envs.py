@@ -9,8 +9,9 @@ from tests.rl.conftest import tiny_config
 from vbot_agent.errors import UsageError
 from vbot_agent.rl.config import resolve_train_config
 from vbot_agent.rl.envs import GymVectorEnv, make_env
+from vbot_agent.rl.loop import train
 from vbot_agent.rl.run_dir import create_run_dir
-from vbot_agent.rl.runner import OnPolicyRunner, train
+from vbot_agent.rl.runner import OnPolicyRunner
 
 
 def test_gym_adapter_follows_the_contract():

@@ -14,8 +14,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tests.rl.conftest import tiny_config
 from vbot_agent.errors import VbotError
 from vbot_agent.rl.checkpoint import load_checkpoint
+from vbot_agent.rl.loop import train
 from vbot_agent.rl.run_dir import create_run_dir
-from vbot_agent.rl.runner import OnPolicyRunner, train
+from vbot_agent.rl.runner import OnPolicyRunner
 
 
 def _scalars(run_dir):

@@ -112,16 +112,23 @@ class InferencePolicy:
 
     def __init__(self, data: dict[str, Any], device: str = "cpu") -> None:
         from vbot_agent.rl.config import config_from_checkpoint
-        from vbot_agent.rl.networks import ActorCritic, resolve_precision
+        from vbot_agent.rl.networks import ActorCritic
         from vbot_agent.rl.normalizer import EmpiricalNormalizer
+        from vbot_agent.rl.precision import resolve_precision, update_shape
 
         self.config = config_from_checkpoint(data["config"])
         pol = self.config.policy
         self.env_id, self.obs_dim, self.action_dim = data["env_id"], data["obs_dim"], data["action_dim"]
         self.device = torch.device(device)
+        # The precision it was trained in (older checkpoints: resolved as a new run would be).
+        precision = data.get("precision")
+        if precision not in ("fp32", "bf16"):
+            rows = max(1, self.config.steps_per_iteration // self.config.ppo.num_mini_batches)
+            shape = update_shape(self.obs_dim, self.action_dim, pol.actor_hidden_dims, pol.critic_hidden_dims,
+                                 pol.activation, rows)
+            precision = resolve_precision(pol.precision, self.device, shape).precision
         self.model = ActorCritic(self.obs_dim, self.action_dim, pol.actor_hidden_dims, pol.critic_hidden_dims,
-                                 pol.activation, pol.init_noise_std,
-                                 resolve_precision(pol.precision, self.device)).to(self.device)
+                                 pol.activation, pol.init_noise_std, precision).to(self.device)
         self.model.load_state_dict(data["ppo"]["model"])
         self.normalizer = EmpiricalNormalizer(self.obs_dim, clip=pol.normalizer_clip,
                                               enabled=pol.normalize_observations).to(self.device)

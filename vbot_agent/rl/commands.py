@@ -84,7 +84,8 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         env_info = {"obs_dim": runner.env.obs_dim, "action_dim": runner.env.action_dim,
                     "control_dt": runner.env.control_dt, "max_episode_steps": runner.env.max_episode_steps}
         meta = experiment_meta(to_dict(cfg), command=command, env_info=env_info)
-        meta["compute"] = {"device": cfg.device, "precision": runner.alg.actor_critic.precision}
+        meta["compute"] = {"device": cfg.device, "precision": runner.precision.precision,
+                           "precision_choice": runner.precision.to_dict()}
         if warm is not None:
             meta["warm_start"] = {"checkpoint": str(Path(checkpoint).resolve()), "reset_optimizer": reset_optimizer,
                                   "lr_multiplier": lr_multiplier, "freeze_normalizer": freeze_normalizer}
@@ -170,8 +171,8 @@ def _prepare_resume(root: Path, resume: str, env: str | None, flags: dict[str, A
 
 
 def _train_with_progress(ctx, runner):
+    from vbot_agent.rl.loop import train as run_training
     from vbot_agent.rl.progress import PlainProgress, RichProgress
-    from vbot_agent.rl.runner import train as run_training
 
     cfg = runner.cfg
     if ctx.interactive:
@@ -349,4 +350,5 @@ def bench_train(ctx, *, env: str = "vbot_navigation_section001", num_envs: int |
         "train_env_steps_per_s": round(train_rate, 1), "physics_steps_per_s": round(physics, 1),
         "ratio": round(train_rate / physics, 3),
         "collection_share": round(collect / (collect + learn), 3),
+        "precision": runner.precision.precision, "precision_reason": runner.precision.reason,
     }

@@ -20,22 +20,6 @@ ACTIVATIONS: dict[str, Callable[[], nn.Module]] = {
 _LOG_SQRT_2PI = 0.5 * math.log(2.0 * math.pi)
 
 
-def bf16_matmuls_are_native() -> bool:
-    """Whether this CPU multiplies bf16 in hardware (AVX512-BF16 or AMX): there bf16 matmuls run
-    about twice as fast as fp32 ones; elsewhere they are emulated and slower."""
-    try:
-        return bool(torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported())
-    except AttributeError:  # a torch without these probes
-        return False
-
-
-def resolve_precision(precision: str, device: torch.device) -> str:
-    """``auto`` -> ``bf16`` on a CPU with native bf16 matmuls, else ``fp32``."""
-    if precision != "auto":
-        return precision
-    return "bf16" if device.type == "cpu" and bf16_matmuls_are_native() else "fp32"
-
-
 def mlp(in_dim: int, hidden: Sequence[int], out_dim: int, activation: str) -> nn.Sequential:
     """Linear -> act -> ... -> Linear. Orthogonal init (gain sqrt 2), as in CleanRL's ``layer_init``."""
     layers: list[nn.Module] = []
@@ -113,10 +97,17 @@ class ActorCritic(nn.Module):
         return self._forward(self.critic, obs).squeeze(-1)
 
     def _forward(self, net: nn.Sequential, x: torch.Tensor) -> torch.Tensor:
-        if self.precision == "fp32":
-            return net(x)
         *hidden, head = net
-        with torch.autocast(x.device.type, dtype=torch.bfloat16):
+        with torch.autocast(x.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16"):
             for layer in hidden:
                 x = layer(x)
-        return head(x.float())
+        return _apply_head(head, x.float() if self.precision == "bf16" else x)
+
+
+def _apply_head(head: nn.Linear, x: torch.Tensor) -> torch.Tensor:
+    """``head(x)``, with a one-output head (the critic's) as a row-wise dot product: oneDNN picks its
+    one-column GEMM kernel by row count (seen on AMX CPUs), so a row's value would depend on the batch
+    it is computed in, and rollout and update values would differ in the last bits."""
+    if head.out_features == 1:
+        return (x * head.weight[0]).sum(-1, keepdim=True) + head.bias
+    return head(x)

@@ -1,7 +1,8 @@
-"""The training loop: rollout, update, log, checkpoint (rsl_rl's ``OnPolicyRunner``).
+"""One training iteration and the run's state: rollout, update, evaluation (rsl_rl's ``OnPolicyRunner``).
 
-The runner owns the env, the observation normaliser, TensorBoard, ``progress.json``, checkpoints,
-evaluation for ``best.pt`` and the NaN guard; ``PPO`` owns only the learning.
+The runner owns the env, the observation normaliser, the checkpoint payload, evaluation and the
+NaN checks; ``PPO`` owns only the learning; ``loop.train`` drives iterations, logging and
+checkpoints; ``episode_stats`` turns a rollout's env info into logged scalars.
 
 CPU sharing: collection (physics threads) and the update (torch threads) run one after the other,
 so each gets every core in turn. Torch runs on one thread while envs step (collection and
@@ -21,7 +22,7 @@ import contextlib
 import math
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,22 +32,22 @@ import torch
 
 from vbot_agent import tensorboard_tags as tags
 from vbot_agent.config import to_dict
-from vbot_agent.errors import VbotError
 from vbot_agent.fileio import atomic_write_json
 from vbot_agent.rl.checkpoint import check_compatible, decode_tree, encode_tree, save_checkpoint
 from vbot_agent.rl.config import TrainConfig
 from vbot_agent.rl.envs import make_env
+from vbot_agent.rl.episode_stats import EpisodeAccumulator
 from vbot_agent.rl.evaluate import EvalResult, evaluate
-from vbot_agent.rl.networks import ActorCritic, resolve_precision
+from vbot_agent.rl.networks import ActorCritic
 from vbot_agent.rl.normalizer import EmpiricalNormalizer
 from vbot_agent.rl.ppo import PPO
+from vbot_agent.rl.precision import PrecisionChoice, resolve_precision, update_shape
 from vbot_agent.rl.run_dir import (
     CHECKPOINT_DIR,
     FINAL_EVALUATION,
     ProgressFile,
     wall_clock,
 )
-from vbot_agent.signals import GracefulStop
 
 
 @dataclass(frozen=True)
@@ -69,46 +70,6 @@ class IterationStats:
     scalars: dict[str, float] = field(default_factory=dict)
 
 
-class _EpisodeAccumulator:
-    """Collects per-step info of one rollout: reward-term means, metrics, finished episodes."""
-
-    def __init__(self) -> None:
-        self.reward_sum, self.steps = 0.0, 0
-        self.terms: dict[str, float] = {}
-        self.metrics: dict[str, float] = {}
-        self.episodes: dict[str, list[np.ndarray]] = {}
-
-    def add(self, rewards: np.ndarray, info: dict[str, Any]) -> None:
-        self.reward_sum += float(rewards.mean())
-        self.steps += 1
-        for k, v in info.get("reward_terms", {}).items():
-            self.terms[k] = self.terms.get(k, 0.0) + float(v)
-        for k, v in info.get("metrics", {}).items():
-            self.metrics[k] = self.metrics.get(k, 0.0) + float(v)
-        for k, v in info.get("episode", {}).items():
-            v = np.asarray(v)
-            if v.size:
-                self.episodes.setdefault(k, []).append(v)
-
-    def scalars(self) -> dict[str, float]:
-        """TensorBoard tags (docs/design.md, "Trainer") -> values. Episode tags only when an episode finished."""
-        out = {tags.INSTANT_REWARD: self.reward_sum / self.steps}
-        out.update({tags.term_tag(k): v / self.steps for k, v in self.terms.items()})
-        out.update({tags.METRIC_PREFIX + k: v / self.steps for k, v in self.metrics.items()})
-        ep = {k: np.concatenate(v) for k, v in self.episodes.items()}
-        if len(ep.get("return", ())):
-            out[tags.EPISODE_RETURN] = float(ep["return"].mean())
-            out[tags.EPISODE_LENGTH] = float(ep["length"].mean())
-            out[tags.EPISODE_COUNT] = float(len(ep["return"]))
-            if "success" in ep:  # per finished episode (docs/design.md, "Failures we design against"), not instantaneous occupancy
-                out[tags.SUCCESS_RATE] = float(ep["success"].astype(np.float64).mean())
-            if "fall" in ep:
-                out[tags.FALL_RATE] = float(ep["fall"].astype(np.float64).mean())
-            if "time_to_target_s" in ep and np.isfinite(ep["time_to_target_s"]).any():
-                out[tags.TIME_TO_TARGET] = float(np.nanmean(ep["time_to_target_s"]))
-        return out
-
-
 class OnPolicyRunner:
     """Trains ``cfg`` in ``run_dir``; ``resume`` is a loaded checkpoint of this same run, or None."""
 
@@ -124,9 +85,10 @@ class OnPolicyRunner:
         pol = cfg.policy
         self.normalizer = EmpiricalNormalizer(self.env.obs_dim, clip=pol.normalizer_clip,
                                               enabled=pol.normalize_observations).to(self.device)
+        self.precision = self._precision(resume)
         actor_critic = ActorCritic(self.env.obs_dim, self.env.action_dim, pol.actor_hidden_dims,
                                    pol.critic_hidden_dims, pol.activation, pol.init_noise_std,
-                                   resolve_precision(pol.precision, self.device))
+                                   self.precision.precision)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.alg = PPO(actor_critic, cfg.ppo, cfg.num_envs, self.device, self.generator)
         self.iteration, self.env_steps = 0, 0
@@ -141,6 +103,17 @@ class OnPolicyRunner:
         self._eval_envs: dict[int, Any] = {}  # evaluation envs by episode count
 
     # -- state ------------------------------------------------------------------------------
+    def _precision(self, resume: dict[str, Any] | None) -> PrecisionChoice:
+        """A resumed run keeps the precision it was trained in; a new one resolves ``policy.precision``
+        (``auto``: timed on this machine, cached) for the update's minibatch."""
+        if resume is not None and resume.get("precision") in ("fp32", "bf16"):
+            return PrecisionChoice(resume["precision"], "checkpoint")
+        cfg, pol = self.cfg, self.cfg.policy
+        rows = max(1, cfg.steps_per_iteration // cfg.ppo.num_mini_batches)
+        shape = update_shape(self.env.obs_dim, self.env.action_dim, pol.actor_hidden_dims,
+                             pol.critic_hidden_dims, pol.activation, rows)
+        return resolve_precision(pol.precision, self.device, shape)
+
     def _restore(self, ckpt: dict[str, Any]) -> None:
         check_compatible(ckpt, self.run_dir, env_id=self.cfg.env_id, obs_dim=self.env.obs_dim,
                          action_dim=self.env.action_dim, same_env_id=True)
@@ -177,6 +150,7 @@ class OnPolicyRunner:
             "rng": {"generator": self.generator.get_state(), "torch": torch.get_rng_state()},
             "env_state": encode_tree(self.env.get_state()), "obs": encode_tree(self.obs),
             "best_score": self.best_score, "last_values": dict(self.last_values),
+            "precision": self.alg.actor_critic.precision,
         }
 
     def save(self, name: str) -> Path:
@@ -185,12 +159,12 @@ class OnPolicyRunner:
         return path
 
     # -- one iteration ----------------------------------------------------------------------
-    def _collect(self) -> _EpisodeAccumulator:
+    def _collect(self) -> EpisodeAccumulator:
         with _torch_threads(1):
             return self._collect_steps()
 
-    def _collect_steps(self) -> _EpisodeAccumulator:
-        acc = _EpisodeAccumulator()
+    def _collect_steps(self) -> EpisodeAccumulator:
+        acc = EpisodeAccumulator()
         dev = self.device
         for _ in range(self.cfg.ppo.num_steps_per_env):
             obs = torch.from_numpy(self.obs).to(dev)
@@ -198,7 +172,7 @@ class OnPolicyRunner:
             actions = self.alg.act(self.normalizer(obs))
             next_obs, rewards, terminated, truncated, info = self.env.step(actions.cpu().numpy())
             if not (np.isfinite(next_obs).all() and np.isfinite(rewards).all()):
-                raise _NonFinite("the env returned a non-finite observation or reward")
+                raise NonFiniteError("the env returned a non-finite observation or reward")
             final_obs = None
             if truncated.any():
                 final_obs = self.normalizer(torch.from_numpy(np.asarray(info["final_obs"], np.float32)).to(dev))
@@ -211,7 +185,7 @@ class OnPolicyRunner:
         return acc
 
     def run_iteration(self) -> IterationStats:
-        """Collect one rollout, update once; raises _NonFinite when anything became NaN/inf."""
+        """Collect one rollout, update once; raises NonFiniteError when anything became NaN/inf."""
         t0 = wall_clock()
         acc = self._collect()
         t1 = wall_clock()
@@ -219,7 +193,7 @@ class OnPolicyRunner:
         losses = self.alg.update()
         t2 = wall_clock()
         if not all(math.isfinite(v) for v in losses.values()) or not self._parameters_finite():
-            raise _NonFinite(f"non-finite loss or parameters after the update ({_fmt(losses)})")
+            raise NonFiniteError(f"non-finite loss or parameters after the update ({_fmt(losses)})")
         self.iteration += 1
         self.env_steps += self.cfg.steps_per_iteration
         steps_per_s = self.cfg.steps_per_iteration / max(t2 - t0, 1e-9)
@@ -278,8 +252,8 @@ class OnPolicyRunner:
             env.close()
 
 
-class _NonFinite(Exception):
-    """Internal: the NaN guard tripped."""
+class NonFiniteError(Exception):
+    """The NaN guard tripped (raised by ``run_iteration``, handled by ``loop.train``)."""
 
 
 @contextlib.contextmanager
@@ -297,117 +271,3 @@ def _fmt(values: dict[str, float]) -> str:
     return ", ".join(f"{k}={v:.4g}" for k, v in values.items())
 
 
-@dataclass(frozen=True)
-class TrainResult:
-    run_dir: str
-    status: str
-    iterations: int
-    env_steps: int
-    env_steps_per_s: float
-    final_reward: float | None
-    success_rate: float | None
-    best_checkpoint_score: float | None  # evaluate.CHECKPOINT_SCORE_FORMULA of best.pt, not a campaign score
-    best_checkpoint: str | None
-    last_checkpoint: str | None
-
-
-def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None] | None = None) -> TrainResult:
-    """Run ``runner`` until ``max_env_steps``, a stop signal or the NaN guard; return the summary.
-
-    Logs every iteration to TensorBoard (step = env steps) and ``progress.json``; every
-    ``check_point_interval`` iterations and at the end: ``model_<iter>.pt``, ``last.pt``, an
-    evaluation and ``best.pt`` when its score improves. On NaN: the last good checkpoint stays,
-    status ``failed``, VbotError.
-    """
-    from torch.utils.tensorboard import SummaryWriter
-
-    cfg = runner.cfg
-    # Resuming: drop events the interrupted process logged after its last checkpoint (steps > env_steps).
-    writer = SummaryWriter(str(runner.run_dir), purge_step=runner.env_steps + 1 if runner.env_steps else None)
-    progress = runner.progress
-    progress.update(status="running", iteration=runner.iteration, env_steps=runner.env_steps, pid=os.getpid())
-    total_time, total_steps = 0.0, 0
-    status = "finished"
-    try:
-        with GracefulStop(second_raises=True) as stop:  # finish the iteration, save last.pt, stop
-            while runner.env_steps < cfg.max_env_steps:
-                try:
-                    stats = runner.run_iteration()
-                except _NonFinite as exc:
-                    last = runner.run_dir / CHECKPOINT_DIR / "last.pt"
-                    keep = f"; last good checkpoint: {last}" if last.exists() else "; no checkpoint was written yet"
-                    message = f"NaN guard at iteration {runner.iteration + 1}: {exc}{keep}"
-                    progress.update(status="failed", message=message)
-                    raise VbotError(message) from None
-                total_time += cfg.steps_per_iteration / stats.env_steps_per_s
-                total_steps += cfg.steps_per_iteration
-                for tag, value in stats.scalars.items():
-                    writer.add_scalar(tag, value, stats.env_steps)
-                _remember(runner.last_values, stats.scalars)
-                if on_iteration is not None:
-                    on_iteration(stats)
-                at_end = runner.env_steps >= cfg.max_env_steps
-                if stats.iteration % cfg.check_point_interval == 0 or at_end or stop.requested:
-                    _checkpoint(runner, writer, periodic=stats.iteration % cfg.check_point_interval == 0)
-                progress.update(
-                    iteration=stats.iteration, env_steps=stats.env_steps, env_steps_per_s=stats.env_steps_per_s,
-                    reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
-                    distance_to_target=runner.last_values.get("distance_to_target"),
-                    best_checkpoint_score=None if runner.best_score == -math.inf else runner.best_score,
-                )
-                if stop.requested:
-                    status = "stopped"
-                    break
-            if status == "finished" and cfg.eval.final_episodes and runner.iteration:
-                progress.update(message=f"final evaluation: {cfg.eval.final_episodes} episodes")
-                try:
-                    runner.final_evaluation()
-                    progress.update(message=None)
-                except Exception as exc:  # the training is done and saved: a reader can still evaluate last.pt
-                    progress.update(message=f"final evaluation failed: {type(exc).__name__}: {exc}"[:500])
-    except KeyboardInterrupt:
-        progress.update(status="stopped", message="interrupted twice; last.pt is from the last checkpoint")
-        raise
-    except VbotError:
-        raise  # progress.json already says why
-    except Exception as exc:  # an env or torch crash: readers of progress.json must not see "running"
-        progress.update(status="failed", message=f"{type(exc).__name__}: {exc}"[:500])
-        raise
-    finally:
-        writer.close()
-        runner.close()
-    progress.update(status=status)
-    ckpt_dir = runner.run_dir / CHECKPOINT_DIR
-    best = ckpt_dir / "best.pt"
-    return TrainResult(
-        run_dir=str(runner.run_dir), status=status, iterations=runner.iteration, env_steps=runner.env_steps,
-        env_steps_per_s=total_steps / total_time if total_time else 0.0,
-        final_reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
-        best_checkpoint_score=None if runner.best_score == -math.inf else runner.best_score,
-        best_checkpoint=str(best) if best.exists() else None, last_checkpoint=str(ckpt_dir / "last.pt"),
-    )
-
-
-def _remember(last: dict[str, float], scalars: dict[str, float]) -> None:
-    """The latest value of the headline metrics (episode tags are absent in some iterations)."""
-    for key, tag in (("reward", tags.EPISODE_RETURN), ("success_rate", tags.SUCCESS_RATE),
-                     ("distance_to_target", tags.DISTANCE_TO_TARGET),
-                     ("instant_reward", tags.INSTANT_REWARD)):
-        if tag in scalars:
-            last[key] = scalars[tag]
-
-
-def _checkpoint(runner: OnPolicyRunner, writer, *, periodic: bool) -> None:
-    """Evaluate, update best.pt, write model_<iter>.pt and last.pt (last.pt last: resume point)."""
-    if runner.cfg.eval.enabled:
-        result = runner.evaluate()
-        for key, value in result.to_dict().items():
-            if isinstance(value, (int, float)) and key != "max_competition_points":
-                writer.add_scalar(f"Eval / {key}", value, runner.env_steps)
-        if result.score > runner.best_score:
-            runner.best_score = result.score
-            runner.save("best.pt")
-    if periodic:
-        runner.save(f"model_{runner.iteration}.pt")
-    runner.save("last.pt")
-    writer.flush()
