@@ -38,6 +38,7 @@ from typing import Any
 import numpy as np
 
 from vbot_agent.sim import robot
+from vbot_agent.sim.course_env import spawn_ground
 from vbot_agent.sim.mathx import wrap_angle, yaw_quat
 
 from vbot_agent.sim.audit_behaviours import BEHAVIOURS, COURSE_BEHAVIOURS, EXPLOITS, RIGHT, course_path
@@ -214,7 +215,7 @@ def _place_all(env, spawn: np.ndarray, target: np.ndarray, path: np.ndarray | No
         tr.gates[:, :len(gates)] = gates
         tr.num_gates = len(gates)
         tr.gate_index[:] = 0
-        tr.ball_phase[:] = np.inf
+        tr.ball_phase[:] = 1e9  # s: never launched within an episode
         env.target[:] = gates[0]
         env.prev_distance[:] = float(np.linalg.norm(gates[0] - spawn))
         tr.window_left[:] = tr.path_left(np.arange(env.num_envs), np.tile(spawn, (env.num_envs, 1)))
@@ -296,7 +297,9 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice,
         qpos = st[:, env._qpos].copy()
         qvel = st[:, env._qvel].copy()
         qpos[:, 0:2] = xy
-        qpos[:, 2] = robot.STAND_HEIGHT + env.terrain.height(xy[:, 0], xy[:, 1])
+        # On a course, above the highest ground under the footprint: a level trunk clears the next stair.
+        qpos[:, 2] = robot.STAND_HEIGHT + (spawn_ground(env.terrain, xy) if env.tracker is not None
+                                           else env.terrain.height(xy[:, 0], xy[:, 1]))
         qpos[:, 3:7] = yaw_quat(yaw)
         qpos[:, joints_q] = robot.DEFAULT_POSE
         qvel[:] = 0.0

@@ -37,13 +37,11 @@ def before_reward(env, sensors: np.ndarray, qpos: np.ndarray, qvel: np.ndarray, 
     passed = tr.passed_gates(distance, fell)
     gained = np.zeros(env.num_envs)
     if tr.scorer is not None:
-        before = tr.scorer.points()["total"]
         touching = (tr.balls.touching(qpos[:, 0:3], tr.ball_centres(qpos, ROBOT_NQ)) if tr.balls is not None
                     else np.zeros(env.num_envs, dtype=bool))
         time_s = (env.episode_step + 1) * env.control_dt
-        tr.scorer.update(qpos[:, 0:3], -projected_gravity[:, 2], planar_speed, ground, fell, touching, time_s,
-                         env.control_dt)
-        gained = tr.scorer.points()["total"] - before
+        gained = tr.scorer.update(qpos[:, 0:3], -projected_gravity[:, 2], planar_speed, ground, fell, touching,
+                                  time_s, env.control_dt)
     finished = env.reached | (distance < env.config.reach_radius) & (tr.gate_index == tr.num_gates - 1)
     stalled = tr.stagnation(env.episode_step, xy, finished)
     feet = sensors[:, 29:41].reshape(-1, 4, 3)

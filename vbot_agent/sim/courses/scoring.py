@@ -84,11 +84,13 @@ class Scorer:
         return np.clip(np.searchsorted(self._y_from, y, side="right") - 1, 0, len(self.sections) - 1)
 
     def update(self, base: np.ndarray, up_z: np.ndarray, planar_speed: np.ndarray, ground: np.ndarray,
-               failed: np.ndarray, touching_ball: np.ndarray, time_s: np.ndarray, dt: float) -> None:
+               failed: np.ndarray, touching_ball: np.ndarray, time_s: np.ndarray, dt: float) -> np.ndarray:
         """One control step. base [N, 3] m; up_z [N] (cos of tilt); ground [N] m under the base;
-        failed [N] bool (fell or left the course this step); touching_ball [N]; time_s [N] episode time."""
+        failed [N] bool (fell or left the course this step); touching_ball [N]; time_s [N] episode time.
+        Returns the points [N] earned this step (before any zeroing: a fall's cost is the env's)."""
         x, y, z = base[:, 0], base[:, 1], base[:, 2]
         alive = ~failed
+        gained = np.zeros(len(x))
         self.ball_touched |= touching_ball & alive
         sitting = (z - ground < SIT_HEIGHT) & (up_z > CELEBRATION_COS_TILT) & (planar_speed < CELEBRATION_MAX_SPEED)
         for j, it in enumerate(self.items):
@@ -104,10 +106,15 @@ class Scorer:
                     hit = on & (self.sit_time >= CELEBRATION_S - 1e-9)
             new = hit & alive & ~self.earned[:, j]
             self.earned[:, j] |= new
+            if new.any():
+                value = np.where(self.ball_touched, BALL_TOUCHED_POINTS, it.points) if it.kind == "ball_rule" \
+                    else it.points
+                gained += new * value
             if self._finish == j:
                 self.finish_time = np.where(new, time_s, self.finish_time)
         where = self.section_index(y)
         self.zeroed[np.flatnonzero(failed), where[failed]] = True
+        return gained
 
     def points(self, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
         """Per item and per section points of ``rows`` (all envs when None): {name: [K]}, with

@@ -6,7 +6,7 @@
 - The riverbed's four slope segments (23.2, 18, 11, 4.5 degrees) have runs chosen so the valley
   drops exactly 1.0 m between y 14.58 and 17.54 (the segment lengths are not published).
 - The 8 cones are cylinders (r 0.12, 0.45 tall) four on each side of the wave field.
-- The waypoints follow the right route (0.10 m stairs, riverbed, three of the stones).
+- The waypoints follow the right route (0.10 m stairs, riverbed, beside three of the stones).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ BRIDGE_X = (-4.319, -1.681)
 BRIDGE_Y = (15.20, 20.44)
 DECK_END, DECK_MID, DECK_MID_Y = 2.804, 2.595, 17.82
 STONES = ((3.5, 15.84, 1.2), (0.36, 15.84, 1.2), (2.0, 17.83, 0.8), (3.5, 19.72, 1.2), (0.36, 19.72, 1.2))
-PACKET_R = 0.6
+PACKET_R = 0.7  # m: a stone's dome meets the valley ~0.5 m from its centre; the base passes beside it
 
 
 def _valley_runs() -> list[tuple[float, float]]:
@@ -124,7 +124,7 @@ def section012() -> Course:
         name="section012", pieces=(PLATFORM_2026, *section012_pieces()), markers=tuple(markers),
         bounds=((-4.8, 4.8, 6.83, 25.33),),
         spawn=(-4.0, 4.0, 7.1, 8.6),
-        waypoints=((2.0, 9.6), (2.0, 11.4), (2.0, 12.2), (2.0, 14.45), (0.9, 15.84), (2.0, 17.83), (3.2, 19.72),
+        waypoints=((2.0, 9.6), (2.0, 11.4), (2.0, 12.2), (2.0, 14.45), (1.0, 15.84), (2.65, 17.83), (2.85, 19.72),
                    (2.0, 21.2), (2.0, 23.5), (0.0, 24.33)),
         items=section012_items(), sections=(SectionRule("section012", 8.83, 60),), finish_item="celebration_exit",
     )
