@@ -56,6 +56,9 @@ def summarize_course_points(ep: dict[str, np.ndarray]) -> dict[str, Any]:
         "items": items,
         "fall_rate": round(float(np.mean(ep["fall"])), 3),
         "finished_rate": round(len(finished) / max(len(times), 1), 3),
+        # finished the course (its last celebration) and never fell
+        "completed_rate": round(float(np.mean(np.isfinite(times) & ~np.asarray(ep["fall"], dtype=bool)))
+                                if len(times) else 0.0, 3),
         # None when no episode finished (JSON has no NaN)
         "course_time_s": {"mean": round(float(finished.mean()), 2) if len(finished) else None,
                           "best": round(float(finished.min()), 2) if len(finished) else None},
