@@ -27,7 +27,7 @@ def drive(env_id: str, paths: list[np.ndarray], *, sit_s: float = 0.0, fall_at_e
     st = env.physics.state
     episodes: dict[str, list] = {}
     done_rows = np.zeros(n, dtype=bool)
-    steps = int(round((total_s + 0.5) / env.control_dt)) + 2
+    steps = round((total_s + 0.5) / env.control_dt) + 2
     for i in range(steps):
         t = i * env.control_dt
         qpos = st[:, env._qpos].copy()

@@ -150,7 +150,7 @@ def test_rolling_balls_launch_on_their_schedule_and_reset():
     balls = env.terrain.balls
     q = slice(env._qpos.start + 19, env._qpos.start + 19 + 7 * balls.count)
     first = env.tracker.ball_phase.min()
-    for _ in range(int(math.ceil((first + 1.0) / env.control_dt))):
+    for _ in range(math.ceil((first + 1.0) / env.control_dt)):
         env.step(np.zeros((4, 12)))
     centres = env.physics.state[:, q].reshape(4, balls.count, 7)[:, :, 0:3]
     on_course = np.abs(centres[:, :, 0]) < 5.0

@@ -38,11 +38,13 @@ from typing import Any
 import numpy as np
 
 from vbot_agent.sim import robot
+from vbot_agent.sim.audit_behaviours import BEHAVIOURS, COURSE_BEHAVIOURS, EXPLOITS, RIGHT, course_path
+from vbot_agent.sim.audit_report import _judge, render_audit
 from vbot_agent.sim.course_env import spawn_ground
 from vbot_agent.sim.mathx import wrap_angle, yaw_quat
 
-from vbot_agent.sim.audit_behaviours import BEHAVIOURS, COURSE_BEHAVIOURS, EXPLOITS, RIGHT, course_path
-from vbot_agent.sim.audit_report import _judge, render_audit
+AFTER_STOP = "after_stop/"  # prefix of the per-term totals earned after a behaviour stopped
+DT = 0.01  # s per control step (the env's)
 
 __all__ = ["BEHAVIOURS", "COURSE_BEHAVIOURS", "EXPLOITS", "RIGHT", "audit_many", "audit_reward", "render_audit"]
 
@@ -94,6 +96,10 @@ def audit_many(env_id: str, rewards_list: list[Any], *, env_config: Any = None, 
 
     settings = settings or AuditSettings()
     nav = from_mapping(NavConfig, env_config, where="env")
+    from vbot_agent.sim.registry import is_course
+
+    if is_course(env_id):  # the course terms' default scales, as the trainer resolves them
+        rewards_list = [rewards.with_course_defaults(r) for r in rewards_list]
     configs = [from_mapping(rewards.RewardConfig, r, where="reward") for r in rewards_list]
     plays: dict[str, dict[str, Any]] = {}
     out = []
@@ -170,11 +176,16 @@ def _weigh(unit: dict[str, np.ndarray], info: dict[str, Any], scales: dict[str, 
     out: dict[str, Any] = {}
     # Terms the env never computed here (course terms on the flat arena) are absent: they add 0.
     scales = {k: v for k, v in scales.items() if v != 0.0 and k in unit}
+    seconds = {name: facts["steps"] * DT - (facts["stopped_s"] if facts["stopped_s"] is not None else facts["steps"] * DT)
+               for name, facts in info.items()}
     for name, facts in info.items():
         row = facts["row"]
         terms = {k: round(float(scale * unit[k][row]), 4) + 0.0 for k, scale in scales.items()}
         out[name] = {
             "return": round(float(sum(scale * unit[k][row] for k, scale in scales.items())), 4),
+            # per second once stopped (0 for a behaviour that never stops)
+            "after_stop_rate": round(float(sum(scale * unit[AFTER_STOP + k][row] for k, scale in scales.items()))
+                                     / max(seconds[name], DT), 4) + 0.0,
             "terms": terms,
             **{k: v for k, v in facts.items() if k != "row"},
         }
@@ -320,6 +331,9 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice,
         for name, part in env.last_reward_parts.items():
             totals.setdefault(name, np.zeros(n))
             totals[name] += np.where(active, part, 0.0)
+            # What each row earns once it has stopped moving (standing on a stair must not pay).
+            totals.setdefault(AFTER_STOP + name, np.zeros(n))
+            totals[AFTER_STOP + name] += np.where(active & (t > stopped_at), part, 0.0)
         length += active
         arrived |= active & env.reached
         ended = active & (terminated | truncated)
@@ -327,7 +341,8 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice,
         active &= ~ended
         if not active.any():
             break
-    info = {name: {"row": row, "steps": int(length[row]), "fell": bool(fell[row]), "arrived": bool(arrived[row])}
+    info = {name: {"row": row, "steps": int(length[row]), "fell": bool(fell[row]), "arrived": bool(arrived[row]),
+                   "stopped_s": round(float(stopped_at[row]), 3) if np.isfinite(stopped_at[row]) else None}
             for name, row in rows.items()}
     return totals, info
 

@@ -24,6 +24,10 @@ def _judge(behaviours: dict[str, Any], s) -> list[dict[str, Any]]:
         elif name == "stand_still" and right["return"] > 0 and wrong["return"] > s.stand_share * right["return"]:
             reason = (f"stand_still earns {wrong['return']:.2f}, more than {s.stand_share:.0%} of walk_and_stop's "
                       f"{right['return']:.2f}: the return pays for surviving, not for arriving")
+        if reason is None and name == "stop_midway" and wrong["after_stop_rate"] >= 0.0:
+            reason = (f"stop_midway earns {wrong['after_stop_rate']:.2f}/s standing halfway (on a stair on "
+                      "section 012): stopping short must cost something (stagnation), or a learner that "
+                      "risks falls on the way learns to stand")
         if reason is None:
             continue
         terms = sorted(set(wrong["terms"]) | set(right["terms"]))

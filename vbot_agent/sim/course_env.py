@@ -15,9 +15,28 @@ from vbot_agent.sim.courses.scoring import CELEBRATION_S
 from vbot_agent.sim.observation import height_scan, to_heading_frame
 
 ROBOT_NQ = 7 + robot.NUM_JOINTS  # the robot's qpos come first; the balls' follow
+# Extra sensors of course models, after the asset's own 17: per-foot net contact force (world frame)
+# and position, for the stumble and clearance terms.
+SENSOR_FOOT_FORCE = slice(17, 29)
+SENSOR_FOOT_POS = slice(29, 41)
 # Spawn on the highest ground under the robot's footprint (m, half length and width): a spawn on
 # a stair edge must not put a foot inside the next step.
 FOOTPRINT = np.array([[0.25, 0.15], [0.25, -0.15], [-0.25, 0.15], [-0.25, -0.15], [0.0, 0.0]])
+
+
+def add_foot_sensors(spec) -> None:
+    """Append the course models' foot sensors (``SENSOR_FOOT_FORCE``, ``SENSOR_FOOT_POS``) to ``spec``."""
+    import mujoco
+
+    for kind, suffix in ((mujoco.mjtSensor.mjSENS_CONTACT, "force"), (mujoco.mjtSensor.mjSENS_FRAMEPOS, "pos")):
+        for leg in robot.LEGS:
+            sensor = spec.add_sensor()
+            sensor.name = f"{leg}_foot_{suffix}"
+            sensor.type = kind
+            sensor.objtype = mujoco.mjtObj.mjOBJ_GEOM
+            sensor.objname = f"{leg}_foot"
+            if suffix == "force":
+                sensor.intprm = [2, 3, 1]  # data="force", reduce="netforce", num=1
 
 
 def spawn_ground(terrain, xy: np.ndarray) -> np.ndarray:
@@ -44,13 +63,13 @@ def before_reward(env, sensors: np.ndarray, qpos: np.ndarray, qvel: np.ndarray, 
                                   time_s, env.control_dt)
     finished = env.reached | (distance < env.config.reach_radius) & (tr.gate_index == tr.num_gates - 1)
     stalled = tr.stagnation(env.episode_step, xy, finished)
-    feet = sensors[:, 29:41].reshape(-1, 4, 3)
+    feet = sensors[:, SENSOR_FOOT_POS].reshape(-1, 4, 3)
     foot_ground = env.terrain.height(feet[:, :, 0], feet[:, :, 1])
     return {
         "waypoint_passed": passed,
         "points_gained": gained,
         "foot_height": feet[:, :, 2] - foot_ground - 0.021,  # minus the foot sphere's radius (m)
-        "foot_force": sensors[:, 17:29].reshape(-1, 4, 3),
+        "foot_force": sensors[:, SENSOR_FOOT_FORCE].reshape(-1, 4, 3),
         "stalled": stalled,
         "_ground": ground,
     }
@@ -103,4 +122,4 @@ def level_stats(env) -> dict[str, float]:
     return {"terrain_level": float(tr.level.mean()), "terrain_top_share": float((tr.level == NUM_LEVELS - 1).mean())}
 
 
-__all__ = ["after_reward", "before_reward", "episode_points", "fill_course_obs", "level_stats", "spawn_ground"]
+__all__ = ["add_foot_sensors", "after_reward", "before_reward", "episode_points", "fill_course_obs", "level_stats", "spawn_ground"]

@@ -18,24 +18,20 @@ import mujoco
 import numpy as np
 
 from vbot_agent.errors import UsageError
-from vbot_agent.sim import rewards, robot
-from vbot_agent.sim import course_env
+from vbot_agent.sim import course_env, rewards, robot
 from vbot_agent.sim import observation as obs_layouts
+from vbot_agent.sim import spawn as spawn_mod
 from vbot_agent.sim.mathx import gravity_in_body, quat_rotate_inverse, wrap_angle, yaw_of, yaw_quat
 from vbot_agent.sim.nav_config import CONTROL_DT, LevelConfig, NavConfig, NoiseConfig, SpawnConfig
 from vbot_agent.sim.physics import BatchedPhysics, default_threads
 from vbot_agent.sim.registry import EnvSpec
 from vbot_agent.sim.terrain import TERRAINS
 
-__all__ = ["CONTROL_DT", "LevelConfig", "NavConfig", "NavigationEnv", "NoiseConfig", "OBS_DIM", "OBS_SLICES",
+__all__ = ["CONTROL_DT", "OBS_DIM", "OBS_SLICES", "LevelConfig", "NavConfig", "NavigationEnv", "NoiseConfig",
            "SpawnConfig", "build_model"]
 # section001's observation layout (the flat one); course env ids use ``observation.COURSE``.
 OBS_SLICES, OBS_DIM = obs_layouts.FLAT.slices, obs_layouts.FLAT.dim
 ROBOT_NQ, ROBOT_NV = 7 + robot.NUM_JOINTS, 6 + robot.NUM_JOINTS
-# Extra sensors of course models, after the asset's own: per-foot net contact force (world frame)
-# and position, for the stumble and clearance terms.
-SENSOR_FOOT_FORCE = slice(17, 29)
-SENSOR_FOOT_POS = slice(29, 41)
 
 # The robot's coordinates come first in qpos/qvel (its body is the first in the MJCF); terrain
 # bodies a section adds (rolling balls) follow them.
@@ -49,20 +45,8 @@ def build_model(terrain_name: str) -> mujoco.MjModel:
     terrain = TERRAINS[terrain_name]()
     terrain.build(spec)
     if getattr(terrain, "course", None) is not None:
-        _add_foot_sensors(spec)
+        course_env.add_foot_sensors(spec)
     return spec.compile()
-
-
-def _add_foot_sensors(spec: mujoco.MjSpec) -> None:
-    for kind, suffix in ((mujoco.mjtSensor.mjSENS_CONTACT, "force"), (mujoco.mjtSensor.mjSENS_FRAMEPOS, "pos")):
-        for leg in robot.LEGS:
-            sensor = spec.add_sensor()
-            sensor.name = f"{leg}_foot_{suffix}"
-            sensor.type = kind
-            sensor.objtype = mujoco.mjtObj.mjOBJ_GEOM
-            sensor.objname = f"{leg}_foot"
-            if suffix == "force":
-                sensor.intprm = [2, 3, 1]  # data="force", reduce="netforce", num=1
 
 
 class NavigationEnv:
@@ -97,7 +81,7 @@ class NavigationEnv:
         self.max_episode_steps = round(self.config.episode_length_s / CONTROL_DT)
 
         self.model = build_model(spec.terrain)
-        self.layout = self._resolve_layout(self.config.spawn.layout)
+        self.layout = spawn_mod.resolve_layout(self.config.spawn.layout, self.on_course, self.env_id)
         self.substeps = max(1, round(CONTROL_DT / self.model.opt.timestep))
         # Small batches are faster on the calling thread than handed to a pool.
         threads = threads or min(default_threads(), max(1, num_envs // 64))
@@ -260,22 +244,15 @@ class NavigationEnv:
             obs = self._observe_rows(rows, obs)
         return obs.copy(), reward.astype(np.float32), terminated, truncated, info
 
+    # Per-env arrays a checkpoint carries (with the physics state, the RNG and the course's own).
+    STATE_ARRAYS = ("target", "target_yaw", "filtered_action", "last_action", "prev_distance", "episode_step",
+                    "episode_return", "reached", "fence_reached", "time_to_target", "air_time", "last_contact")
+
     def get_state(self) -> dict[str, Any]:
         """Everything that shapes future steps, as numpy arrays and plain types (see the contract)."""
         return {
             "physics": self.physics.state.copy(),
-            "target": self.target.copy(),
-            "target_yaw": self.target_yaw.copy(),
-            "filtered_action": self.filtered_action.copy(),
-            "last_action": self.last_action.copy(),
-            "prev_distance": self.prev_distance.copy(),
-            "episode_step": self.episode_step.copy(),
-            "episode_return": self.episode_return.copy(),
-            "reached": self.reached.copy(),
-            "fence_reached": self.fence_reached.copy(),
-            "time_to_target": self.time_to_target.copy(),
-            "air_time": self.air_time.copy(),
-            "last_contact": self.last_contact.copy(),
+            **{name: getattr(self, name).copy() for name in self.STATE_ARRAYS},
             "needs_reset": self._needs_reset,
             "rng": self.rng.bit_generator.state,
             **(self.tracker.get_state() if self.tracker is not None else {}),
@@ -290,8 +267,7 @@ class NavigationEnv:
                 f"this env has {self.num_envs} of size {self.physics.state.shape[1]}"
             )
         self.physics.state[:] = physics
-        for name in ("target", "target_yaw", "filtered_action", "last_action", "prev_distance", "episode_step",
-                     "episode_return", "reached", "fence_reached", "time_to_target", "air_time", "last_contact"):
+        for name in self.STATE_ARRAYS:
             getattr(self, name)[:] = state[name]
         self._needs_reset = bool(state["needs_reset"])
         if self.tracker is not None:
@@ -305,17 +281,6 @@ class NavigationEnv:
         self.physics.close()
 
     # ----------------------------------------------------------------- internals
-    def _resolve_layout(self, layout: str) -> str:
-        has_course = getattr(self.terrain, "course", None) is not None
-        if layout == "auto":
-            return "course" if has_course else "random"
-        if layout == "course" and not has_course:
-            raise UsageError(f"env.spawn.layout 'course' needs a terrain section; {self.env_id} has no course")
-        if layout in ("competition", "random") and has_course:
-            raise UsageError(f"env.spawn.layout {layout!r} is for the flat arena; {self.env_id} spawns along "
-                             "its course (layout 'course' or 'auto')")
-        return layout
-
     def _reset_rows(self, rows: np.ndarray) -> None:
         """Start new episodes in ``rows``: spawn pose, target, filters, counters."""
         k = len(rows)
@@ -324,18 +289,8 @@ class NavigationEnv:
         s, rng = self.config.spawn, self.rng
         if self.layout == "course":  # the course's start (or a gate) and its gates
             spawn, target = self.tracker.spawn(rows, rng)
-        elif self.layout == "competition":
-            angle = rng.uniform(-math.pi, math.pi, k)
-            radius = rng.uniform(*s.ring_radius, k)
-            target = np.zeros((k, 2))
-            spawn = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
         else:
-            area = s.target_area_radius * np.sqrt(rng.uniform(0, 1, k))
-            area_angle = rng.uniform(-math.pi, math.pi, k)
-            target = np.stack([area * np.cos(area_angle), area * np.sin(area_angle)], axis=1)
-            dist = rng.uniform(*s.target_distance, k)
-            angle = rng.uniform(-math.pi, math.pi, k)
-            spawn = target + np.stack([dist * np.cos(angle), dist * np.sin(angle)], axis=1)
+            spawn, target = spawn_mod.arena_spawns(self.layout, s, rng, k)
         # Face the target, then turn away by the sampled bearing.
         to_target = target - spawn
         yaw = np.arctan2(to_target[:, 1], to_target[:, 0]) - rng.uniform(*s.target_bearing, k)
@@ -423,15 +378,7 @@ class NavigationEnv:
             course_env.fill_course_obs(self, out, rows, qpos, cos_yaw, sin_yaw, contact)
         noise = self.config.noise
         if noise.enabled:
-            self._add_noise(out, noise)
-
-    def _add_noise(self, out: np.ndarray, noise: NoiseConfig) -> None:
-        o = self.obs_layout.slices
-        for name, level in (("lin_vel", noise.lin_vel), ("ang_vel", noise.ang_vel),
-                            ("projected_gravity", noise.gravity), ("joint_pos", noise.joint_pos),
-                            ("joint_vel", noise.joint_vel), ("height_scan", noise.height_scan)):
-            width = o[name].stop - o[name].start
-            out[:, o[name]] += self.rng.uniform(-1, 1, (out.shape[0], width)) * (level * noise.scale)
+            obs_layouts.add_noise(out, self.obs_layout, noise, self.rng)
 
     def _episode_stats(self, done, fell, truncated, distance) -> dict[str, np.ndarray]:
         rows = np.flatnonzero(done)

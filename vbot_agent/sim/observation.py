@@ -62,7 +62,6 @@ COURSE = ObsLayout("course", (
     ("height_scan", len(COURSE_SCAN)),  # m, ground at the scan points minus under the base
 ), COURSE_SCAN)
 
-NOISE_FIELDS = ("lin_vel", "ang_vel", "projected_gravity", "joint_pos", "joint_vel", "height_scan")
 
 
 def to_heading_frame(rel: np.ndarray, cos_yaw: np.ndarray, sin_yaw: np.ndarray) -> np.ndarray:
@@ -78,3 +77,13 @@ def height_scan(terrain, scan: np.ndarray, xy: np.ndarray, cos_yaw: np.ndarray, 
     px = xy[:, 0:1] + cos_yaw[:, None] * scan[:, 0] - sin_yaw[:, None] * scan[:, 1]
     py = xy[:, 1:2] + sin_yaw[:, None] * scan[:, 0] + cos_yaw[:, None] * scan[:, 1]
     return terrain.height(px, py) - terrain.height(xy[:, 0:1], xy[:, 1:2])
+
+
+def add_noise(out: np.ndarray, layout: ObsLayout, noise, rng: np.random.Generator) -> None:
+    """Uniform sensor noise (``NoiseConfig``) on the sensed fields of ``out`` [K, dim], in place."""
+    o = layout.slices
+    for name, level in (("lin_vel", noise.lin_vel), ("ang_vel", noise.ang_vel),
+                        ("projected_gravity", noise.gravity), ("joint_pos", noise.joint_pos),
+                        ("joint_vel", noise.joint_vel), ("height_scan", noise.height_scan)):
+        width = o[name].stop - o[name].start
+        out[:, o[name]] += rng.uniform(-1, 1, (out.shape[0], width)) * (level * noise.scale)

@@ -53,6 +53,11 @@ ENV_SPECS: dict[str, EnvSpec] = {
 ENV_IDS: tuple[str, ...] = tuple(ENV_SPECS)
 
 
+def is_course(env_id: str) -> bool:
+    """True for the env ids on a course (gates, course observation layout, course reward terms)."""
+    return get_spec(env_id).terrain != "flat"
+
+
 def get_spec(env_id: str) -> EnvSpec:
     try:
         return ENV_SPECS[env_id]
@@ -71,6 +76,11 @@ def make_env(env_id: str, num_envs: int = 1, *, seed: int = 0, config: Any = Non
     """
     spec = get_spec(env_id)
     from vbot_agent.sim.navigation import NavigationEnv
+
+    if is_course(env_id):
+        from vbot_agent.sim.rewards import with_course_defaults
+
+        reward = with_course_defaults(reward)
 
     return NavigationEnv(spec, num_envs=num_envs, seed=seed, config=config, reward=reward, threads=threads,
                         stagger_episodes=stagger_episodes)

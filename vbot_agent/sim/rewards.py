@@ -260,16 +260,37 @@ DEFAULT_SCALES: dict[str, float] = {
     "joint_limits": -5.0,
     "feet_air_time": 0.0,
     "termination": -10.0,
+    "waypoint": 0.0,  # the course terms: 0 here, COURSE_SCALES on the course env ids
+    "points": 0.0,
+    "feet_clearance": 0.0,
+    "stumble": 0.0,
+    "stagnation": 0.0,
+    "tilt_limit": 0.0,
+    "alive": 0.0,
+    "entry": 0.0,
+    "near_target": 0.0,
+}
+
+
+# Default scales of the course terms on the course env ids (sections, long course, training
+# terrain); a gate is ~2 m apart, so ``waypoint`` doubles ``progress`` over it; ``points`` pays the
+# competition's own points; ``stagnation`` makes standing on a stair cost 1 per second.
+COURSE_SCALES: dict[str, float] = {
     "waypoint": 3.0,
     "points": 1.0,
     "feet_clearance": 0.3,
     "stumble": -0.5,
     "stagnation": -1.0,
     "tilt_limit": -2.0,
-    "alive": 0.0,
-    "entry": 0.0,
-    "near_target": 0.0,
 }
+
+
+def with_course_defaults(reward):
+    """A reward mapping (or None) with ``COURSE_SCALES`` under its own scales; a ``RewardConfig`` as is."""
+    if isinstance(reward, RewardConfig):
+        return reward
+    reward = dict(reward or {})
+    return {**reward, "scales": {**COURSE_SCALES, **dict(reward.get("scales") or {})}}
 
 
 def compute(inputs: RewardInputs, config: RewardConfig) -> tuple[np.ndarray, dict[str, np.ndarray]]:
