@@ -3,7 +3,15 @@
 import numpy as np
 import pytest
 
-from vbot_agent.sim.courses.training import GATES_Y, NUM_LEVELS, TILE_X, TILE_Y, TYPES, next_levels, training_terrain
+from vbot_agent.sim.courses.training import (
+    GATES_Y,
+    NUM_LEVELS,
+    TILE_X,
+    TILE_Y,
+    TYPES,
+    next_levels,
+    training_terrain,
+)
 from vbot_agent.sim.registry import make_env
 
 
