@@ -107,7 +107,8 @@ def episode_points(env, rows: np.ndarray) -> dict[str, np.ndarray]:
     if tr.scorer is None:  # the training terrain: no competition items
         return {"points": np.zeros(len(rows))}
     pts = tr.scorer.points(rows)
-    out = {"points": pts.pop("total"), "course_time_s": tr.scorer.finish_time[rows].copy()}
+    out = {"points": pts.pop("total"), "course_time_s": tr.scorer.finish_time[rows].copy(),
+           "points_max": np.full(len(rows), float(sum(rule.max_points for rule in tr.scorer.sections)))}
     out.update({f"points/{k}": v for k, v in pts.items()})
     return out
 

@@ -72,10 +72,11 @@ class Course:
     def height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Ground height (m) at points of any matching shapes (raster lookup; 0 off the raster)."""
         grid, x0, y0 = _raster(self)
-        col = np.rint((np.asarray(x) - x0) / RASTER_M).astype(np.int64)
-        row = np.rint((np.asarray(y) - y0) / RASTER_M).astype(np.int64)
-        ok = (col >= 0) & (col < grid.shape[1]) & (row >= 0) & (row < grid.shape[0])
-        return np.where(ok, grid[np.where(ok, row, 0), np.where(ok, col, 0)], 0.0)
+        nrow, ncol = grid.shape
+        # Nearest cell; points off the raster read its border, which lies 1 m outside every piece (0).
+        col = np.clip((np.asarray(x) - (x0 - RASTER_M / 2)) * (1.0 / RASTER_M), 0, ncol - 1).astype(np.intp)
+        row = np.clip((np.asarray(y) - (y0 - RASTER_M / 2)) * (1.0 / RASTER_M), 0, nrow - 1).astype(np.intp)
+        return grid.ravel().take(row * ncol + col)
 
     def inside(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         out = np.zeros(np.broadcast(x, y).shape, dtype=bool)
