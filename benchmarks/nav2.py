@@ -195,8 +195,12 @@ def main(argv: list[str]) -> int:
         state["train_wall_s"] += time.time() - started
         state["sittings"] += 1
         atomic_write_text(state_path, json.dumps(state))
-    status = curriculum_status(root)
-    stage, checkpoint = final_checkpoint(root, status)
+    try:
+        status = curriculum_status(root)
+        stage, checkpoint = final_checkpoint(root, status)
+    except RuntimeError as exc:  # e.g. the budget ran out before the first evaluation
+        print(f"nav2: {exc} (train wall so far {state['train_wall_s']:.0f} s)", file=sys.stderr)
+        return 1
     scores = score(checkpoint, args.sections, args.episodes, 4.0 if args.smoke else None)
     stages = [{k: s.get(k) for k in ("name", "env_id", "status", "env_steps", "best_success_rate", "wall_s")}
               for s in status.get("stages", [])]
