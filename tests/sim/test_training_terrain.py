@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from vbot_agent.sim.courses.training import (
+    BASE_Z,
     GATES_Y,
     NUM_LEVELS,
     TILE_X,
@@ -19,14 +20,14 @@ def tile_profile(level: int, kind: str) -> np.ndarray:
     t = training_terrain()
     x = TYPES.index(kind) * TILE_X + TILE_X / 2
     ys = level * TILE_Y + np.arange(0.0, TILE_Y, 0.01)
-    return t.exact_height(np.full(len(ys), x), ys)
+    return t.exact_height(np.full(len(ys), x), ys) - BASE_Z
 
 
 def tile_top(level: int, kind: str) -> float:
     t = training_terrain()
     x0, y0 = TYPES.index(kind) * TILE_X, level * TILE_Y
     gx, gy = np.meshgrid(x0 + np.arange(0.0, TILE_X, 0.05), y0 + np.arange(0.0, TILE_Y, 0.05))
-    return float(t.exact_height(gx, gy).max())
+    return float(t.exact_height(gx, gy).max()) - BASE_Z
 
 
 def test_difficulty_rises_with_the_level_up_to_the_competition_obstacles():

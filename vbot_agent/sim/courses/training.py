@@ -30,6 +30,7 @@ TYPES = ("stairs", "bumps", "ramp", "steps")
 NUM_LEVELS = 10
 TILE_X, TILE_Y = 4.0, 6.0  # m
 SPACING = 0.05  # m per height-field cell
+BASE_Z = 0.005  # m, the tiles' flat ground
 START_Y, GATES_Y = 0.75, (2.25, 3.75, 5.25)  # m from the tile's start edge
 
 
@@ -106,7 +107,8 @@ def next_levels(level: np.ndarray, reached_end: np.ndarray, fell: np.ndarray, co
 
 def training_terrain() -> TrainingTerrain:
     width, length = TILE_X * len(TYPES), TILE_Y * NUM_LEVELS
-    field = Field(0.0, width, 0.0, length, base=0.0, make_grid=_terrain_grid, seed=7, spacing=SPACING)
+    # 5 mm above the plane: on the flat parts the renderer would otherwise mix the two surfaces.
+    field = Field(0.0, width, 0.0, length, base=BASE_Z, make_grid=_terrain_grid, seed=7, spacing=SPACING)
     gates = tuple((TILE_X / 2, gy) for gy in GATES_Y)  # level 0, stairs: the default gates (audit, view)
     return TrainingTerrain(name="training", pieces=(("training_tiles", field),), bounds=((0.0, width, 0.0, length),),
                            spawn=(TILE_X / 2 - 1.0, TILE_X / 2 + 1.0, START_Y, START_Y), waypoints=gates,
