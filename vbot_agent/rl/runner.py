@@ -106,8 +106,6 @@ class _EpisodeAccumulator:
                 out["metrics / fall_rate"] = float(ep["fall"].astype(np.float64).mean())
             if "time_to_target_s" in ep and np.isfinite(ep["time_to_target_s"]).any():
                 out["metrics / time_to_target_s"] = float(np.nanmean(ep["time_to_target_s"]))
-            if "points_max" in ep:  # a course: the competition's points per finished episode
-                out["metrics / points"] = float(ep["points"].mean())
         return out
 
 
