@@ -34,3 +34,11 @@ def test_vector_env_steps_and_autoresets():
     obs, reward, terminated, truncated, infos = envs.step(envs.action_space.sample())
     assert truncated.all() and infos["_final_obs"].all()
     envs.close()
+
+
+def test_a_course_env_passes_the_checker_with_its_larger_observation():
+    env = gymnasium.make("vbot_agent/vbot_navigation_section013")
+    check_env(env.unwrapped, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (131,) and env.observation_space.contains(obs)
+    env.close()
