@@ -91,6 +91,9 @@ def test_default_config_passes_on_a_course_and_follows_its_gates(stairs_audits):
     assert walk["terms"]["waypoint"] == pytest.approx(3.0 * 3)  # three gates passed before the last one
     assert walk["terms"]["points"] == pytest.approx(10 + 5)  # the waves, then the right stairs
     assert default["behaviours"]["stop_midway"]["after_stop_rate"] < 0  # stagnation charges standing
+    # A fall is charged the stagnation of the time left: falling at once never beats standing.
+    b = default["behaviours"]
+    assert b["fall_at_once"]["return"] < b["stand_still"]["return"] - 5.0
 
 
 def test_standing_on_the_stairs_is_caught_without_stagnation(stairs_audits):

@@ -11,9 +11,11 @@ from typing import Any
 import numpy as np
 
 from vbot_agent.sim import robot
+from vbot_agent.sim.courses.progress import STAGNATION_STEPS
 from vbot_agent.sim.courses.scoring import CELEBRATION_S
 from vbot_agent.sim.observation import height_scan, to_heading_frame
 
+STAGNATION_S_PER_WINDOW = STAGNATION_STEPS * 0.01  # s per stagnation window (100 Hz control)
 ROBOT_NQ = 7 + robot.NUM_JOINTS  # the robot's qpos come first; the balls' follow
 # Extra sensors of course models, after the asset's own 17: per-foot net contact force (world frame)
 # and position, for the stumble and clearance terms.
@@ -62,7 +64,11 @@ def before_reward(env, sensors: np.ndarray, qpos: np.ndarray, qvel: np.ndarray, 
         gained = tr.scorer.update(qpos[:, 0:3], -projected_gravity[:, 2], planar_speed, ground, fell, touching,
                                   time_s, env.control_dt)
     finished = env.reached | (distance < env.config.reach_radius) & (tr.gate_index == tr.num_gates - 1)
-    stalled = tr.stagnation(env.episode_step, xy, finished)
+    stalled = tr.stagnation(env.episode_step, xy, finished).astype(np.float64)
+    # A fall is charged the stagnation of the rest of the episode, as if the robot stood still until
+    # the end: otherwise falling at once would cost less than standing (die early).
+    left_s = (env.max_episode_steps - env.episode_step - 1) * env.control_dt
+    stalled += np.where(fell & ~finished, np.maximum(left_s, 0.0) / STAGNATION_S_PER_WINDOW, 0.0)
     feet = sensors[:, SENSOR_FOOT_POS].reshape(-1, 4, 3)
     foot_ground = env.terrain.height(feet[:, :, 0], feet[:, :, 1])
     return {

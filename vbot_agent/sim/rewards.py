@@ -58,7 +58,7 @@ class RewardInputs:
     points_gained: np.ndarray | None = None  # [N] competition points earned this step
     foot_height: np.ndarray | None = None  # [N, 4] m, each foot above the ground under it
     foot_force: np.ndarray | None = None  # [N, 4, 3] N, net contact force on each foot, world frame
-    stalled: np.ndarray | None = None  # [N] bool, a 1 s window with < 0.1 m course progress ended
+    stalled: np.ndarray | None = None  # [N] stagnation windows charged this step (a fall: the rest of the episode's)
 
 
 @dataclass(frozen=True)
@@ -189,6 +189,7 @@ def _stumble(x: RewardInputs, c: RewardConfig) -> np.ndarray | None:
 
 def _stagnation(x: RewardInputs, c: RewardConfig) -> np.ndarray | None:
     # Standing on a stair, or anywhere short of the end, stops paying: charged once per still second.
+    # A fall is charged the windows left in the episode, so falling never costs less than standing.
     return None if x.stalled is None else x.stalled.astype(np.float64)
 
 
@@ -239,7 +240,8 @@ TERMS: dict[str, Term] = {
         Term("points", "event", _points, "competition points earned this step (courses)"),
         Term("feet_clearance", "rate", _feet_clearance, "swing feet lifted toward clearance_target while approaching"),
         Term("stumble", "rate", _stumble, "feet whose horizontal contact force exceeds stumble_ratio x vertical"),
-        Term("stagnation", "event", _stagnation, "1 per second with < 0.1 m of course progress (not once finished)"),
+        Term("stagnation", "event", _stagnation,
+             "1 per second with < 0.1 m of course progress (not once finished); a fall: the seconds left"),
         Term("tilt_limit", "rate", _tilt_limit, "rad of roll/pitch beyond tilt_limit_deg (courses)"),
         Term("alive", "rate", _alive, "1 while not fallen (a survival bonus; default 0, exploitable)"),
         Term("entry", "event", _entry, "1 on every entry into the target radius (default 0, farmable)"),
