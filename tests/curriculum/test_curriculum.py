@@ -123,7 +123,8 @@ def test_shipped_plans_resolve_against_the_real_trainer_and_envs():
     assert [s.env.get("spawn", {}).get("target_distance") for s in spawn.stages] == [[2.0, 5.0], [5.0, 8.0], [8.0, 11.0]]
     assert {s.env_id for s in spawn.stages} == {"vbot_navigation_section001"}
     terrain = load_plan(REPO / "starter_kit_schedule/curricula/terrain.yaml")
-    assert [s.env_id for s in terrain.stages] == [f"vbot_navigation_section0{n}" for n in ("01", "11", "12", "13")]
+    assert [s.env_id for s in terrain.stages] == ["vbot_navigation_terrain"] * 2 + [
+        f"vbot_navigation_{n}" for n in ("section011", "section012", "section013", "long_course")]
     assert all(s.warm_source(i) == "previous" for i, s in enumerate(terrain.stages) if i)
     load_plan(REPO / "starter_kit_schedule/templates/curriculum_plan_template.yaml")
 

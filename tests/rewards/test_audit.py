@@ -5,7 +5,7 @@ import time
 import pytest
 
 from vbot_agent.rewards import audit
-from vbot_agent.rewards.audit import BEHAVIOURS, audit_many, audit_reward
+from vbot_agent.rewards.audit import BEHAVIOURS, COURSE_BEHAVIOURS, audit_many
 from vbot_agent.sim.registry import make_env
 
 HOVER = {"scales": {"arrival": 0.0, "hold": 0.0, "near_target": 3.0}}
@@ -59,7 +59,7 @@ def test_shared_play_equals_playing_the_config_itself(default_and_lazy):
     audit._place_all(env, spawn, target)
     totals, _ = audit._play(env, spawn, target, audit.AuditSettings(), slice(7, 19))
     for row, name in enumerate(BEHAVIOURS):
-        direct = sum(float(v[row]) for v in totals.values())
+        direct = sum(float(v[row]) for k, v in totals.items() if not k.startswith(audit.AFTER_STOP))
         assert weighed["behaviours"][name]["return"] == pytest.approx(direct, abs=1e-3)
 
 
@@ -70,9 +70,33 @@ def test_a_wrong_behaviour_within_the_margin_is_flagged(default_and_lazy):
     assert 0 < hover["gap"] < hover["required_gap"]
 
 
-def test_audit_runs_on_a_course_section():
-    # Spawn at the first checkpoint, target the one nearest 7 m ahead: over the bumps to x = -0.2.
-    result = audit_reward("vbot_navigation_section011", distance=7.0, env_config={"episode_length_s": 12.0})
-    walk = result["behaviours"]["walk_and_stop"]
-    assert result["geometry"]["distance_m"] == pytest.approx(7.3)
-    assert walk["arrived"] and not walk["fell"] and result["passed"]
+@pytest.fixture(scope="module")
+def stairs_audits():
+    """Section 012 from the "2026" platform over the waves to the stairs, three reward configs."""
+    return audit_many("vbot_navigation_section012", [None, {"scales": {"stagnation": 0.0}},
+                                                     {"scales": {"waypoint": 30.0, "progress": 0.0}}],
+                      env_config={"episode_length_s": 20.0}, distance=6.0)
+
+
+def test_default_config_passes_on_a_course_and_follows_its_gates(stairs_audits):
+    default = stairs_audits[0]
+    assert default["passed"] and set(default["behaviours"]) == set(COURSE_BEHAVIOURS)
+    walk = default["behaviours"]["walk_and_stop"]
+    assert walk["arrived"] and not walk["fell"]
+    assert walk["terms"]["waypoint"] == pytest.approx(3.0 * 3)  # three gates passed before the last one
+    assert walk["terms"]["points"] == pytest.approx(10 + 5)  # the waves, then the right stairs
+    assert default["behaviours"]["stop_midway"]["after_stop_rate"] < 0  # stagnation charges standing
+    # A fall is charged the stagnation of the time left: falling at once never beats standing.
+    b = default["behaviours"]
+    assert b["fall_at_once"]["return"] < b["stand_still"]["return"] - 5.0
+
+
+def test_standing_on_the_stairs_is_caught_without_stagnation(stairs_audits):
+    flag = next(f for f in stairs_audits[1]["flags"] if f["exploit"] == "stand_on_stairs")
+    assert flag["behaviour"] == "stop_midway" and "standing halfway" in flag["reason"]
+
+
+def test_a_gate_pays_once_so_circling_it_is_not_worth_walking_on(stairs_audits):
+    farm = stairs_audits[2]["behaviours"]["farm_waypoint"]
+    assert farm["terms"]["waypoint"] == pytest.approx(30.0)  # one gate, paid once however often entered
+    assert stairs_audits[2]["behaviours"]["walk_and_stop"]["return"] > farm["return"] + 50

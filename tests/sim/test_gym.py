@@ -44,3 +44,9 @@ def test_package_import_installs_no_import_hook_and_make_names_the_module():
             "assert 'gymnasium' not in sys.modules; import gymnasium; "
             "env = gymnasium.make('vbot_agent.sim.gym_wrappers:vbot_agent/vbot_navigation_section001'); env.close()")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=120)
+def test_a_course_env_passes_the_checker_with_its_larger_observation():
+    env = gymnasium.make("vbot_agent/vbot_navigation_section013")
+    check_env(env.unwrapped, skip_render_check=True)
+    obs, _ = env.reset(seed=0)
+    assert obs.shape == (131,) and env.observation_space.contains(obs)
+    env.close()

@@ -59,7 +59,9 @@ PLAY = Action(
         Param("episodes", "int", default=32, min=1, max=4096,
               help="episodes (one per env); with --competition, robots (rounds of 10)"),
         Param("competition", "bool", default=False,
-              help="competition layout: 10 robots on a 10-12 m ring, target the centre, points out of 20"),
+              help="competition rules: section001: 10 robots on a 10-12 m ring, points out of 20; a course "
+                   "(section011/012/013, long_course): from START for the section's run time, points per item, "
+                   "section and total, course time"),
         Param("video", "path",
               help="write an mp4 of the first robot's episode, streamed to the encoder (progress on stderr)"),
         Param("frames", "path",

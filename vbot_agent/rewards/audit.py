@@ -37,19 +37,16 @@ from typing import Any
 
 import numpy as np
 
+from vbot_agent.rewards.audit_behaviours import BEHAVIOURS, COURSE_BEHAVIOURS, EXPLOITS, RIGHT, course_path
+from vbot_agent.rewards.audit_report import _judge, render_audit
 from vbot_agent.sim import robot
+from vbot_agent.sim.course_env import spawn_ground
 from vbot_agent.sim.mathx import wrap_angle, yaw_quat
 
-RIGHT = "walk_and_stop"
-BEHAVIOURS = (RIGHT, "stand_still", "hover_at_edge", "reach_and_farm", "sprint_and_fall", "fall_at_once")
-# The exploit each wrong behaviour stands for (docs/design.md, "Failures we design against"), used in flags and by the reward library.
-EXPLOITS = {
-    "stand_still": "lazy_robot",
-    "hover_at_edge": "hover",
-    "reach_and_farm": "reach_and_farm",
-    "sprint_and_fall": "sprint_and_crash",
-    "fall_at_once": "die_early",
-}
+AFTER_STOP = "after_stop/"  # prefix of the per-term totals earned after a behaviour stopped
+DT = 0.01  # s per control step (the env's)
+
+__all__ = ["BEHAVIOURS", "COURSE_BEHAVIOURS", "EXPLOITS", "RIGHT", "audit_many", "audit_reward", "render_audit"]
 
 
 @dataclass(frozen=True)
@@ -99,6 +96,10 @@ def audit_many(env_id: str, rewards_list: list[Any], *, env_config: Any = None, 
 
     settings = settings or AuditSettings()
     nav = from_mapping(NavConfig, env_config, where="env")
+    from vbot_agent.sim.registry import is_course
+
+    if is_course(env_id):  # the course terms' default scales, as the trainer resolves them
+        rewards_list = [rewards.with_course_defaults(r) for r in rewards_list]
     configs = [from_mapping(rewards.RewardConfig, r, where="reward") for r in rewards_list]
     plays: dict[str, dict[str, Any]] = {}
     out = []
@@ -141,19 +142,26 @@ def _play_episode(env_id: str, nav, shaping: dict[str, Any], distance: float | N
         spawn_cfg["target_distance"] = [far, far]
     nav_dict = {**to_dict(nav), "spawn": spawn_cfg}
     unit_reward = {**shaping, "scales": {name: 1.0 for name in rewards.TERMS}}
-    env = make_env(env_id, len(BEHAVIOURS), seed=seed, config=nav_dict, reward=unit_reward, threads=1)
+    from vbot_agent.sim.registry import get_spec
+    from vbot_agent.sim.terrain import TERRAINS
+
+    on_course = getattr(TERRAINS[get_spec(env_id).terrain](), "course", None) is not None
+    names = COURSE_BEHAVIOURS if on_course else BEHAVIOURS
+    env = make_env(env_id, len(names), seed=seed, config=nav_dict, reward=unit_reward, threads=1)
     try:
         env.reset()
-        spawn, target = _geometry(env, far)
-        _place_all(env, spawn, target)
-        unit, info = _play(env, spawn, target, settings, JOINTS_Q)
+        path = course_path(env, distance, settings.walk_speed) if on_course else None
+        spawn, target = (path[0], path[-1]) if path is not None else _geometry(env, far)
+        _place_all(env, spawn, target, path)
+        unit, info = _play(env, spawn, target, settings, JOINTS_Q, path)
     finally:
         env.close()
     return {
         "unit": unit,
         "info": info,
         "geometry": {
-            "distance_m": round(float(np.linalg.norm(target - spawn)), 3),
+            "distance_m": round(float(np.linalg.norm(target - spawn) if path is None else
+                                      np.linalg.norm(np.diff(path, axis=0), axis=1).sum()), 3),
             "episode_s": nav.episode_length_s,
             "walk_speed": settings.walk_speed,
             "sprint_speed": settings.sprint_speed,
@@ -166,12 +174,20 @@ def _play_episode(env_id: str, nav, shaping: dict[str, Any], distance: float | N
 def _weigh(unit: dict[str, np.ndarray], info: dict[str, Any], scales: dict[str, float]) -> dict[str, Any]:
     """Per-behaviour returns and per-term sums under ``scales`` from the unit-scale totals."""
     out: dict[str, Any] = {}
-    for row, name in enumerate(BEHAVIOURS):
-        terms = {k: round(float(scale * unit[k][row]), 4) + 0.0 for k, scale in scales.items() if scale != 0.0}
+    # Terms the env never computed here (course terms on the flat arena) are absent: they add 0.
+    scales = {k: v for k, v in scales.items() if v != 0.0 and k in unit}
+    seconds = {name: facts["steps"] * DT - (facts["stopped_s"] if facts["stopped_s"] is not None else facts["steps"] * DT)
+               for name, facts in info.items()}
+    for name, facts in info.items():
+        row = facts["row"]
+        terms = {k: round(float(scale * unit[k][row]), 4) + 0.0 for k, scale in scales.items()}
         out[name] = {
-            "return": round(float(sum(scale * unit[k][row] for k, scale in scales.items() if scale != 0.0)), 4),
+            "return": round(float(sum(scale * unit[k][row] for k, scale in scales.items())), 4),
+            # per second once stopped (0 for a behaviour that never stops)
+            "after_stop_rate": round(float(sum(scale * unit[AFTER_STOP + k][row] for k, scale in scales.items()))
+                                     / max(seconds[name], DT), 4) + 0.0,
             "terms": terms,
-            **info[name],
+            **{k: v for k, v in facts.items() if k != "row"},
         }
     return out
 
@@ -186,7 +202,7 @@ def _geometry(env, far: float) -> tuple[np.ndarray, np.ndarray]:
     return spawn, env.target[0].copy()
 
 
-def _place_all(env, spawn: np.ndarray, target: np.ndarray) -> None:
+def _place_all(env, spawn: np.ndarray, target: np.ndarray, path: np.ndarray | None = None) -> None:
     """Every row: the same spawn and target; terrain bodies (rolling balls) parked far away.
 
     The audit compares reward budgets; a ball that happens to hit one behaviour's robot would make
@@ -205,24 +221,50 @@ def _place_all(env, spawn: np.ndarray, target: np.ndarray) -> None:
     env.target[:] = target
     env.target_yaw[:] = env.target_yaw[0]
     env.prev_distance[:] = float(np.linalg.norm(target - spawn))
+    if path is not None:  # a course: the path's gates, in order, for every row; no ball launches
+        tr = env.tracker
+        gates = path[1:]
+        tr.gates[:, :len(gates)] = gates
+        tr.num_gates = len(gates)
+        tr.gate_index[:] = 0
+        tr.ball_phase[:] = 1e9  # s: never launched within an episode
+        env.target[:] = gates[0]
+        env.prev_distance[:] = float(np.linalg.norm(gates[0] - spawn))
+        tr.window_left[:] = tr.path_left(np.arange(env.num_envs), np.tile(spawn, (env.num_envs, 1)))
     qpos[:, 0:2] = spawn
     env.set_joint_state(qpos, qvel)
 
 
-def _play(env, spawn, target, s: AuditSettings, joints_q: slice) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """Drive every row through its behaviour for one episode; per-term totals [N] and per-row facts."""
+def _play(env, spawn, target, s: AuditSettings, joints_q: slice,
+          path: np.ndarray | None = None) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """Drive every row through its behaviour for one episode; per-term totals [N] and per-row facts.
+
+    ``path`` [P, 2]: the polyline the behaviours follow (a course's gates); None: straight from
+    ``spawn`` to ``target``.
+    """
     n, dt = env.num_envs, env.control_dt
     steps = env.max_episode_steps
-    rows = {name: i for i, name in enumerate(BEHAVIOURS)}
-    delta = target - spawn
-    dist = float(np.linalg.norm(delta))
-    direction = delta / max(dist, 1e-9)
-    approach_yaw = math.atan2(direction[1], direction[0])
+    names = COURSE_BEHAVIOURS if n == len(COURSE_BEHAVIOURS) else BEHAVIOURS
+    rows = {name: i for i, name in enumerate(names)}
+    path = np.stack([spawn, target]) if path is None else path
+    seg_vec = np.diff(path, axis=0)
+    seg_len = np.linalg.norm(seg_vec, axis=1)
+    seg_dir = seg_vec / np.maximum(seg_len, 1e-9)[:, None]
+    cum = np.concatenate([[0.0], np.cumsum(seg_len)])
+    dist = float(cum[-1])
+    approach_yaw = math.atan2(seg_dir[-1, 1], seg_dir[-1, 0])
     target_yaw = float(env.target_yaw[0])
     r = env.config.reach_radius
-    stop_at = np.array([dist, 0.0, max(0.0, dist - r - s.hover_offset), dist, dist, 0.0])
-    speed = np.array([s.walk_speed, 0.0, s.walk_speed, s.walk_speed, s.sprint_speed, 0.0])
-    farm_centre = max(0.0, dist - r)
+    stop_at = [dist, 0.0, max(0.0, dist - r - s.hover_offset), dist, dist, 0.0]
+    speed = [s.walk_speed, 0.0, s.walk_speed, s.walk_speed, s.sprint_speed, 0.0]
+    farm_radius = r
+    if len(names) > len(BEHAVIOURS):  # courses: farm the first gate's edge; stop halfway (on a stair)
+        farm_radius = env.terrain.gate_radius
+        stop_at += [max(0.0, cum[1] - farm_radius), dist / 2]
+        speed += [s.walk_speed, s.walk_speed]
+    stop_at, speed = np.array(stop_at), np.array(speed)
+    farm_row = rows.get("farm_waypoint", rows["reach_and_farm"])
+    farm_centre = max(0.0, (cum[1] if farm_row != rows["reach_and_farm"] else dist) - farm_radius)
 
     active = np.ones(n, dtype=bool)
     fell = np.zeros(n, dtype=bool)
@@ -234,7 +276,8 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice) -> tuple[dict[s
     fall_now = np.zeros(n, dtype=bool)
     fall_now[rows["fall_at_once"]] = True
     sprint = rows["sprint_and_fall"]
-    farm = rows["reach_and_farm"]
+    farms = [rows["reach_and_farm"]] + ([rows["farm_waypoint"]] if "farm_waypoint" in rows else [])
+    farm_centres = {rows["reach_and_farm"]: max(0.0, dist - r), farm_row: farm_centre}
     for i in range(steps):
         t = i * dt
         # Position along the path at the start of this step and the velocity that carries it on.
@@ -242,25 +285,30 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice) -> tuple[dict[s
         vel = np.where(speed * (t + dt) <= stop_at + 1e-12, speed, np.maximum(stop_at - pos, 0.0) / dt)
         newly_stopped = np.isnan(stopped_at) & (pos >= stop_at)
         stopped_at[newly_stopped] = t
-        if pos[farm] >= stop_at[farm]:  # in and out across the radius, triangle wave at walk speed
-            phase = (t - stopped_at[farm]) * s.walk_speed / (2 * s.farm_amplitude)
-            tri = 2 * abs(phase % 2 - 1) - 1  # 1 -> -1 -> 1
-            pos[farm] = farm_centre + s.farm_amplitude * tri
-            vel[farm] = s.walk_speed * (1 if (phase % 2) < 1 else -1)
+        for farm in farms:
+            if pos[farm] >= stop_at[farm]:  # in and out across the radius, triangle wave at walk speed
+                phase = (t - stopped_at[farm]) * s.walk_speed / (2 * s.farm_amplitude)
+                tri = 2 * abs(phase % 2 - 1) - 1  # 1 -> -1 -> 1
+                pos[farm] = farm_centres[farm] + s.farm_amplitude * tri
+                vel[farm] = s.walk_speed * (1 if (phase % 2) < 1 else -1)
         along[:] = pos
         if arrived[sprint]:
             fall_now[sprint] = True
-        xy = spawn + along[:, None] * direction
-        yaw = np.full(n, approach_yaw)
+        seg = np.clip(np.searchsorted(cum, along, side="right") - 1, 0, len(seg_len) - 1)
+        direction = seg_dir[seg]
+        xy = path[seg] + (along - cum[seg])[:, None] * direction
+        yaw = np.arctan2(direction[:, 1], direction[:, 0])
         turning = ~np.isnan(stopped_at) & (speed > 0)
-        turning[farm] = False
+        turning[farms] = False
         if turning.any():
             err = wrap_angle(np.array(target_yaw - approach_yaw))
             done_frac = np.clip((t - stopped_at[turning]) * s.turn_rate / max(abs(float(err)), 1e-9), 0, 1)
             yaw[turning] = approach_yaw + err * done_frac
         qpos, qvel = env.joint_state()
         qpos[:, 0:2] = xy
-        qpos[:, 2] = robot.STAND_HEIGHT + env.terrain.height(xy[:, 0], xy[:, 1])
+        # On a course, above the highest ground under the footprint: a level trunk clears the next stair.
+        qpos[:, 2] = robot.STAND_HEIGHT + (spawn_ground(env.terrain, xy) if env.tracker is not None
+                                           else env.terrain.height(xy[:, 0], xy[:, 1]))
         qpos[:, 3:7] = yaw_quat(yaw)
         qpos[:, joints_q] = robot.DEFAULT_POSE
         qvel[:] = 0.0
@@ -271,12 +319,15 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice) -> tuple[dict[s
             qpos[fall_now, 3:7] = _quat_mul(yaw_quat(yaw[fall_now]), roll)
             qpos[fall_now, 2] = 0.15 + env.terrain.height(xy[fall_now, 0], xy[fall_now, 1])
         # Rows that already ended keep their (auto-reset) state; only active rows are driven.
-        env.set_joint_state(qpos[active], qvel[active], rows=active)
+        env.set_joint_state(qpos[active], qvel[active], rows=np.flatnonzero(active))
         env.filtered_action[:] = 0.0
         _, _, terminated, truncated, _ = env.step(np.zeros((n, env.action_dim)))
         for name, part in env.last_reward_parts.items():
             totals.setdefault(name, np.zeros(n))
             totals[name] += np.where(active, part, 0.0)
+            # What each row earns once it has stopped moving (standing on a stair must not pay).
+            totals.setdefault(AFTER_STOP + name, np.zeros(n))
+            totals[AFTER_STOP + name] += np.where(active & (t > stopped_at), part, 0.0)
         length += active
         arrived |= active & env.reached
         ended = active & (terminated | truncated)
@@ -284,7 +335,8 @@ def _play(env, spawn, target, s: AuditSettings, joints_q: slice) -> tuple[dict[s
         active &= ~ended
         if not active.any():
             break
-    info = {name: {"steps": int(length[row]), "fell": bool(fell[row]), "arrived": bool(arrived[row])}
+    info = {name: {"row": row, "steps": int(length[row]), "fell": bool(fell[row]), "arrived": bool(arrived[row]),
+                   "stopped_s": round(float(stopped_at[row]), 3) if np.isfinite(stopped_at[row]) else None}
             for name, row in rows.items()}
     return totals, info
 
@@ -299,59 +351,3 @@ def _quat_mul(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         w1 * y2 - x1 * z2 + y1 * w2 + z1 * x2,
         w1 * z2 + x1 * y2 - y1 * x2 + z1 * w2,
     ], axis=1)
-
-
-def _judge(behaviours: dict[str, Any], s: AuditSettings) -> list[dict[str, Any]]:
-    right = behaviours[RIGHT]
-    required = max(s.margin_abs, s.margin_rel * abs(right["return"]))
-    flags = []
-    for name, exploit in EXPLOITS.items():
-        wrong = behaviours[name]
-        gap = right["return"] - wrong["return"]
-        reason = None
-        if gap < required:
-            reason = (f"{name} earns {wrong['return']:.2f}, within {required:.2f} of walk_and_stop's "
-                      f"{right['return']:.2f}" if gap > 0 else
-                      f"{name} earns {wrong['return']:.2f} >= walk_and_stop's {right['return']:.2f}")
-        elif name == "stand_still" and right["return"] > 0 and wrong["return"] > s.stand_share * right["return"]:
-            reason = (f"stand_still earns {wrong['return']:.2f}, more than {s.stand_share:.0%} of walk_and_stop's "
-                      f"{right['return']:.2f}: the return pays for surviving, not for arriving")
-        if reason is None:
-            continue
-        terms = sorted(set(wrong["terms"]) | set(right["terms"]))
-        flags.append({
-            "behaviour": name,
-            "exploit": exploit,
-            "reason": reason,
-            "return": wrong["return"],
-            "right_return": right["return"],
-            "gap": round(gap, 4),
-            "required_gap": round(required, 4),
-            # Per term: what the wrong behaviour earns and what the right one earns.
-            "terms": {k: {"wrong": wrong["terms"].get(k, 0.0), "right": right["terms"].get(k, 0.0)} for k in terms},
-        })
-    return flags
-
-
-def render_audit(result: dict[str, Any]) -> str:
-    """A table of behaviours x terms, then the verdict."""
-    behaviours = result["behaviours"]
-    terms = sorted({k for b in behaviours.values() for k in b["terms"]})
-    head = f"reward audit of {result.get('config', 'the default config')} on {result['env']}"
-    geo = result["geometry"]
-    lines = [head, f"  target {geo['distance_m']} m away, {geo['episode_s']} s episodes, walk "
-                   f"{geo['walk_speed']} m/s, sprint {geo['sprint_speed']} m/s ({result['elapsed_s']} s)", ""]
-    width = max(len(n) for n in behaviours) + 2
-    lines.append(f"{'behaviour':<{width}}{'return':>9}  " + "  ".join(f"{t[:11]:>11}" for t in terms))
-    for name, b in behaviours.items():
-        tail = " (fell)" if b["fell"] else ""
-        lines.append(f"{name:<{width}}{b['return']:>9.2f}  "
-                     + "  ".join(f"{b['terms'].get(t, 0.0):>11.2f}" for t in terms) + tail)
-    lines.append("")
-    if result["passed"]:
-        lines.append("PASSED: walk_and_stop beats every wrong behaviour by a clear margin.")
-    else:
-        lines.append(f"FLAGGED ({len(result['flags'])}):")
-        for flag in result["flags"]:
-            lines.append(f"  - {flag['exploit']}: {flag['reason']}")
-    return "\n".join(lines)

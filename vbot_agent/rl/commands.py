@@ -207,7 +207,12 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
 
         env_options, reward_options = resolve_env_options(env_id, {}, {})
     num_envs, rounds = episodes, 1
-    if competition:
+    from vbot_agent.rl.competition import course_competition_options, course_terrain, summarize_course_points
+
+    on_course = competition and course_terrain(env_id) is not None
+    if on_course:  # one robot per episode, from the start area, for the run time of the section
+        env_options = course_competition_options(env_id, env_options)
+    elif competition:
         env_options = _competition_options(env_id, env_options)
         num_envs, rounds = COMPETITION_ROBOTS, max(1, math.ceil(episodes / COMPETITION_ROBOTS))
     recorders = _recorders(ctx, video, frames, path, pol)
@@ -236,7 +241,9 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
         "mean_time_to_target_s": summary.to_dict()["mean_time_to_target_s"],
         "mean_final_distance_m": summary.to_dict()["mean_final_distance"],
     }
-    if competition:
+    if on_course:
+        out["competition"] = summarize_course_points(episodes_data)
+    elif competition:
         per_round = [res.competition_points for res, _ in results]
         out["competition_points"] = float(sum(per_round) / len(per_round))
         out["competition_max_points"] = COMPETITION_ROBOTS * 2

@@ -65,6 +65,12 @@ def resolve_env_options(env_id: str, env: dict[str, Any], reward: dict[str, Any]
         env_cls, reward_cls = PointNavConfig, PointRewardConfig
     else:
         env_cls, reward_cls = _vbot_schemas()
+        from vbot_agent.sim.registry import is_course
+
+        if is_course(env_id):  # the course terms' default scales
+            from vbot_agent.sim.rewards import with_course_defaults
+
+            reward = with_course_defaults(reward)
     # The reward config fills in every default scale itself, so the resolved config names them all.
     env_cfg = from_mapping(env_cls, env, where="env")
     reward_cfg = from_mapping(reward_cls, reward, where="reward")

@@ -132,6 +132,8 @@ def competition_points(ep: dict[str, np.ndarray]) -> tuple[float, int]:
     """
     if "points" in ep:
         points = np.asarray(ep["points"], dtype=np.float64)
+        if "points_max" in ep:  # a course: its sections' points per episode
+            return float(points.sum()), int(np.sum(ep["points_max"]))
         return float(points.sum()), POINTS_PER_ROBOT * len(points)
     if "final_distance" not in ep or "fall" not in ep:
         return math.nan, 0

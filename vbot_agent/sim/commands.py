@@ -36,7 +36,15 @@ def view(ctx, env: str, image: str, width: int, height: int, seed: int, camera: 
         sim.step(np.zeros((1, sim.action_dim)))
     renderer = SceneRenderer(sim, width=width, height=height)
     if camera == "overview":
-        renderer.set_view(distance=30.0, elevation=-60.0, azimuth=90.0, lookat=[0.0, 0.0, 0.0])
+        bounds = getattr(sim.terrain, "bounds", None)
+        if bounds:  # a course: look at its middle from behind the start, far enough to see it all
+            x0, x1 = min(r[0] for r in bounds), max(r[1] for r in bounds)
+            y0, y1 = min(r[2] for r in bounds), max(r[3] for r in bounds)
+            z = float(sim.terrain.height(np.array((x0 + x1) / 2), np.array((y0 + y1) / 2)))
+            renderer.set_view(distance=1.1 * max(x1 - x0, y1 - y0) + 4.0, elevation=-40.0, azimuth=-125.0,
+                              lookat=[(x0 + x1) / 2, (y0 + y1) / 2, z])
+        else:
+            renderer.set_view(distance=30.0, elevation=-60.0, azimuth=90.0, lookat=[0.0, 0.0, 0.0])
     picture = renderer.render(0, track=camera == "chase")
     renderer.close()
     sim.close()

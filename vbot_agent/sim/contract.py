@@ -16,11 +16,15 @@ Shapes use N = ``num_envs``. All arrays are numpy; observations float32.
     ``reward_terms``     dict term -> float. Mean over envs of each *scaled* reward term this step
                          (their sum is the mean reward).
     ``metrics``          dict name -> float. Mean over envs of the current state, e.g.
-                         ``distance_to_target`` (m).
+                         ``distance_to_target`` (m); on the training terrain ``terrain_level``
+                         (mean level) and ``terrain_top_share``.
     ``episode``          dict name -> array[K] over the K episodes that finished this step
                          (K may be 0): ``return``, ``length`` (steps), ``success`` (bool: reached the
                          target and did not fall), ``fall`` (bool), ``time_to_target_s`` (NaN when never
-                         reached), ``final_distance`` (m), ``truncated`` (bool).
+                         reached), ``final_distance`` (m), ``truncated`` (bool), ``points`` (the
+                         competition's points of the episode). On a course also ``course_time_s``
+                         (s to the course's last celebration, NaN if never), ``points_max`` and
+                         ``points/<item or section>`` per scoring item and section.
 
 State for exact resume:
     ``get_state() -> dict[str, np.ndarray | int | float]`` and ``set_state(state)`` capture every

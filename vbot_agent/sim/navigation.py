@@ -12,121 +12,40 @@ rate as position actuators.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import mujoco
 import numpy as np
 
 from vbot_agent.errors import UsageError
-from vbot_agent.sim import rewards, robot
+from vbot_agent.sim import course_env, rewards, robot
+from vbot_agent.sim import observation as obs_layouts
+from vbot_agent.sim import spawn as spawn_mod
 from vbot_agent.sim.env_spec import EnvSpec
 from vbot_agent.sim.mathx import gravity_in_body, quat_rotate_inverse, wrap_angle, yaw_of, yaw_quat
+from vbot_agent.sim.nav_config import CONTROL_DT, LevelConfig, NavConfig, NoiseConfig, SpawnConfig
 from vbot_agent.sim.physics import BatchedPhysics, default_threads
 from vbot_agent.sim.terrain import TERRAINS
 
-CONTROL_DT = 0.01  # s; the competition's 100 Hz
+__all__ = ["CONTROL_DT", "OBS_DIM", "OBS_SLICES", "LevelConfig", "NavConfig", "NavigationEnv", "NoiseConfig",
+           "SpawnConfig", "build_model"]
+# section001's observation layout (the flat one); course env ids use ``observation.COURSE``.
+OBS_SLICES, OBS_DIM = obs_layouts.FLAT.slices, obs_layouts.FLAT.dim
+ROBOT_NQ, ROBOT_NV = 7 + robot.NUM_JOINTS, 6 + robot.NUM_JOINTS
+
 # The robot's coordinates come first in qpos/qvel (its body is the first in the MJCF); terrain
 # bodies a section adds (rolling balls) follow them.
 JOINTS_Q = slice(7, 7 + robot.NUM_JOINTS)
 JOINTS_V = slice(6, 6 + robot.NUM_JOINTS)
 
 
-@dataclass(frozen=True)
-class SpawnConfig:
-    """Where robots start and where their targets are.
-
-    ``random``: the target lies within ``target_area_radius`` of the centre; the robot starts
-    ``target_distance`` m away from it, turned so that the target is at a bearing in
-    ``target_bearing`` (rad, 0 = straight ahead). ``competition``: robots start on a ring of radius
-    ``ring_radius`` around the centre, which is the target. ``course`` (terrain sections): the robot
-    starts at a checkpoint of the section's course and its target is a later checkpoint, each
-    moved up to ``course_jitter`` m sideways; ``target_bearing`` turns it as for ``random``.
-    ``auto``: ``course`` on a terrain with a course, ``random`` otherwise.
-    """
-
-    layout: Literal["auto", "random", "competition", "course"] = "auto"
-    target_distance: tuple[float, float] = (3.0, 8.0)
-    target_bearing: tuple[float, float] = (-math.pi, math.pi)
-    target_area_radius: float = 2.0
-    target_yaw: tuple[float, float] = (-math.pi, math.pi)
-    ring_radius: tuple[float, float] = (10.0, 12.0)
-    joint_noise: float = 0.1  # rad, uniform around the default pose at reset
-    course_jitter: float = 0.3  # m, sideways spread of course spawns and targets
-
-
-@dataclass(frozen=True)
-class NoiseConfig:
-    """Uniform observation noise, +-level * scale per component, applied only when ``enabled``."""
-
-    enabled: bool = False
-    scale: float = 1.0
-    lin_vel: float = 0.1
-    ang_vel: float = 0.2
-    gravity: float = 0.05
-    joint_pos: float = 0.01
-    joint_vel: float = 1.5
-    height_scan: float = 0.02
-
-
-@dataclass(frozen=True)
-class NavConfig:
-    """Env options (YAML ``env:``). Reward settings live beside it in ``RewardConfig``."""
-
-    episode_length_s: float = 20.0
-    action_scale: float = 0.25  # rad per unit of smoothed action
-    action_smoothing: float = 0.3  # weight of the new action in the low-pass filter
-    reach_radius: float = 0.3  # m, "at the target" (the competition's centre)
-    inner_fence: float = 0.75  # m, the competition's inner fence
-    max_tilt_deg: float = 75.0
-    max_joint_speed: float = 100.0  # rad/s; beyond it the state has blown up
-    spawn: SpawnConfig = field(default_factory=SpawnConfig)
-    noise: NoiseConfig = field(default_factory=NoiseConfig)
-
-    def __post_init__(self) -> None:
-        lo, hi = self.spawn.target_distance
-        if not 0 < lo <= hi:
-            raise UsageError(f"env.spawn.target_distance must be 0 < min <= max, got {self.spawn.target_distance}")
-        r_lo, r_hi = self.spawn.ring_radius
-        if not 0 < r_lo <= r_hi:
-            raise UsageError(f"env.spawn.ring_radius must be 0 < min <= max, got {self.spawn.ring_radius}")
-        if not 0 < self.action_smoothing <= 1:
-            raise UsageError(f"env.action_smoothing must be in (0, 1], got {self.action_smoothing}")
-        if self.episode_length_s < CONTROL_DT:
-            raise UsageError(f"env.episode_length_s must be at least {CONTROL_DT}")
-
-
-# Height scan: a 4 x 3 grid in the robot's heading frame, x forward, y left (m).
-SCAN_X = np.array([-0.2, 0.1, 0.4, 0.7])
-SCAN_Y = np.array([-0.2, 0.0, 0.2])
-SCAN_POINTS = np.stack(np.meshgrid(SCAN_X, SCAN_Y, indexing="ij"), axis=-1).reshape(-1, 2)
-
-# Observation layout (body frame). One layout for every env id.
-OBS_LAYOUT: tuple[tuple[str, int], ...] = (
-    ("lin_vel", 3),  # m/s
-    ("ang_vel", 3),  # rad/s
-    ("projected_gravity", 3),  # unit vector
-    ("joint_pos", 12),  # rad, minus the default pose
-    ("joint_vel", 12),  # rad/s
-    ("last_action", 12),
-    ("target_pos", 2),  # m, target in the heading frame
-    ("heading_error", 2),  # sin, cos of (target yaw - yaw)
-    ("distance", 1),  # m
-    ("reached", 1),  # 1 once the target radius was entered this episode
-    ("height_scan", len(SCAN_POINTS)),  # m, ground height at the scan points minus under the base
-)
-OBS_SLICES: dict[str, slice] = {}
-_start = 0
-for _name, _size in OBS_LAYOUT:
-    OBS_SLICES[_name] = slice(_start, _start + _size)
-    _start += _size
-OBS_DIM = _start
-
-
 def build_model(terrain_name: str) -> mujoco.MjModel:
     """Compile VBot with the terrain of ``terrain_name`` added to its scene."""
     spec = mujoco.MjSpec.from_file(str(robot.ASSET))
-    TERRAINS[terrain_name]().build(spec)
+    terrain = TERRAINS[terrain_name]()
+    terrain.build(spec)
+    if getattr(terrain, "course", None) is not None:
+        course_env.add_foot_sensors(spec)
     return spec.compile()
 
 
@@ -153,14 +72,16 @@ class NavigationEnv:
         self.config: NavConfig = from_mapping(NavConfig, config, where="env")
         self.reward_config: rewards.RewardConfig = from_mapping(rewards.RewardConfig, reward, where="reward")
         self.num_envs = num_envs
-        self.obs_dim = OBS_DIM
+        self.terrain = TERRAINS[spec.terrain]()
+        self.on_course = getattr(self.terrain, "course", None) is not None
+        self.obs_layout = obs_layouts.COURSE if self.on_course else obs_layouts.FLAT
+        self.obs_dim = self.obs_layout.dim
         self.action_dim = robot.NUM_JOINTS
         self.control_dt = CONTROL_DT
         self.max_episode_steps = round(self.config.episode_length_s / CONTROL_DT)
 
         self.model = build_model(spec.terrain)
-        self.terrain = TERRAINS[spec.terrain]()
-        self.layout = self._resolve_layout(self.config.spawn.layout)
+        self.layout = spawn_mod.resolve_layout(self.config.spawn.layout, self.on_course, self.env_id)
         self.substeps = max(1, round(CONTROL_DT / self.model.opt.timestep))
         # Small batches are faster on the calling thread than handed to a pool.
         threads = threads or min(default_threads(), max(1, num_envs // 64))
@@ -184,7 +105,12 @@ class NavigationEnv:
         self.time_to_target = np.full(n, np.nan)
         self.air_time = np.zeros((n, 4))
         self.last_contact = np.zeros((n, 4), dtype=bool)
-        self._obs = np.zeros((n, OBS_DIM), dtype=np.float32)
+        self._obs = np.zeros((n, self.obs_dim), dtype=np.float32)
+        self.tracker = None
+        if self.on_course:
+            from vbot_agent.sim.courses.progress import CourseTracker
+
+            self.tracker = CourseTracker(self.terrain, n, self.config)
         self.last_reward_parts: dict[str, np.ndarray] = {}
         self._needs_reset = True
         # Training: start each env's first episode at a random point of the time limit, so episodes
@@ -218,8 +144,11 @@ class NavigationEnv:
         self.filtered_action = alpha * action + (1.0 - alpha) * self.filtered_action
         ctrl = robot.DEFAULT_POSE + c.action_scale * self.filtered_action
         sensors = self.physics.step(ctrl, self.substeps)
-
         st = self.physics.state
+        if self.tracker is not None and self.tracker.balls is not None:
+            self.tracker.relaunch_balls(st, self._qpos.start, self._qvel.start, ROBOT_NQ, ROBOT_NV,
+                                        (self.episode_step + 1) * self.control_dt, self.control_dt)
+
         qpos, qvel = st[:, self._qpos], st[:, self._qvel]
         quat = qpos[:, 3:7]
         projected_gravity = gravity_in_body(quat)
@@ -249,7 +178,13 @@ class NavigationEnv:
             | (np.abs(qvel[:, JOINTS_V]).max(axis=1) > c.max_joint_speed)
             | ~self.terrain.inside(qpos[:, 0], qpos[:, 1])
         )
+        course: dict[str, Any] = {}
+        if self.tracker is not None:
+            course = course_env.before_reward(self, sensors, qpos, qvel, distance, planar_speed, projected_gravity,
+                                              contact, fell)
         just_arrived = (distance < c.reach_radius) & ~self.reached & ~fell
+        if self.tracker is not None:  # only the last gate is the target proper
+            just_arrived &= self.tracker.gate_index == self.tracker.num_gates - 1
         self.time_to_target[just_arrived] = (self.episode_step[just_arrived] + 1) * self.control_dt
         self.reached |= just_arrived
         self.fence_reached |= (distance < c.inner_fence) & ~fell
@@ -275,11 +210,14 @@ class NavigationEnv:
             just_arrived=just_arrived,
             fell=fell,
             reach_radius=c.reach_radius,
+            **{k: v for k, v in course.items() if not k.startswith("_")},
         )
         reward, parts = rewards.compute(inputs, self.reward_config)
         self.last_reward_parts = parts  # per-env scaled terms of this step, {name: [N]} (the reward audit reads it)
         reward = np.nan_to_num(reward, nan=0.0, posinf=0.0, neginf=0.0)
         self.last_action = action
+        if self.tracker is not None:
+            distance = course_env.after_reward(self, course["waypoint_passed"], qpos, distance)
         self.prev_distance = distance
         self.episode_step += 1
         self.episode_return += reward
@@ -289,39 +227,35 @@ class NavigationEnv:
         done = terminated | truncated
 
         obs = self._obs  # filled from what this step already computed
-        self._fill_obs(obs, qpos, qvel, quat, projected_gravity, lin_vel_body, ang_vel_body, distance,
+        self._fill_obs(None, obs, qpos, qvel, quat, projected_gravity, lin_vel_body, ang_vel_body, distance,
                        heading_error, self.target, self.last_action, self.reached)
         final_obs = obs.copy()
         info: dict[str, Any] = {
             "final_obs": final_obs,
             "reward_terms": {k: float(v.mean()) for k, v in parts.items()},
-            "metrics": {"distance_to_target": float(distance.mean())},
+            "metrics": {"distance_to_target": float(distance.mean()), **course_env.level_stats(self)},
             "episode": self._episode_stats(done, fell, truncated, distance),
         }
         if done.any():
             rows = np.flatnonzero(done)
+            if self.tracker is not None:
+                self.tracker.end_episodes(rows, fell[rows], self.reached[rows], qpos[rows, 0:2], self.rng)
             self._reset_rows(rows)
             obs = self._observe_rows(rows, obs)
         return obs.copy(), reward.astype(np.float32), terminated, truncated, info
+
+    # Per-env arrays a checkpoint carries (with the physics state, the RNG and the course's own).
+    STATE_ARRAYS = ("target", "target_yaw", "filtered_action", "last_action", "prev_distance", "episode_step",
+                    "episode_return", "reached", "fence_reached", "time_to_target", "air_time", "last_contact")
 
     def get_state(self) -> dict[str, Any]:
         """Everything that shapes future steps, as numpy arrays and plain types (see the contract)."""
         return {
             "physics": self.physics.state.copy(),
-            "target": self.target.copy(),
-            "target_yaw": self.target_yaw.copy(),
-            "filtered_action": self.filtered_action.copy(),
-            "last_action": self.last_action.copy(),
-            "prev_distance": self.prev_distance.copy(),
-            "episode_step": self.episode_step.copy(),
-            "episode_return": self.episode_return.copy(),
-            "reached": self.reached.copy(),
-            "fence_reached": self.fence_reached.copy(),
-            "time_to_target": self.time_to_target.copy(),
-            "air_time": self.air_time.copy(),
-            "last_contact": self.last_contact.copy(),
+            **{name: getattr(self, name).copy() for name in self.STATE_ARRAYS},
             "needs_reset": self._needs_reset,
             "rng": self.rng.bit_generator.state,
+            **(self.tracker.get_state() if self.tracker is not None else {}),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -333,10 +267,11 @@ class NavigationEnv:
                 f"this env has {self.num_envs} of size {self.physics.state.shape[1]}"
             )
         self.physics.state[:] = physics
-        for name in ("target", "target_yaw", "filtered_action", "last_action", "prev_distance", "episode_step",
-                     "episode_return", "reached", "fence_reached", "time_to_target", "air_time", "last_contact"):
+        for name in self.STATE_ARRAYS:
             getattr(self, name)[:] = state[name]
         self._needs_reset = bool(state["needs_reset"])
+        if self.tracker is not None:
+            self.tracker.set_state(state)
         self.rng = np.random.default_rng()
         self.rng.bit_generator.state = state["rng"]
         if not self._needs_reset:
@@ -360,51 +295,25 @@ class NavigationEnv:
         self.physics.close()
 
     # ----------------------------------------------------------------- internals
-    def _resolve_layout(self, layout: str) -> str:
-        has_course = getattr(self.terrain, "course", None) is not None
-        if layout == "auto":
-            return "course" if has_course else "random"
-        if layout == "course" and not has_course:
-            raise UsageError(f"env.spawn.layout 'course' needs a terrain section; {self.env_id} has no course")
-        if layout in ("competition", "random") and has_course:
-            raise UsageError(f"env.spawn.layout {layout!r} is for the flat arena; {self.env_id} spawns along "
-                             "its course (layout 'course' or 'auto')")
-        return layout
-
     def _reset_rows(self, rows: np.ndarray) -> None:
         """Start new episodes in ``rows``: spawn pose, target, filters, counters."""
         k = len(rows)
         if k == 0:
             return
         s, rng = self.config.spawn, self.rng
-        if self.layout == "course":
-            checkpoints = self.terrain.course
-            last = len(checkpoints) - 1
-            first = rng.integers(0, last, k)
-            goal = first + 1 + rng.integers(0, last - first)  # a later checkpoint, uniformly
-            spawn = checkpoints[first].copy()
-            target = checkpoints[goal].copy()
-            spawn[:, 1] += rng.uniform(-s.course_jitter, s.course_jitter, k)
-            target[:, 1] += rng.uniform(-s.course_jitter, s.course_jitter, k)
-        elif self.layout == "competition":
-            angle = rng.uniform(-math.pi, math.pi, k)
-            radius = rng.uniform(*s.ring_radius, k)
-            target = np.zeros((k, 2))
-            spawn = np.stack([radius * np.cos(angle), radius * np.sin(angle)], axis=1)
+        if self.layout == "course":  # the course's start (or a gate) and its gates
+            spawn, target = self.tracker.spawn(rows, rng)
         else:
-            area = s.target_area_radius * np.sqrt(rng.uniform(0, 1, k))
-            area_angle = rng.uniform(-math.pi, math.pi, k)
-            target = np.stack([area * np.cos(area_angle), area * np.sin(area_angle)], axis=1)
-            dist = rng.uniform(*s.target_distance, k)
-            angle = rng.uniform(-math.pi, math.pi, k)
-            spawn = target + np.stack([dist * np.cos(angle), dist * np.sin(angle)], axis=1)
+            spawn, target = spawn_mod.arena_spawns(self.layout, s, rng, k)
         # Face the target, then turn away by the sampled bearing.
         to_target = target - spawn
         yaw = np.arctan2(to_target[:, 1], to_target[:, 0]) - rng.uniform(*s.target_bearing, k)
 
         qpos = self.physics.state[rows][:, self._qpos]
         qpos[:, 0:2] = spawn
-        qpos[:, 2] = robot.SPAWN_HEIGHT + self.terrain.height(spawn[:, 0], spawn[:, 1])
+        ground = (course_env.spawn_ground(self.terrain, spawn) if self.tracker is not None
+                  else self.terrain.height(spawn[:, 0], spawn[:, 1]))
+        qpos[:, 2] = robot.SPAWN_HEIGHT + ground
         qpos[:, 3:7] = yaw_quat(yaw)
         qpos[:, JOINTS_Q] = robot.DEFAULT_POSE + rng.uniform(-s.joint_noise, s.joint_noise, (k, 12))
         qpos[:, JOINTS_Q] = np.clip(qpos[:, JOINTS_Q], robot.JOINT_LOWER, robot.JOINT_UPPER)
@@ -421,7 +330,7 @@ class NavigationEnv:
         self.physics.state[rows] = state_rows
 
         self.target[rows] = target
-        self.target_yaw[rows] = rng.uniform(*s.target_yaw, k)
+        self.target_yaw[rows] = rng.uniform(*s.target_yaw, k) if self.tracker is None else math.pi / 2  # courses: +y
         self.filtered_action[rows] = 0.0
         self.last_action[rows] = 0.0
         self.prev_distance[rows] = np.sqrt(np.sum(np.square(target - spawn), axis=1))
@@ -442,8 +351,8 @@ class NavigationEnv:
         st = self.physics.state[rows]
         qpos, qvel = st[:, self._qpos], st[:, self._qvel]
         quat = qpos[:, 3:7]
-        out = np.empty((len(rows), OBS_DIM), dtype=np.float32)
-        self._fill_obs(
+        out = np.empty((len(rows), self.obs_dim), dtype=np.float32)
+        self._fill_obs(rows,
             out, qpos, qvel, quat,
             gravity_in_body(quat),
             quat_rotate_inverse(quat, qvel[:, 0:3]),
@@ -455,9 +364,10 @@ class NavigationEnv:
         obs[rows] = out
         return obs
 
-    def _fill_obs(self, out, qpos, qvel, quat, projected_gravity, lin_vel_body, ang_vel_body, distance,
+    def _fill_obs(self, rows, out, qpos, qvel, quat, projected_gravity, lin_vel_body, ang_vel_body, distance,
                   heading_error, target, last_action, reached) -> None:
-        o = OBS_SLICES
+        """Observation of ``rows`` (None: every env) into ``out`` in this env's layout."""
+        o = self.obs_layout.slices
         yaw = yaw_of(quat)
         cos_yaw, sin_yaw = np.cos(yaw), np.sin(yaw)
         rel = target - qpos[:, 0:2]
@@ -474,29 +384,21 @@ class NavigationEnv:
         out[:, o["heading_error"]] = np.stack([np.sin(heading_error), np.cos(heading_error)], axis=1)
         out[:, o["distance"]] = distance[:, None]
         out[:, o["reached"]] = reached[:, None]
-        out[:, o["height_scan"]] = self._height_scan(qpos[:, 0:2], cos_yaw, sin_yaw)
+        if self.tracker is None:
+            out[:, o["height_scan"]] = obs_layouts.height_scan(self.terrain, obs_layouts.FLAT_SCAN, qpos[:, 0:2],
+                                                               cos_yaw, sin_yaw)
+        else:
+            contact = self.last_contact if rows is None else self.last_contact[rows]
+            course_env.fill_course_obs(self, out, rows, qpos, cos_yaw, sin_yaw, contact)
         noise = self.config.noise
         if noise.enabled:
-            self._add_noise(out, noise)
-
-    def _height_scan(self, xy, cos_yaw, sin_yaw) -> np.ndarray:
-        px = xy[:, 0:1] + cos_yaw[:, None] * SCAN_POINTS[:, 0] - sin_yaw[:, None] * SCAN_POINTS[:, 1]
-        py = xy[:, 1:2] + sin_yaw[:, None] * SCAN_POINTS[:, 0] + cos_yaw[:, None] * SCAN_POINTS[:, 1]
-        return self.terrain.height(px, py) - self.terrain.height(xy[:, 0:1], xy[:, 1:2])
-
-    def _add_noise(self, out: np.ndarray, noise: NoiseConfig) -> None:
-        o = OBS_SLICES
-        for name, level in (("lin_vel", noise.lin_vel), ("ang_vel", noise.ang_vel),
-                            ("projected_gravity", noise.gravity), ("joint_pos", noise.joint_pos),
-                            ("joint_vel", noise.joint_vel), ("height_scan", noise.height_scan)):
-            width = o[name].stop - o[name].start
-            out[:, o[name]] += self.rng.uniform(-1, 1, (out.shape[0], width)) * (level * noise.scale)
+            obs_layouts.add_noise(out, self.obs_layout, noise, self.rng)
 
     def _episode_stats(self, done, fell, truncated, distance) -> dict[str, np.ndarray]:
         rows = np.flatnonzero(done)
         success = self.reached[rows] & ~fell[rows]
         points = (self.fence_reached[rows].astype(np.int64) + self.reached[rows]) * ~fell[rows]
-        return {
+        stats = {
             "return": self.episode_return[rows].copy(),
             "length": self.episode_step[rows].copy(),
             "success": success,
@@ -506,3 +408,6 @@ class NavigationEnv:
             "truncated": truncated[rows].copy(),
             "points": points,
         }
+        if self.tracker is not None:  # the competition's points of the course (replacing the arena's)
+            stats.update(course_env.episode_points(self, rows))
+        return stats

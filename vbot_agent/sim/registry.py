@@ -17,22 +17,37 @@ ENV_SPECS: dict[str, EnvSpec] = {
         ),
         EnvSpec(
             "vbot_navigation_section011",
-            "course: height-field bumps, a 15 deg ramp, a platform 0.4 m up; targets at checkpoints",
+            "START, pothole field (0-0.277 m), 15 deg ramp to the 1.294 m '2026' platform; 20 points",
             "section011",
         ),
         EnvSpec(
             "vbot_navigation_section012",
-            "course: stairs of 0.10 and 0.15 m up to a 0.6 m platform and down; targets at checkpoints",
+            "waves, stairs 10x0.15 / 10x0.10, bridge or riverbed with stones, stairs down; 60 points",
             "section012",
         ),
         EnvSpec(
             "vbot_navigation_section013",
-            "course: a 0.2 m step, balls rolling across the lane, a 25 deg ramp to a platform",
+            "rolling balls, 0.2 m 21.8 deg ramp, random terrain, final platform with gold balls; 25 points",
             "section013",
+        ),
+        EnvSpec(
+            "vbot_navigation_long_course",
+            "sections 011, 012 and 013 in one frame from START (the official course); 105 points",
+            "long_course",
+        ),
+        EnvSpec(
+            "vbot_navigation_terrain",
+            "training terrain: tiles of stairs, bumps, ramps and steps on 10 levels of difficulty",
+            "training",
         ),
     )
 }
 ENV_IDS: tuple[str, ...] = tuple(ENV_SPECS)
+
+
+def is_course(env_id: str) -> bool:
+    """True for the env ids on a course (gates, course observation layout, course reward terms)."""
+    return get_spec(env_id).terrain != "flat"
 
 
 def get_spec(env_id: str) -> EnvSpec:
@@ -53,6 +68,11 @@ def make_env(env_id: str, num_envs: int = 1, *, seed: int = 0, config: Any = Non
     """
     spec = get_spec(env_id)
     from vbot_agent.sim.navigation import NavigationEnv
+
+    if is_course(env_id):
+        from vbot_agent.sim.rewards import with_course_defaults
+
+        reward = with_course_defaults(reward)
 
     return NavigationEnv(spec, num_envs=num_envs, seed=seed, config=config, reward=reward, threads=threads,
                         stagger_episodes=stagger_episodes)

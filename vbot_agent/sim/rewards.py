@@ -53,6 +53,12 @@ class RewardInputs:
     just_arrived: np.ndarray  # [N] bool, first entry into the target radius this episode
     fell: np.ndarray  # [N] bool, terminated by a fall this step
     reach_radius: float
+    # Course terms' inputs (None on the flat arena, where those terms are skipped).
+    waypoint_passed: np.ndarray | None = None  # [N] bool, a gate was passed this step
+    points_gained: np.ndarray | None = None  # [N] competition points earned this step
+    foot_height: np.ndarray | None = None  # [N, 4] m, each foot above the ground under it
+    foot_force: np.ndarray | None = None  # [N, 4, 3] N, net contact force on each foot, world frame
+    stalled: np.ndarray | None = None  # [N] stagnation windows charged this step (a fall: the rest of the episode's)
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,9 @@ class RewardConfig:
     heading_sigma: float = 0.75  # m; the heading term fades with distance to the target
     air_time_target: float = 0.3  # s; swing time that feet_air_time rewards
     near_radius: float = 0.75  # m; the zone near_target pays in (the competition's inner fence)
+    clearance_target: float = 0.08  # m; swing-foot height that feet_clearance pays in full (stair risers 0.10-0.15)
+    stumble_ratio: float = 5.0  # horizontal / vertical foot force beyond which a contact is a trip
+    tilt_limit_deg: float = 30.0  # roll/pitch beyond which tilt_limit charges per rad
 
     def __post_init__(self) -> None:
         # Scales given in YAML override the defaults one by one; set a scale to 0 to drop a term.
@@ -87,7 +96,7 @@ Kind = Literal["rate", "event"]
 class Term:
     name: str
     kind: Kind
-    fn: Callable[[RewardInputs, RewardConfig], np.ndarray]
+    fn: Callable[[RewardInputs, RewardConfig], np.ndarray | None]  # None: inputs absent here, skipped
     doc: str
 
 
@@ -147,6 +156,50 @@ def _termination(x: RewardInputs, c: RewardConfig) -> np.ndarray:
     return x.fell.astype(np.float64)
 
 
+# Course terms: None without their inputs (the flat arena), so section001's reward is unchanged.
+
+
+def _waypoint(x: RewardInputs, c: RewardConfig) -> np.ndarray | None:
+    # Gates are passed in order and only once, so this cannot be farmed by circling one gate.
+    return None if x.waypoint_passed is None else x.waypoint_passed.astype(np.float64)
+
+
+def _points(x: RewardInputs, c: RewardConfig) -> np.ndarray | None:
+    return x.points_gained
+
+
+def _feet_clearance(x: RewardInputs, c: RewardConfig) -> np.ndarray | None:
+    # Swing feet lifted toward clearance_target (fraction, summed over feet), only while the robot
+    # approaches its target: stepping in place earns nothing (and stagnation charges it).
+    if x.foot_height is None:
+        return None
+    lift = np.clip(x.foot_height / c.clearance_target, 0.0, 1.0) * ~x.foot_contact
+    moving = (x.prev_distance - x.distance) / x.dt > 0.1
+    return np.sum(lift, axis=1) * moving
+
+
+def _stumble(x: RewardInputs, c: RewardConfig) -> np.ndarray | None:
+    # Feet pushed sideways much harder than down: a toe caught on a riser (trip).
+    if x.foot_force is None:
+        return None
+    horizontal = np.linalg.norm(x.foot_force[:, :, 0:2], axis=2)
+    return np.sum((horizontal > c.stumble_ratio * np.abs(x.foot_force[:, :, 2])) & (horizontal > 1.0), axis=1
+                  ).astype(np.float64)
+
+
+def _stagnation(x: RewardInputs, c: RewardConfig) -> np.ndarray | None:
+    # Standing on a stair, or anywhere short of the end, stops paying: charged once per still second.
+    # A fall is charged the windows left in the episode, so falling never costs less than standing.
+    return None if x.stalled is None else x.stalled.astype(np.float64)
+
+
+def _tilt_limit(x: RewardInputs, c: RewardConfig) -> np.ndarray | None:
+    if x.foot_height is None:
+        return None
+    tilt = np.arccos(np.clip(-x.projected_gravity[:, 2], -1.0, 1.0))  # rad from upright
+    return np.clip(tilt - np.radians(c.tilt_limit_deg), 0.0, None)
+
+
 # The three terms below exist so that the reward library can express the prior art's exploitable
 # rewards and the audit can catch them (docs/design.md, "Failures we design against"). Their default scale is 0: do not turn them on
 # without running `vbot reward audit`.
@@ -183,6 +236,13 @@ TERMS: dict[str, Term] = {
         Term("joint_limits", "rate", _joint_limits, "rad beyond 95% of the joint ranges"),
         Term("feet_air_time", "event", _feet_air_time, "swing time beyond the target, paid at touchdown"),
         Term("termination", "event", _termination, "1 when the episode ends in a fall"),
+        Term("waypoint", "event", _waypoint, "1 when a course gate is passed (in order, once each)"),
+        Term("points", "event", _points, "competition points earned this step (courses)"),
+        Term("feet_clearance", "rate", _feet_clearance, "swing feet lifted toward clearance_target while approaching"),
+        Term("stumble", "rate", _stumble, "feet whose horizontal contact force exceeds stumble_ratio x vertical"),
+        Term("stagnation", "event", _stagnation,
+             "1 per second with < 0.1 m of course progress (not once finished); a fall: the seconds left"),
+        Term("tilt_limit", "rate", _tilt_limit, "rad of roll/pitch beyond tilt_limit_deg (courses)"),
         Term("alive", "rate", _alive, "1 while not fallen (a survival bonus; default 0, exploitable)"),
         Term("entry", "event", _entry, "1 on every entry into the target radius (default 0, farmable)"),
         Term("near_target", "rate", _near_target, "1 while within near_radius (default 0, rewards hovering)"),
@@ -202,10 +262,37 @@ DEFAULT_SCALES: dict[str, float] = {
     "joint_limits": -5.0,
     "feet_air_time": 0.0,
     "termination": -10.0,
+    "waypoint": 0.0,  # the course terms: 0 here, COURSE_SCALES on the course env ids
+    "points": 0.0,
+    "feet_clearance": 0.0,
+    "stumble": 0.0,
+    "stagnation": 0.0,
+    "tilt_limit": 0.0,
     "alive": 0.0,
     "entry": 0.0,
     "near_target": 0.0,
 }
+
+
+# Default scales of the course terms on the course env ids (sections, long course, training
+# terrain); a gate is ~2 m apart, so ``waypoint`` doubles ``progress`` over it; ``points`` pays the
+# competition's own points; ``stagnation`` makes standing on a stair cost 1 per second.
+COURSE_SCALES: dict[str, float] = {
+    "waypoint": 3.0,
+    "points": 1.0,
+    "feet_clearance": 0.3,
+    "stumble": -0.5,
+    "stagnation": -1.0,
+    "tilt_limit": -2.0,
+}
+
+
+def with_course_defaults(reward):
+    """A reward mapping (or None) with ``COURSE_SCALES`` under its own scales; a ``RewardConfig`` as is."""
+    if isinstance(reward, RewardConfig):
+        return reward
+    reward = dict(reward or {})
+    return {**reward, "scales": {**COURSE_SCALES, **dict(reward.get("scales") or {})}}
 
 
 def compute(inputs: RewardInputs, config: RewardConfig) -> tuple[np.ndarray, dict[str, np.ndarray]]:
@@ -216,7 +303,10 @@ def compute(inputs: RewardInputs, config: RewardConfig) -> tuple[np.ndarray, dic
         if scale == 0.0:
             continue
         term = TERMS[name]
-        value = scale * term.fn(inputs, config)
+        raw = term.fn(inputs, config)
+        if raw is None:  # a course term on the flat arena
+            continue
+        value = scale * raw
         if term.kind == "rate":
             value = value * inputs.dt
         parts[name] = value
