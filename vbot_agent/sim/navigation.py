@@ -22,6 +22,7 @@ from vbot_agent.errors import UsageError
 from vbot_agent.sim import rewards, robot
 from vbot_agent.sim.mathx import gravity_in_body, quat_rotate_inverse, wrap_angle, yaw_of, yaw_quat
 from vbot_agent.sim.physics import BatchedPhysics, default_threads
+from vbot_agent.sim.randomization import DomainRandomizer, RandomizationConfig
 from vbot_agent.sim.registry import EnvSpec
 from vbot_agent.sim.terrain import TERRAINS
 
@@ -82,6 +83,7 @@ class NavConfig:
     max_joint_speed: float = 100.0  # rad/s; beyond it the state has blown up
     spawn: SpawnConfig = field(default_factory=SpawnConfig)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
+    randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
 
     def __post_init__(self) -> None:
         lo, hi = self.spawn.target_distance
@@ -169,6 +171,9 @@ class NavigationEnv:
         layout = self.physics.layout
         self._qpos, self._qvel = layout.qpos, layout.qvel
         self._cos_max_tilt = math.cos(math.radians(self.config.max_tilt_deg))
+        randomization = self.config.randomization
+        self.randomizer = (DomainRandomizer(self.physics, randomization, seed=seed, control_dt=CONTROL_DT)
+                           if randomization.enabled else None)
 
         n = num_envs
         self.rng = np.random.default_rng(seed)
@@ -197,6 +202,8 @@ class NavigationEnv:
         """Fresh episodes in every env; returns obs [N, obs_dim]."""
         if seed is not None:
             self.rng = np.random.default_rng(seed)
+            if self.randomizer is not None:
+                self.randomizer.reseed(seed)
         self._reset_rows(np.arange(self.num_envs))
         if self.stagger_episodes:
             self.episode_step[:] = self.rng.integers(0, self.max_episode_steps, self.num_envs)
@@ -214,8 +221,10 @@ class NavigationEnv:
             self.reset()
         c = self.config
         action = np.clip(np.nan_to_num(actions.astype(np.float64), nan=0.0), -1.0, 1.0)
+        # Pushes and latency act on what reaches the motors; observations and rewards keep `action`.
+        applied = action if self.randomizer is None else self.randomizer.before_physics(action)
         alpha = c.action_smoothing
-        self.filtered_action = alpha * action + (1.0 - alpha) * self.filtered_action
+        self.filtered_action = alpha * applied + (1.0 - alpha) * self.filtered_action
         ctrl = robot.DEFAULT_POSE + c.action_scale * self.filtered_action
         sensors = self.physics.step(ctrl, self.substeps)
 
@@ -322,6 +331,7 @@ class NavigationEnv:
             "last_contact": self.last_contact.copy(),
             "needs_reset": self._needs_reset,
             "rng": self.rng.bit_generator.state,
+            **({"randomizer": self.randomizer.get_state()} if self.randomizer is not None else {}),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -339,6 +349,8 @@ class NavigationEnv:
         self._needs_reset = bool(state["needs_reset"])
         self.rng = np.random.default_rng()
         self.rng.bit_generator.state = state["rng"]
+        if self.randomizer is not None:
+            self.randomizer.set_state(state["randomizer"])
         if not self._needs_reset:
             self._observe_all()
 
@@ -418,6 +430,8 @@ class NavigationEnv:
         self.time_to_target[rows] = np.nan
         self.air_time[rows] = 0.0
         self.last_contact[rows] = False
+        if self.randomizer is not None:
+            self.randomizer.reset_rows(rows)
 
     def _observe_all(self) -> np.ndarray:
         """Observation of every env from the current state (after reset or set_state)."""
