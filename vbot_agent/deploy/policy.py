@@ -10,6 +10,7 @@ fp32 forward of the same parameters.
 from __future__ import annotations
 
 import time
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -61,9 +62,11 @@ def export_onnx(policy: DeployedPolicy, path: Path, obs_dim: int, metadata: dict
     start = time.perf_counter()
     example = torch.zeros(1, obs_dim)
     tmp = path.with_name(f".{path.name}.tmp")
-    torch.onnx.export(policy, (example,), str(tmp), input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
-                      dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
-                      opset_version=ONNX_OPSET, dynamo=False)
+    with warnings.catch_warnings():  # the TorchScript-based exporter (dynamo=False) warns of its own deprecation
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(policy, (example,), str(tmp), input_names=[INPUT_NAME], output_names=[OUTPUT_NAME],
+                          dynamic_axes={INPUT_NAME: {0: "batch"}, OUTPUT_NAME: {0: "batch"}},
+                          opset_version=ONNX_OPSET, dynamo=False)
     model = onnx.load(str(tmp))
     for key, value in metadata.items():
         entry = model.metadata_props.add()
@@ -77,7 +80,9 @@ def export_onnx(policy: DeployedPolicy, path: Path, obs_dim: int, metadata: dict
 def export_torchscript(policy: DeployedPolicy, path: Path, obs_dim: int) -> float:
     """Write ``policy`` as a traced TorchScript module (``torch.jit.load(path)(obs)``). Returns seconds."""
     start = time.perf_counter()
-    with torch.no_grad():
+    # torch 2.13 deprecates TorchScript, but it is still what libtorch (C++) deployments load.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
         traced = torch.jit.trace(policy, torch.zeros(1, obs_dim))
     tmp = path.with_name(f".{path.name}.tmp")
     traced.save(str(tmp))
