@@ -36,10 +36,10 @@ def default_grid() -> list[Cell]:
     """Rows: friction low/high, masses -/+, payload, motor strength, pushes of rising strength
     (every 3 s), latency; plus the nominal robot and the preset's ranges."""
     cells: list[Cell] = [("nominal", "as built", {})]
-    cells += [("friction", f"mu {mu:g}", _fixed("friction", mu)) for mu in (0.15, 0.25, 0.8, 1.2)]
+    cells += [("friction", f"mu {mu:g}", _fixed("friction", mu)) for mu in (0.15, 0.3, 0.8, 1.2)]
     cells += [("link mass", f"x{s:g}", _fixed("link_mass_scale", s)) for s in (0.8, 0.9, 1.1, 1.2)]
     cells += [("payload", f"{kg:+g} kg", _fixed("base_added_mass_kg", kg)) for kg in (-1.0, 1.0, 2.0, 4.0)]
-    cells += [("motor kp,kd", f"x{s:g}", {**_fixed("kp_scale", s), **_fixed("kd_scale", s)}) for s in (0.7, 0.85, 1.15, 1.3)]
+    cells += [("motor kp,kd", f"x{s:g}", {**_fixed("kp_scale", s), **_fixed("kd_scale", s)}) for s in (0.7, 0.9, 1.1, 1.3)]
     cells += [("push", f"{v:g} m/s", _fixed("push_velocity_mps", v)) for v in (0.25, 0.5, 1.0, 1.5)]
     cells += [("latency", f"{n} step{'s' if n > 1 else ''}", {"latency_steps": [n, n]}) for n in (1, 2, 3, 4)]
     cells.append(("preset", "all ranges", {"preset": True}))
@@ -53,6 +53,17 @@ def quick_grid() -> list[Cell]:
 
 
 GRIDS: dict[str, Callable[[], list[Cell]]] = {"default": default_grid, "quick": quick_grid}
+
+
+def within_preset(overrides: dict[str, Any]) -> bool:
+    """True when a cell's fixed values all lie inside the preset's training ranges."""
+    from vbot_agent.config import load_yaml
+
+    if overrides.get("preset"):
+        return True
+    ranges = load_yaml(PRESET)["env"]["randomization"]
+    return all(ranges[key][0] <= value[0] and value[1] <= ranges[key][1]
+               for key, value in overrides.items() if key in ranges and len(value) == 2)
 
 
 def cell_env_options(base_env: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
@@ -93,7 +104,8 @@ def evaluate_grid(data: dict[str, Any], cells: list[Cell] | Callable[[], list[Ce
                 "success_rate": summary.success_rate, "fall_rate": summary.fall_rate,
                 "points_per_robot": summary.competition_points / max(1, summary.episodes),
                 "mean_time_to_target_s": None if math.isnan(summary.mean_time_to_target_s)
-                else summary.mean_time_to_target_s, "overrides": overrides}
+                else summary.mean_time_to_target_s, "within_preset": within_preset(overrides),
+                "overrides": overrides}
         say(f"{cell['label']:<28} success {cell['success_rate']:.2f}  falls {cell['fall_rate']:.2f}")
         out.append(cell)
     return {"env_id": env_id, "episodes": episodes, "seed": seed, "cells": out}
@@ -106,6 +118,7 @@ def plot_heatmap(result: dict[str, Any], path: Path) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     import numpy as np
+    from matplotlib.patches import Rectangle
 
     families: list[str] = []
     for cell in result["cells"]:
@@ -123,8 +136,11 @@ def plot_heatmap(result: dict[str, Any], path: Path) -> Path:
         for j, cell in enumerate(rows[family]):
             ax.text(j, i, f"{cell['level']}\n{cell['success_rate']:.0%} ok, {cell['fall_rate']:.0%} fall",
                     ha="center", va="center", fontsize=7.5)
+            if cell.get("within_preset"):
+                ax.add_patch(Rectangle((j - 0.5, i - 0.5), 1, 1, fill=False, linewidth=2, edgecolor="black"))
     ax.set_yticks(range(len(families)), families)
     ax.set_xticks([])
+    ax.set_xlabel("outlined: inside the randomisation preset's training ranges", fontsize=8)
     name = Path(result.get("policy", "")).parent.parent.name or "policy"
     ax.set_title(f"success rate under perturbation: {name} ({result['episodes']} episodes per cell)", fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02, label="success rate")
