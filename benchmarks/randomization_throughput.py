@@ -6,7 +6,8 @@ Two envs of the same id and size, one plain and one with the shipped preset's ra
 as a third, the preset with its observation noise), step random actions in alternating rounds of
 ``steps`` control steps, so background load on a shared machine hits them alike. Resets are
 included (random actions fall often, so variants are drawn often). Prints one JSON object: the
-best and median steps/s of each and the ratios of the medians, with the load average.
+best and median steps/s of each and the ratios of the medians, with the load average, and the
+randomiser's own time per control step measured alone (its overhead without the noise of load).
 """
 
 from __future__ import annotations
@@ -54,6 +55,15 @@ def main() -> None:
             for i in range(args.steps):
                 env.step(actions[i % 16])
             rates[name].append(args.num_envs * args.steps / (time.perf_counter() - start))
+    # The randomiser's own work per control step, timed alone (less sensitive to load than the A/B):
+    # the push/latency step for all envs, and the variant draw for the ~N/2000 envs a step resets.
+    randomizer = envs["randomization"].randomizer
+    per_step_resets = max(1, args.num_envs // 2000)
+    start = time.perf_counter()
+    for i in range(args.steps):
+        randomizer.before_physics(actions[i % 16])
+        randomizer.reset_rows(np.arange(per_step_resets) + i % (args.num_envs - per_step_resets))
+    randomizer_us = (time.perf_counter() - start) / args.steps * 1e6
     for env in envs.values():
         env.close()
     median = {name: statistics.median(r) for name, r in rates.items()}
@@ -64,6 +74,8 @@ def main() -> None:
         "median_env_steps_per_s": {name: round(m) for name, m in median.items()},
         "ratio_randomization_over_off": round(median["randomization"] / median["off"], 3),
         "ratio_randomization_noise_over_off": round(median["randomization+noise"] / median["off"], 3),
+        "randomizer_us_per_step": round(randomizer_us, 1),
+        "plain_env_us_per_step": round(args.num_envs / median["off"] * 1e6, 1),
         "load_average_1min": round(os.getloadavg()[0], 2), "cpu_count": os.cpu_count(),
     }
     json.dump(result, sys.stdout, indent=2)

@@ -39,7 +39,13 @@ def export(ctx, *, policy: str = "latest", onnx: str = "policy.onnx", torchscrip
     import numpy as np
 
     from vbot_agent.deploy import policy as deployed
-    from vbot_agent.deploy.sidecar import build_scene_spec, build_sidecar, episode_starts, observation_sample, onnx_metadata
+    from vbot_agent.deploy.sidecar import (
+        build_scene_spec,
+        build_sidecar,
+        episode_starts,
+        observation_sample,
+        onnx_metadata,
+    )
     from vbot_agent.fileio import atomic_write_text
     from vbot_agent.sim.registry import get_spec, make_env
 

@@ -141,7 +141,8 @@ def plot_heatmap(result: dict[str, Any], path: Path) -> Path:
     ax.set_yticks(range(len(families)), families)
     ax.set_xticks([])
     ax.set_xlabel("outlined: inside the randomisation preset's training ranges", fontsize=8)
-    name = Path(result.get("policy", "")).parent.parent.name or "policy"
+    source = Path(result.get("policy", "policy"))
+    name = f"{source.parent.parent.name}/{source.stem}" if source.parent.name == "checkpoints" else source.stem
     ax.set_title(f"success rate under perturbation: {name} ({result['episodes']} episodes per cell)", fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.03, pad=0.02, label="success rate")
     fig.tight_layout()
