@@ -6,7 +6,9 @@ and the player's success against `vbot play` on the same seed and episodes.
 ``vbot play`` evaluates with the checkpoint's env options; the exported scene is the nominal one,
 so when the policy was trained with randomisation or noise, ``play_nominal`` (the same evaluation
 with both off) is the number to compare the player with. ``vbot play`` runs the policy's own
-precision (bf16 hidden layers on CPUs with native bf16), the export fp32: both are reported.
+precision (bf16 hidden layers on CPUs with native bf16), the export fp32: ``play_nominal_fp32`` is
+the trainer's env driven by the exported fp32 policy in torch, which the player should match exactly;
+the gap between it and ``play_nominal`` is the policy's sensitivity to bf16 rounding, not the player.
 Prints one JSON object.
 """
 
@@ -27,6 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def main() -> None:
     from vbot_agent.actions.context import Context
     from vbot_agent.deploy.commands import export
+    from vbot_agent.deploy.policy import deployed_policy, torch_actions
     from vbot_agent.rl.checkpoint import InferencePolicy, load_checkpoint
     from vbot_agent.rl.commands import play
     from vbot_agent.rl.evaluate import run_episodes, summarize_episodes
@@ -56,12 +59,15 @@ def main() -> None:
     options = dict(data["config"]["env"])
     options["randomization"] = {**options.get("randomization", {}), "enabled": False}
     options["noise"] = {**options.get("noise", {}), "enabled": False}
-    env = make_env(data["env_id"], args.episodes, seed=args.seed, config=options, reward=data["config"]["reward"])
-    try:
-        episodes = run_episodes(policy, env, seed=args.seed)
-    finally:
-        env.close()
-    nominal = summarize_episodes(episodes).to_dict()
+    fp32 = deployed_policy(data)
+    summaries = {}
+    for name, fn in (("nominal", policy), ("nominal_fp32", lambda obs: torch_actions(fp32, obs))):
+        env = make_env(data["env_id"], args.episodes, seed=args.seed, config=options, reward=data["config"]["reward"])
+        try:
+            summaries[name] = summarize_episodes(run_episodes(fn, env, seed=args.seed)).to_dict()
+        finally:
+            env.close()
+    nominal, nominal_fp32 = summaries["nominal"], summaries["nominal_fp32"]
     keys = ("success_rate", "fall_rate", "mean_time_to_target_s")
     result = {
         "policy": exported["policy"], "episodes": args.episodes, "seed": args.seed,
@@ -70,8 +76,10 @@ def main() -> None:
         "play_precision": policy.model.precision,
         "play": {k: reference[k] for k in keys} | {"wall_s": round(play_s, 1)},
         "play_nominal": {k: nominal[k] for k in keys} | {"points": nominal["competition_points"]},
+        "play_nominal_fp32": {k: nominal_fp32[k] for k in keys} | {"points": nominal_fp32["competition_points"]},
         "player": {k: player[k] for k in keys} | {"points": player["points"], "wall_s": round(player_s, 1)},
         "player_minus_play_nominal_success": round(player["success_rate"] - nominal["success_rate"], 4),
+        "player_minus_play_nominal_fp32_success": round(player["success_rate"] - nominal_fp32["success_rate"], 4),
         "load_average_1min": round(os.getloadavg()[0], 2),
     }
     json.dump(result, sys.stdout, indent=2)
