@@ -38,35 +38,29 @@ def test_player_runs_without_torch_or_vbot_agent(exported):
 
 
 def test_player_observations_and_outcomes_match_the_env(exported):
-    """Same start states, same ONNX actions: the player's observations equal the env's, step by step,
-    and every episode ends the same way."""
-    from vbot_agent.rl.evaluate import run_episodes
+    """Same start states, same ONNX actions: every observation the player feeds the policy equals the
+    env's, bit for bit, through whole episodes, and every episode ends at the same step."""
     from vbot_agent.sim.registry import make_env
 
     files = exported["files"]
     player = _player_module().Player(Path(files["sidecar"]))
     session = onnxruntime.InferenceSession(files["onnx"])
-
-    def policy(obs):
-        return session.run(["actions"], {"obs": obs})[0]
-
-    env = make_env("vbot_navigation_section001", exported["episodes"], seed=exported["seed"], threads=1)
+    n = exported["episodes"]
+    env = make_env("vbot_navigation_section001", n, seed=exported["seed"], threads=1)
     try:
-        obs = env.reset(seed=exported["seed"])
-        env_trace = []
-        for _ in range(200):
-            env_trace.append(obs[0].copy())
-            obs, *_ = env.step(policy(obs))
-        episodes = run_episodes(policy, env, seed=exported["seed"])
+        obs = env.reset(seed=exported["seed"])  # as `vbot play --seed S` starts
+        trace = np.zeros((env.max_episode_steps, n, obs.shape[1]), dtype=np.float32)
+        length = np.zeros(n, dtype=np.int64)  # the step each env's first episode ended, per row
+        for t in range(env.max_episode_steps):
+            trace[t] = obs
+            obs, _, terminated, truncated, _ = env.step(session.run(["actions"], {"obs": obs})[0])
+            length[((terminated | truncated) & (length == 0))] = t + 1
     finally:
         env.close()
-    played = player.run_episode(player.episodes[0], record=True)
-    np.testing.assert_allclose(played["observations"][:200], np.asarray(env_trace), atol=1e-5)
-    outcomes = [player.run_episode(start) for start in player.episodes]
-    assert [o["length"] for o in outcomes] == episodes["length"].tolist()
-    assert [o["fall"] for o in outcomes] == episodes["fall"].tolist()
-    assert [o["success"] for o in outcomes] == episodes["success"].tolist()
-    np.testing.assert_allclose([o["final_distance_m"] for o in outcomes], episodes["final_distance"], atol=1e-4)
+    for i, start in enumerate(player.episodes):
+        played = player.run_episode(start, record=True)
+        assert played["length"] == length[i]
+        np.testing.assert_array_equal(played["observations"], trace[: length[i], i])
 
 
 @pytest.mark.parametrize("terrain", ["section011", "section012", "section013"])
