@@ -203,13 +203,6 @@ class DomainRandomizer:
         self.rng.bit_generator.state = state["rng"]
         self.physics.assign_models(self.variant_models, self.variant)
 
-    def describe(self) -> dict[str, Any]:
-        """Per-variant parameters as lists (for reports): friction, total mass (kg), mean kp/kd scale."""
-        total_mass = np.array([m.body_mass[robot_ids(m)["bodies"]].sum() for m in self.variant_models])
-        return {"friction": self.params["friction"].tolist(), "robot_mass_kg": total_mass.tolist(),
-                "kp_scale_mean": self.params["kp_scale"].mean(axis=1).tolist(),
-                "kd_scale_mean": self.params["kd_scale"].mean(axis=1).tolist()}
-
     def _draw_push_steps(self, k: int) -> np.ndarray:
         seconds = self.rng.uniform(*self.config.push_interval_s, k)
         return np.maximum(1, np.round(seconds / self.control_dt)).astype(np.int64)
