@@ -84,6 +84,7 @@ def export_torchscript(policy: DeployedPolicy, path: Path, obs_dim: int) -> floa
     with torch.no_grad(), warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         traced = torch.jit.trace(policy, torch.zeros(1, obs_dim))
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.tmp")
     traced.save(str(tmp))
     tmp.replace(path)
