@@ -39,7 +39,9 @@ def main() -> None:
         within = [c["success_rate"] for c in result["cells"] if c["within_preset"]]
         summary[name] = {
             "policy": result["policy"], "wall_s": result["wall_s"], "plot": result["plot"],
-            "preset_success": next(c["success_rate"] for c in result["cells"] if c["family"] == "preset"),
+            "preset_success": next(c["success_rate"] for c in result["cells"] if c["label"] == "preset: physics + noise"),
+            "preset_physics_only_success": next(c["success_rate"] for c in result["cells"]
+                                                if c["label"] == "preset: physics only"),
             "min_success_within_preset": min(within),
             "success": {c["label"]: c["success_rate"] for c in result["cells"]},
             "falls": {c["label"]: c["fall_rate"] for c in result["cells"]},

@@ -14,7 +14,7 @@ def test_cells_fix_exactly_their_perturbation():
     from vbot_agent.sim.registry import make_env
 
     cells = {f"{family}: {level}": overrides for family, level, overrides in default_grid()}
-    assert len(cells) == 26 and "preset: all ranges" in cells
+    assert len(cells) == 29 and "preset: physics + noise" in cells
     options = cell_env_options({"noise": {"enabled": True}}, cells["friction: mu 0.15"])
     assert options["noise"]["enabled"] is False  # perturbation cells measure one thing at a time
     env = make_env("vbot_navigation_section001", 3, threads=1, config=options)
@@ -30,10 +30,14 @@ def test_cells_fix_exactly_their_perturbation():
     from vbot_agent.deploy.robustness import within_preset
 
     inside = {label for label, overrides in cells.items() if within_preset(overrides)}
-    assert {"friction: mu 0.3", "friction: mu 1.2", "push: 0.5 m/s", "latency: 2 steps", "preset: all ranges"} <= inside
+    assert {"friction: mu 0.3", "friction: mu 1.2", "push: 0.5 m/s", "latency: 2 steps", "sensor noise: x1",
+            "preset: physics + noise"} <= inside
     assert not {"friction: mu 0.15", "push: 1 m/s", "latency: 3 steps", "payload: +2 kg"} & inside
-    preset = cell_env_options({}, cells["preset: all ranges"])
+    preset = cell_env_options({}, cells["preset: physics + noise"])
     assert preset["randomization"]["variants"] == 64 and preset["noise"]["enabled"] is True
+    assert cell_env_options({}, cells["preset: physics only"])["noise"]["enabled"] is False
+    noisy = cell_env_options({}, cells["sensor noise: x0.5"])
+    assert noisy["noise"] == {"enabled": True, "scale": 0.5} and noisy["randomization"]["friction"] == [0.4, 0.4]
 
 
 @pytest.mark.slow

@@ -37,7 +37,7 @@ ROBUSTNESS = Action(
         Param("json_out", "path", flag="--json-out", help="write the report as JSON here"),
         Param("plot", "path", help="write a PNG heat map of success rates here"),
         Param("grid", default="default", choices=("default", "quick"),
-              help="default: 26 cells; quick: 3 cells (smoke test)"),
+              help="default: 29 cells; quick: 3 cells (smoke test)"),
     ),
 )
 

@@ -4,8 +4,8 @@ Each cell is one ``vbot play``-style evaluation (``episodes`` envs, one episode 
 seed, so every cell sees the same spawns and targets) with one perturbation fixed through the
 env's domain randomisation (``sim.randomization``): low == high ranges and one variant, so every
 episode of the cell meets exactly that perturbation. The ``preset`` row samples the shipped
-preset's whole ranges at once (with observation noise), which is what "survives the preset's
-ranges" means.
+preset's whole ranges at once, without and with its observation noise; the second is what
+"survives the preset's ranges" means.
 """
 
 from __future__ import annotations
@@ -34,7 +34,8 @@ def _fixed(name: str, value: float) -> dict[str, Any]:
 
 def default_grid() -> list[Cell]:
     """Rows: friction low/high, masses -/+, payload, motor strength, pushes of rising strength
-    (every 3 s), latency; plus the nominal robot and the preset's ranges."""
+    (every 3 s), latency, sensor noise; plus the nominal robot and the preset's ranges (without
+    and with its observation noise)."""
     cells: list[Cell] = [("nominal", "as built", {})]
     cells += [("friction", f"mu {mu:g}", _fixed("friction", mu)) for mu in (0.15, 0.3, 0.8, 1.2)]
     cells += [("link mass", f"x{s:g}", _fixed("link_mass_scale", s)) for s in (0.8, 0.9, 1.1, 1.2)]
@@ -42,7 +43,8 @@ def default_grid() -> list[Cell]:
     cells += [("motor kp,kd", f"x{s:g}", {**_fixed("kp_scale", s), **_fixed("kd_scale", s)}) for s in (0.7, 0.9, 1.1, 1.3)]
     cells += [("push", f"{v:g} m/s", _fixed("push_velocity_mps", v)) for v in (0.25, 0.5, 1.0, 1.5)]
     cells += [("latency", f"{n} step{'s' if n > 1 else ''}", {"latency_steps": [n, n]}) for n in (1, 2, 3, 4)]
-    cells.append(("preset", "all ranges", {"preset": True}))
+    cells += [("sensor noise", f"x{x:g}", {"noise_scale": x}) for x in (0.5, 1.0)]
+    cells += [("preset", "physics only", {"preset": "physics"}), ("preset", "physics + noise", {"preset": "all"})]
     return cells
 
 
@@ -61,23 +63,33 @@ def within_preset(overrides: dict[str, Any]) -> bool:
 
     if overrides.get("preset"):
         return True
+    if "noise_scale" in overrides:
+        return overrides["noise_scale"] <= 1.0  # the preset trains with the default scale 1
     ranges = load_yaml(PRESET)["env"]["randomization"]
     return all(ranges[key][0] <= value[0] and value[1] <= ranges[key][1]
                for key, value in overrides.items() if key in ranges and len(value) == 2)
 
 
 def cell_env_options(base_env: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
-    """The env options of one cell: the checkpoint's, noise off, randomisation fixed by ``overrides``
-    (or the preset's ``env:`` section when ``overrides`` is ``{"preset": True}``)."""
+    """The env options of one cell: the checkpoint's, noise off, randomisation fixed by ``overrides``.
+    Special overrides: ``{"noise_scale": x}`` (observation noise at x times its levels, physics nominal),
+    ``{"preset": "physics"}`` (the preset's randomisation ranges, noise off) and ``{"preset": "all"}``
+    (the preset's whole ``env:`` section, noise included)."""
     from vbot_agent.config import load_yaml
 
     options = dict(base_env)
+    noise_off = {**options.get("noise", {}), "enabled": False}
     if overrides.get("preset"):
         preset_env = load_yaml(PRESET)["env"]
         options["randomization"] = dict(preset_env["randomization"])
-        options["noise"] = {**options.get("noise", {}), **preset_env.get("noise", {})}
+        with_noise = overrides["preset"] == "all"
+        options["noise"] = {**options.get("noise", {}), **preset_env.get("noise", {})} if with_noise else noise_off
         return options
-    options["noise"] = {**options.get("noise", {}), "enabled": False}
+    if "noise_scale" in overrides:
+        options["noise"] = {**options.get("noise", {}), "enabled": True, "scale": overrides["noise_scale"]}
+        options["randomization"] = dict(NOMINAL)
+        return options
+    options["noise"] = noise_off
     options["randomization"] = {**NOMINAL, **overrides}
     return options
 
