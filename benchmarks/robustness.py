@@ -27,6 +27,7 @@ def main() -> None:
     parser.add_argument("--episodes", type=int, default=32)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--out", default="benchmarks/results")
+    parser.add_argument("--grid", default="default", choices=("default", "quick"), help="quick: 3 cells (smoke run)")
     args = parser.parse_args()
     out = Path(args.out)
     summary = {}
@@ -35,15 +36,15 @@ def main() -> None:
         if not path:
             parser.error(f"--policy {item}: expected NAME=checkpoint")
         result = robustness(Context(json=True), policy=path, episodes=args.episodes, seed=args.seed,
-                            json_out=str(out / f"robustness_{name}.json"), plot=str(out / f"robustness_{name}.png"))
+                            json_out=str(out / f"robustness_{name}.json"), plot=str(out / f"robustness_{name}.png"), grid=args.grid)
         within = [c["success_rate"] for c in result["cells"] if c["within_preset"]]
+        by_label = {c["label"]: c["success_rate"] for c in result["cells"]}
         summary[name] = {
             "policy": result["policy"], "wall_s": result["wall_s"], "plot": result["plot"],
-            "preset_success": next(c["success_rate"] for c in result["cells"] if c["label"] == "preset: physics + noise"),
-            "preset_physics_only_success": next(c["success_rate"] for c in result["cells"]
-                                                if c["label"] == "preset: physics only"),
+            "preset_success": by_label.get("preset: physics + noise"),
+            "preset_physics_only_success": by_label.get("preset: physics only"),
             "min_success_within_preset": min(within),
-            "success": {c["label"]: c["success_rate"] for c in result["cells"]},
+            "success": by_label,
             "falls": {c["label"]: c["fall_rate"] for c in result["cells"]},
         }
     summary["load_average_1min"] = round(os.getloadavg()[0], 2)
