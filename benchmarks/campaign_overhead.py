@@ -1,7 +1,7 @@
 """Per-trial overhead of a campaign: spawn, imports, evaluation and bookkeeping vs training time.
 
 Runs ONE trial exactly as ``vbot automl`` does (parent side ``runner.run_trial_process`` ->
-``python -m vbot_agent.campaign.trial`` -> ``vbot train``), with the real trainer and evaluation,
+``python -m vbot_agent.trials.trial`` -> ``vbot train``), with the real trainer and evaluation,
 in a temporary workspace, and prints one JSON object:
 
     wall_s             spawn of the trial process to its result, seen by the parent
@@ -22,10 +22,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from vbot_agent.campaign.init import init_workspace
-from vbot_agent.campaign.runner import run_trial_process, write_trial_config
-from vbot_agent.campaign.settings import EvaluationSettings
-from vbot_agent.campaign.trial import TrialConfig
+from vbot_agent.trials.launcher import run_trial_process, write_trial_config
+from vbot_agent.trials.trial import TrialConfig
+from vbot_agent.trials.trial_settings import EvaluationSettings
+from vbot_agent.workspace.init import init_workspace
 
 
 def main() -> int:

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import yaml
 
-from vbot_agent.campaign.init import init_workspace
+from vbot_agent.workspace.init import init_workspace
 
 
 def main() -> int:

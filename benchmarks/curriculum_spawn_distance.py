@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from vbot_agent.campaign.init import init_workspace
+from vbot_agent.workspace.init import init_workspace
 
 REPO = Path(__file__).resolve().parents[1]
 PLAN = REPO / "starter_kit_schedule/curricula/spawn_distance.yaml"

@@ -57,7 +57,7 @@ def main() -> int:
         "env_steps": train["env_steps"], "train_wall_s": round(train_s, 1),
         "train_env_steps_per_s": round(train["env_steps_per_s"], 1),
         "final_policy": {"episodes": play["episodes"], "mean_return": round(play["mean_return"], 1)},
-        "best_eval_return_during_training": train.get("best_score"),
+        "best_eval_return_during_training": train.get("best_checkpoint_score"),
         "reference": REFERENCE, "run_dir": train["run_dir"],
     }, indent=2))
     return 0

@@ -16,16 +16,18 @@ import json
 import sys
 from pathlib import Path
 
+from vbot_agent import tensorboard_tags as tags
+
 SERIES = {
-    "train_success_rate": "metrics / success_rate",
-    "train_fall_rate": "metrics / fall_rate",
-    "distance_to_target": "metrics / distance_to_target",
-    "episode_return": "Reward / Total reward (mean)",
+    "train_success_rate": tags.SUCCESS_RATE,
+    "train_fall_rate": tags.FALL_RATE,
+    "distance_to_target": tags.DISTANCE_TO_TARGET,
+    "episode_return": tags.EPISODE_RETURN,
     "eval_success_rate": "Eval / success_rate",
     "eval_fall_rate": "Eval / fall_rate",
     "eval_mean_return": "Eval / mean_return",
-    "env_steps_per_s": "Perf / env_steps_per_s",
-    "episode_count": "Episode / count",
+    "env_steps_per_s": tags.ENV_STEPS_PER_S,
+    "episode_count": tags.EPISODE_COUNT,
 }
 BIN_STEPS = 500_000  # training episode metrics are pooled per bin, weighted by finished episodes
 

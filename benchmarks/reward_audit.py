@@ -27,8 +27,8 @@ def main() -> None:
     parser.add_argument("--workspace", default=str(REPO))
     args = parser.parse_args()
 
-    from vbot_agent.campaign.reward_library import list_presets
-    from vbot_agent.sim.audit import audit_many, audit_reward
+    from vbot_agent.rewards.audit import audit_many, audit_reward
+    from vbot_agent.rewards.library import list_presets
 
     presets = list_presets(Path(args.workspace))
     rows = []

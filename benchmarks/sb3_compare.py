@@ -44,15 +44,13 @@ def vbot_rate(env_id: str, env_steps: int) -> dict:
 
 
 def sb3_rate(env_id: str, env_steps: int, num_envs: int) -> dict:
-    import gymnasium
     import torch
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_util import make_vec_env
 
+    import vbot_agent.sim.gym_wrappers  # noqa: F401  (registers the env ids)
+
     gym_id = f"vbot_agent/{env_id}"
-    if gym_id not in gymnasium.registry:  # the sim's Gymnasium view, registered here if the sim has not
-        gymnasium.register(gym_id, entry_point="vbot_agent.sim.gym_wrappers:VBotGymEnv",
-                           kwargs={"env_id": env_id})
     torch.set_num_threads(os.cpu_count() or 1)
     venv = make_vec_env(gym_id, n_envs=num_envs, seed=0)
     # SB3 defaults except n_steps, so one rollout is 2048 steps as in SB3's default single-env setup.

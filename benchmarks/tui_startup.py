@@ -128,12 +128,15 @@ async def measure_input_latency(workspace: Path, seconds: float, argv: list[str]
             app.post_message(events.Key("f12", None))
             await asyncio.sleep(0.05)
         lines = len(job.lines) + job.dropped
+        sent, handled_while_streaming = len(latencies) + len(posted), len(latencies)
         job.stop()
         while job.running:
             await asyncio.sleep(0.05)
     latencies.sort()
     return {
         "keys": len(latencies),
+        "keys_sent": sent,
+        "keys_handled_while_streaming": handled_while_streaming,
         "lines_streamed": lines,
         "p50_ms": round(statistics.median(latencies), 2) if latencies else None,
         "p95_ms": round(latencies[int(0.95 * (len(latencies) - 1))], 2) if latencies else None,

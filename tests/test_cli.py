@@ -55,7 +55,7 @@ def test_unknown_env_is_one_line_with_the_valid_ids():
 
 def test_unknown_command_and_flag():
     assert_usage_error(vbot("veiw"), "did you mean view")
-    assert_usage_error(vbot("view", "--widht", "3"), "unrecognized arguments: --widht")
+    assert_usage_error(vbot("view", "--widht", "3"), "unrecognized arguments: --widht 3 (did you mean --width")
     assert_usage_error(vbot("view", "--width", "abc"), "--width: expected int, got 'abc'")
 
 
@@ -81,3 +81,34 @@ def test_missing_config_file(tmp_path):
 def test_json_mode_keeps_stdout_clean_on_error():
     result = vbot("view", "--env", "nope", "--json")
     assert result.returncode == 2 and result.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["train", "play"])
+def test_env_help_names_every_registered_env_without_importing_mujoco(command):
+    from vbot_agent.sim.registry import ENV_IDS
+
+    probe = ("import sys\nfrom vbot_agent.cli import run\ncode = run(['" + command + "', '--help'])\n"
+             "heavy = [m for m in ('mujoco', 'torch') if m in sys.modules]\nprint('HEAVY', heavy)")
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    help_text = " ".join(result.stdout.split())  # argparse wraps lines
+    for env_id in ENV_IDS:
+        assert env_id in help_text
+    assert "vbot envs" in help_text and "HEAVY []" in result.stdout
+def test_mistyped_flag_suggests_the_closest_ones_in_process():
+    from vbot_agent.actions.command_line import parse_given
+    from vbot_agent.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"--max-env-step=5 \(did you mean --max-env-steps"):
+        parse_given(["train", "--max-env-step=5"])
+    with pytest.raises(UsageError) as far:
+        parse_given(["train", "--zzzzqq", "1"])
+    assert "did you mean" not in str(far.value)  # nothing close: no guess
+
+
+def test_text_output_rounds_floats_json_keeps_them():
+    from vbot_agent.actions.command_line import render_default, rounded
+
+    assert rounded({"a": 0.1 + 0.2, "b": [123456.789, 2], "c": "x", "d": float("nan")})["a"] == 0.3
+    assert rounded([123456.789])[0] == 123457.0
+    assert render_default({"rate": 0.1 + 0.2, "steps": 7}) == "rate:  0.3\nsteps: 7"
+    assert "0.333333\n" in render_default({"nested": {"third": 1 / 3}}) + "\n"

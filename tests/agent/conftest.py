@@ -53,7 +53,7 @@ def make_state(**overrides) -> dict:
             "number": number, "state": state, "params": {"learning_rate": 3e-4 * (1 + number / 10)},
             "reward_scales": {"progress": 1.0, "arrival": 10.0},
             "metrics": {} if state == "fail" else {"success_rate": 0.05 * number, "fall_rate": 0.1,
-                                                   "competition_points": number, "mean_time_to_target_s": 9.5},
+                                                   "competition_points": number, "time_to_target_s": 9.5},
             "score": None if state == "fail" else round(0.07 * number, 3), "run_dir": f"runs/x/{number}",
             "started_at": iso(-3600), "finished_at": iso(-1800), "error": "CUDA OOM | retry" if state == "fail" else None,
         })
@@ -78,6 +78,16 @@ def write_state(root: Path, state: dict | str) -> Path:
     path = root / "starter_kit_schedule" / "progress" / "automl_state.yaml"
     text = state if isinstance(state, str) else yaml.safe_dump(state, sort_keys=False)
     path.write_text(text)
+    if isinstance(state, dict) and state.get("best"):  # the campaign registers each complete trial
+        from vbot_agent.workspace import Paths
+        from vbot_agent.workspace.checkpoints import register
+
+        best = state["best"]
+        register(Paths(root).registry_file, {
+            "id": f"{state['automl_id']}/trial_{best['trial']}", "automl_id": state["automl_id"],
+            "trial": best["trial"], "env_id": state["env_id"], "checkpoint": best.get("checkpoint"),
+            "run_dir": best.get("run_dir"), "score": best["score"], "metrics": best.get("metrics"),
+            "params": best.get("params"), "reward_scales": best.get("reward_scales"), "host": state.get("host")})
     return path
 
 

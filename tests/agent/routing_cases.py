@@ -66,4 +66,11 @@ CASES = [
     ("which checkpoint should I submit", "navigation-competition"),  # trap: campaign
     ("record a video of the ten robots on the ring", "navigation-competition"),
     ("does a fall lose the points", "navigation-competition"),
+    # visual-debugging
+    ("show me what the robot is doing in an episode", "visual-debugging"),
+    ("make a contact sheet of the latest policy", "visual-debugging"),
+    ("I want to look at the gait, does it drag a leg?", "visual-debugging"),
+    ("what does the robot look like when it falls over", "visual-debugging"),
+    ("draw me a picture of one episode of the latest checkpoint", "visual-debugging"),  # trap: pipeline
+    ("give me frames of an episode I can look at", "visual-debugging"),
 ]

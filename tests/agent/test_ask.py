@@ -25,7 +25,7 @@ def skills():
 
 def test_routing_accuracy_at_least_90_percent(skills):
     assert len(CASES) >= 40
-    assert len({want for _, want in CASES}) == 7
+    assert len({want for _, want in CASES}) == 8
     misses = [(task, want, rank(task, skills)[0].skill.name) for task, want in CASES
               if rank(task, skills)[0].skill.name != want]
     accuracy = 1 - len(misses) / len(CASES)
@@ -66,7 +66,7 @@ def test_proposal_json_shape(skills, real_registry):
     assert proposal["action"] == "reward audit" and proposal["params"]["env"] == "vbot_navigation_section001"
     assert "audit" in proposal["why"]
     assert proposal["ranking"][0]["skill"] == "reward-penalty-engineering"
-    assert len(proposal["ranking"]) == 7
+    assert len(proposal["ranking"]) == 8
     json.dumps(proposal)
 
 

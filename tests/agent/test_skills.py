@@ -15,10 +15,10 @@ from vbot_agent.agent.skills import load_skills
 from vbot_agent.errors import UsageError
 
 SKILL_NAMES = ["curriculum-learning", "hyperparameter-optimization", "mjcf-xml-reasoning", "navigation-competition",
-               "reward-penalty-engineering", "training-campaign", "training-pipeline"]
+               "reward-penalty-engineering", "training-campaign", "training-pipeline", "visual-debugging"]
 
 
-def test_the_seven_skills_exist():
+def test_the_eight_skills_exist():
     assert [s.name for s in load_skills(SKILLS)] == SKILL_NAMES
 
 
@@ -34,7 +34,7 @@ def test_skill_passes_agentskills_validate(name):
 def test_skills_lint_clean_against_the_real_registry():
     """The release check: every action a skill names is registered and every command parses."""
     skills, issues = lint_skills(SKILLS)
-    assert len(skills) == 7
+    assert len(skills) == len(SKILL_NAMES)
     assert not issues, "\n".join(map(str, issues))
 
 
@@ -215,4 +215,4 @@ def test_agent_commands_import_nothing_heavy(args):
     assert probe.returncode == 0, probe.stderr[-2000:]
     imported = {line.split("|")[-1].strip().split(".")[0] for line in probe.stderr.splitlines()
                 if line.startswith("import time:")}
-    assert not imported & {"torch", "mujoco", "optuna", "textual", "tensorboard", "matplotlib"}
+    assert not imported & {"torch", "mujoco", "optuna", "textual", "tensorboard", "matplotlib", "mcp", "pydantic"}

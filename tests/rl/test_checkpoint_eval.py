@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import struct
+import zipfile
 
 import numpy as np
 import pytest
@@ -32,15 +34,32 @@ def test_load_refuses_missing_corrupt_and_foreign_files(tmp_path):
     with pytest.raises(UsageError, match="not found"):
         load_checkpoint(tmp_path / "nope.pt")
     (tmp_path / "junk.pt").write_bytes(b"\x00garbage")
-    with pytest.raises(UsageError, match="corrupt"):
+    with pytest.raises(UsageError, match="unreadable: not a torch zip archive"):
         load_checkpoint(tmp_path / "junk.pt")
+    (tmp_path / "empty.pt").write_bytes(b"")
+    with pytest.raises(UsageError, match="unreadable: the file is empty"):
+        load_checkpoint(tmp_path / "empty.pt")
     torch.save({"model": {}}, tmp_path / "other.pt")
     with pytest.raises(UsageError, match="not a vbot PPO checkpoint"):
         load_checkpoint(tmp_path / "other.pt")
+    torch.save({"layer": torch.nn.Linear(2, 2)}, tmp_path / "pickled.pt")  # a module, not plain values
+    with pytest.raises(UsageError, match="objects other than tensors") as refused:
+        load_checkpoint(tmp_path / "pickled.pt")
+    assert "weights_only" not in str(refused.value) and "Unpickler" not in str(refused.value)
     good = tmp_path / "good.pt"
-    save_checkpoint(good, {"x": 1})
+    save_checkpoint(good, {"x": torch.zeros(256)})
+    data = bytearray(good.read_bytes())
+    with zipfile.ZipFile(good) as archive:  # where the pickle's bytes start: after its local header
+        info = next(i for i in archive.infolist() if i.filename.endswith("data.pkl"))
+    name_len, extra_len = struct.unpack("<HH", data[info.header_offset + 26:info.header_offset + 30])
+    at = info.header_offset + 30 + name_len + extra_len + 2
+    data[at] ^= 0xFF  # one flipped byte: the zip's checksum no longer matches
+    flipped = tmp_path / "flipped.pt"
+    flipped.write_bytes(bytes(data))
+    with pytest.raises(UsageError, match="damaged"):
+        load_checkpoint(flipped)
     good.write_bytes(good.read_bytes()[:40])  # truncated by a crash or a full disk
-    with pytest.raises(UsageError, match="corrupt"):
+    with pytest.raises(UsageError, match="truncated by a crash"):
         load_checkpoint(good)
 
 

@@ -21,7 +21,7 @@ TINY = [
     "--set", "reward.scales.fall=-2",
 ]
 
-# DESIGN.md §4, plus one `Reward Instant / <term> (mean)` per reward term.
+# docs/design.md, "Trainer", plus one `Reward Instant / <term> (mean)` per reward term.
 EXPECTED_TAGS = [
     "Reward / Instantaneous reward (mean)", "Reward / Total reward (mean)", "Episode / Total timesteps (mean)",
     "metrics / distance_to_target", "metrics / success_rate", "metrics / fall_rate",
@@ -134,9 +134,19 @@ def test_corrupt_and_foreign_checkpoints_exit_2(trained, capsys, tmp_path):
     bad = tmp_path / "corrupt.pt"
     bad.write_bytes(b"not a checkpoint at all")
     code, _, err = _cli(capsys, "train", *TINY, "--checkpoint", str(bad))
-    assert code == 2 and "corrupt" in err and len(err.strip().splitlines()) == 1
+    assert code == 2 and "unreadable" in err and len(err.strip().splitlines()) == 1
     code, _, err = _cli(capsys, "play", "--policy", str(bad))
-    assert code == 2 and "corrupt" in err
+    assert code == 2 and "unreadable" in err
+
+    # A checkpoint cut short by a crash: one plain line saying so, not torch's loader internals.
+    last = Path(trained[1]["run_dir"]) / "checkpoints" / "last.pt"
+    truncated = tmp_path / "truncated.pt"
+    truncated.write_bytes(last.read_bytes()[: last.stat().st_size // 2])
+    code, _, err = _cli(capsys, "play", "--policy", str(truncated))
+    assert code == 2 and len(err.strip().splitlines()) == 1, err
+    assert "truncated" in err and "use another checkpoint" in err and err.rstrip().endswith("retrain"), err
+    for internal in ("PytorchStreamReader", "miniz", "weights_only", "central directory"):
+        assert internal not in err, err
 
     _, result = trained
     ckpt = str(Path(result["run_dir"]) / "checkpoints" / "last.pt")
@@ -146,6 +156,71 @@ def test_corrupt_and_foreign_checkpoints_exit_2(trained, capsys, tmp_path):
     assert set(Path("runs").rglob("*_PPO")) == runs_before  # no dead run folder left behind
 
 
+def test_ctrl_c_exits_130_and_prints_the_exact_resume_command(capsys, tmp_path, monkeypatch):
+    import os
+    import shlex
+    import signal
+
+    from vbot_agent.rl.progress import PlainProgress
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VBOT_WORKSPACE", raising=False)
+    report = PlainProgress.__call__
+
+    def ctrl_c_at_iteration_2(self, stats):  # what a person pressing Ctrl-C mid-run does
+        report(self, stats)
+        if stats.iteration == 2:
+            os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(PlainProgress, "__call__", ctrl_c_at_iteration_2)
+    code, out, err = _cli(capsys, "train", *TINY, "--json")
+    assert code == 130, err
+    stopped = json.loads(out)  # --json still prints the run's summary
+    assert stopped["status"] == "stopped" and stopped["env_steps"] == 128
+    last_line = err.strip().splitlines()[-1]
+    assert last_line.startswith("vbot: stopped: at 128 of 384 env steps"), last_line
+    command = last_line.split("continue with: ")[1]
+    run_dir = Path(stopped["run_dir"])
+    assert command == f"vbot train --resume {run_dir.relative_to(tmp_path)}"
+
+    monkeypatch.setattr(PlainProgress, "__call__", report)
+    code, out, err = _cli(capsys, *shlex.split(command)[1:], "--json")  # the printed command, as given
+    assert code == 0, err
+    resumed = json.loads(out)
+    assert resumed["run_dir"] == str(run_dir) and resumed["env_steps"] == 384 and resumed["status"] == "finished"
+
+
+def test_train_names_its_checkpoint_score_and_explains_it(trained, capsys):
+    from vbot_agent.actions import REGISTRY
+    from vbot_agent.rl.commands import render_train
+    from vbot_agent.rl.evaluate import CHECKPOINT_SCORE_FORMULA
+
+    _, result = trained
+    assert "best_score" not in result and isinstance(result["best_checkpoint_score"], float)
+    assert result["best_checkpoint_score_formula"] == CHECKPOINT_SCORE_FORMULA
+    progress = json.loads((Path(result["run_dir"]) / "progress.json").read_text())
+    assert progress["best_checkpoint_score"] == result["best_checkpoint_score"] and "best_score" not in progress
+    text = render_train(result)
+    assert "best_checkpoint_score = success_rate - 0.5*fall_rate" in text and "campaign" in text.lower()
+    assert "e-" not in text.split("best_checkpoint_score:")[1].splitlines()[0]  # rounded, not 16 digits
+    # --help says the same formula (the epilog is written out, so check it against the code's text).
+    epilog = REGISTRY.get("train").epilog.replace("\n  ", " ")
+    assert CHECKPOINT_SCORE_FORMULA.split(" over ")[0] in epilog and "not a campaign's trial score" in epilog
+
+
+def test_progress_past_the_target_says_done_instead_of_a_larger_count():
+    from vbot_agent.rl.progress import PlainProgress, steps_text
+    from vbot_agent.rl.runner import IterationStats
+
+    assert steps_text(73_728, 200_000, 6_144) == "73,728/200,000 (37%)"
+    assert steps_text(200_000, 200_000, 6_144) == "200,000 (done)"
+    lines: list[str] = []
+    progress = PlainProgress(lines.append, 200_000, interval_s=0.0, steps_per_iteration=6_144)
+    progress(IterationStats(iteration=33, env_steps=202_752, env_steps_per_s=2_000.0))
+    assert "202,752/200,000" not in lines[0] and "(100%)" not in lines[0]
+    assert "202,752 (done: target 200,000 reached; the last iteration of 6,144 steps ran 2,752 past it)" in lines[0]
+
+
 def test_play_real_env_writes_a_video(capsys, tmp_path, monkeypatch):
     """The VBot env end to end: one tiny training iteration, then play --competition --video (headless)."""
     monkeypatch.chdir(tmp_path)
@@ -153,12 +228,18 @@ def test_play_real_env_writes_a_video(capsys, tmp_path, monkeypatch):
                           "--max-env-steps", "16", "--set", "ppo.num_steps_per_env=8", "--set", "ppo.num_mini_batches=1",
                           "--set", "env.episode_length_s=0.1", "--set", "eval.episodes=2", "--json")
     assert code == 0, err
-    video = tmp_path / "play.mp4"
-    code, out, err = _cli(capsys, "play", "--episodes", "10", "--competition", "--video", str(video), "--json")
+    video, sheet = tmp_path / "play.mp4", tmp_path / "sheet.png"
+    code, out, err = _cli(capsys, "play", "--episodes", "10", "--competition", "--video", str(video),
+                          "--frames", str(sheet), "--json")
     assert code == 0, err
     played = json.loads(out)
     assert played["episodes"] == 10 and played["competition_points"] == 0.0  # 0.1 s: nobody gets 10 m
-    assert video.stat().st_size > 0
+    import imageio.v3 as iio
+    import imageio_ffmpeg
+
+    assert played["video"] == str(video) and imageio_ffmpeg.count_frames_and_secs(str(video))[0] == 3
+    assert "video play.mp4: 3 frames written" in err  # the progress on stderr, stdout stays one JSON object
+    assert played["frames"] == str(sheet) and iio.imread(sheet).shape[2] == 3 and played["frames_render_s"] > 0
 
 
 def test_bench_train_reports_both_rates(capsys):

@@ -1,10 +1,10 @@
-"""Gymnasium interop: registration on import, env_checker, vector API."""
+"""Gymnasium interop: registration when the wrappers are imported, env_checker, vector API."""
 
 import gymnasium
 import numpy as np
 from gymnasium.utils.env_checker import check_env
 
-import vbot_agent  # noqa: F401  (registers the env ids)
+import vbot_agent.sim.gym_wrappers  # noqa: F401  (registers the env ids)
 from vbot_agent.sim.registry import ENV_IDS
 
 
@@ -34,3 +34,13 @@ def test_vector_env_steps_and_autoresets():
     obs, reward, terminated, truncated, infos = envs.step(envs.action_space.sample())
     assert truncated.all() and infos["_final_obs"].all()
     envs.close()
+
+
+def test_package_import_installs_no_import_hook_and_make_names_the_module():
+    import subprocess
+    import sys
+
+    code = ("import sys; n = len(sys.meta_path); import vbot_agent; assert len(sys.meta_path) == n; "
+            "assert 'gymnasium' not in sys.modules; import gymnasium; "
+            "env = gymnasium.make('vbot_agent.sim.gym_wrappers:vbot_agent/vbot_navigation_section001'); env.close()")
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=120)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 
 from tests.tui.workspace_fixture import FROZEN_NOW, iso, make_state
+from vbot_agent.agent.jobs import MAX_LINES, Job, vbot_argv
 from vbot_agent.tui.data import campaign_liveness, format_age, reward_terms
-from vbot_agent.tui.jobs import MAX_LINES, Job, vbot_argv
 from vbot_agent.tui.widgets.bar_chart import bucket, render_columns
 
 

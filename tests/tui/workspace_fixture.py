@@ -38,7 +38,7 @@ def make_trials(n: int) -> list[dict]:
         success = round(0.1 + 0.8 * ((number * 37) % 100) / 100, 3)
         metrics = {} if state in ("fail", "running") else {
             "success_rate": success, "fall_rate": round(0.3 - 0.25 * success, 3),
-            "competition_points": round(20 * success, 1), "mean_time_to_target_s": round(14 - 6 * success, 2)}
+            "competition_points": round(20 * success, 1), "time_to_target_s": round(14 - 6 * success, 2)}
         trials.append({
             "number": number, "state": state,
             "params": {"learning_rate": round(3e-4 * (1 + (number % 5) / 4), 6), "entropy_coef": 0.005 * (1 + number % 3)},
@@ -73,7 +73,7 @@ def make_state(n_trials: int = 12) -> dict:
         "trials": trials,
         "best": None if best_trial is None else {
             "trial": best_trial["number"], "score": best_trial["score"], "params": best_trial["params"],
-            "reward_scales": best_trial["reward_scales"],
+            "reward_scales": best_trial["reward_scales"], "run_dir": best_trial["run_dir"],
             "checkpoint": f"runs/{ENV_ID}/{BEST_RUN}/checkpoints/best.pt", "metrics": best_trial["metrics"]},
         "final": None, "live": None, "curriculum": None, "message": None,
     }
@@ -102,8 +102,8 @@ def write_run(root: Path, name: str, *, status: str, env_steps: int, max_env_ste
         (run_dir / "checkpoints" / ckpt).write_bytes(b"")
     progress = {"env_id": ENV_ID, "iteration": env_steps // 24576, "env_steps": env_steps,
                 "max_env_steps": max_env_steps, "env_steps_per_s": 41234.5, "reward": 12.5, "success_rate": 0.42,
-                "distance_to_target": 1.8, "started_at": iso(-7200), "updated_at": iso(updated_delta_s), "pid": 5151,
-                "status": status, "run_dir": str(run_dir), "best_score": None, "message": None}
+                "distance_to_target": 1.8, "started_at": iso(-7200), "updated_at": iso(updated_delta_s), "pid": 5151, "host": "trainer-01",
+                "status": status, "run_dir": str(run_dir), "best_checkpoint_score": None, "message": None}
     (run_dir / "progress.json").write_text(json.dumps(progress, indent=2))
     meta = {"created_at": iso(-7200), "command": ["vbot", "train", "--env", ENV_ID], "seed": 7, "env_id": ENV_ID}
     (run_dir / "experiment_meta.json").write_text(json.dumps(meta, indent=2))
@@ -174,6 +174,19 @@ vbot automl --resume
 """
 
 
+def register_trial(root: Path, state: dict, record: dict) -> None:
+    """Register ``record`` (a trial or the state's best) like the campaign does, with the real writer."""
+    from vbot_agent.workspace import Paths
+    from vbot_agent.workspace.checkpoints import register
+
+    number = record.get("trial", record.get("number"))
+    register(Paths(root).registry_file, {
+        "id": f"{state['automl_id']}/trial_{number}", "automl_id": state["automl_id"], "trial": number,
+        "env_id": state["env_id"], "checkpoint": record.get("checkpoint"), "run_dir": record.get("run_dir"),
+        "score": record["score"], "metrics": record["metrics"], "params": record["params"],
+        "reward_scales": record["reward_scales"], "host": state["host"]})
+
+
 def make_workspace(root: Path, n_trials: int = 12, *, tensorboard: bool = True, skills: bool = True,
                    wake_up: bool = True) -> Path:
     """Create the fixture workspace at ``root`` (which must not exist yet) and return it."""
@@ -181,6 +194,8 @@ def make_workspace(root: Path, n_trials: int = 12, *, tensorboard: bool = True, 
     progress.mkdir(parents=True)
     state = make_state(n_trials)
     (progress / "automl_state.yaml").write_text(yaml.safe_dump(state, sort_keys=False))
+    if state["best"] is not None:  # the campaign registers every complete trial; the best is enough here
+        register_trial(root, state, state["best"])
     write_run(root, BEST_RUN, status="finished", env_steps=3_000_000, max_env_steps=3_000_000, updated_delta_s=-3600,
               tensorboard=tensorboard, checkpoints=("best.pt", "last.pt", "model_100.pt"))
     write_run(root, LIVE_RUN, status="running", env_steps=3_200_000, max_env_steps=10_000_000, updated_delta_s=-5,
@@ -201,7 +216,7 @@ def make_empty_workspace(root: Path) -> Path:
 
 
 def make_corrupt_workspace(root: Path) -> Path:
-    """A workspace whose state file has merge-conflict markers (DESIGN.md §9)."""
+    """A workspace whose state file has merge-conflict markers (docs/design.md, "Failures we design against")."""
     progress = root / "starter_kit_schedule" / "progress"
     progress.mkdir(parents=True)
     (progress / "automl_state.yaml").write_text("schema_version: 1\n<<<<<<< HEAD\nstatus: running\n=======\n"

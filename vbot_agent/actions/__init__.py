@@ -1,4 +1,4 @@
-"""The action registry (DESIGN.md §6). ``REGISTRY.get(name)`` is the one lookup.
+"""The action registry (docs/design.md, "Actions"). ``REGISTRY.get(name)`` is the one lookup.
 
 Each domain module lists its actions in ``ACTIONS``; importing them is cheap because every
 action function imports its heavy dependencies when it runs.

@@ -71,4 +71,13 @@ ACTIONS: list[Action] = [
         group="agent",
         long_running=True,
     ),
+    Action(
+        name="mcp",
+        summary="serve every action as an MCP tool over stdio, for coding agents (needs the mcp extra)",
+        func="vbot_agent.mcp_server.server:serve",
+        group="agent",
+        epilog=("Register it with a coding agent, e.g. `claude mcp add vbot -- vbot mcp` (run from the workspace).\n"
+                "Long actions become background jobs (job_status, job_log, job_stop); resources: vbot://wake-up,\n"
+                "vbot://campaign/state, vbot://runs, vbot://skills/<name>. Runs until the client closes stdin."),
+    ),
 ]

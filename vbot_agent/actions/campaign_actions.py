@@ -1,9 +1,9 @@
 """Campaign actions: ``init``, ``automl``, ``automl worker``, ``trial``, ``status``, ``analyze``,
-``checkpoints`` (implemented in ``vbot_agent.campaign.commands``)."""
+``checkpoints`` (implemented in ``vbot_agent.automl.commands``)."""
 
 from vbot_agent.actions.registry import Action, Param
 
-_C = "vbot_agent.campaign.commands"
+_C = "vbot_agent.automl.commands"
 
 INIT = Action(
     name="init",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TextIO
 
@@ -31,6 +31,12 @@ class Context:
         """Human-readable progress: stdout normally, stderr in --json mode (stdout stays clean)."""
         stream = self.stderr if self.json else self.stdout
         print(text, file=stream, flush=True)
+
+    def quiet(self) -> Context:
+        """A copy for calling another action whose output nobody reads (JSON mode, output discarded)."""
+        import io
+
+        return replace(self, json=True, stdout=io.StringIO(), stderr=io.StringIO())
 
     def workspace(self, *, create: bool = False) -> Path:
         """The workspace root (the folder holding ``starter_kit_schedule/``).

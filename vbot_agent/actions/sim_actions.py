@@ -1,73 +1,23 @@
-"""Simulation actions: list envs, render a scene, measure env throughput."""
+"""Simulation actions: list envs, render a scene, measure env throughput (functions in ``vbot_agent.sim.commands``)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from vbot_agent.actions.context import Context
 from vbot_agent.actions.registry import Action, Param
 
 ENV_PARAM = Param("env", default="vbot_navigation_section001", help="env id (see `vbot envs`)")
-
-
-def envs(ctx: Context) -> dict[str, Any]:
-    from vbot_agent.sim.registry import ENV_SPECS
-
-    return {"envs": [{"env_id": s.env_id, "summary": s.summary} for s in ENV_SPECS.values()]}
-
-
-def render_envs(result: dict[str, Any]) -> str:
-    width = max(len(e["env_id"]) for e in result["envs"]) + 2
-    return "\n".join(f"{e['env_id']:<{width}}{e['summary']}" for e in result["envs"])
-
-
-def view(ctx: Context, env: str, image: str, width: int, height: int, seed: int, camera: str,
-         settle_s: float, config: str | None) -> dict[str, Any]:
-    import numpy as np
-
-    from vbot_agent.config import load_yaml
-    from vbot_agent.sim.registry import make_env
-    from vbot_agent.sim.render import SceneRenderer, save_png
-
-    options = load_yaml(config) if config else {}
-    unknown = set(options) - {"env", "reward"}
-    if unknown:
-        from vbot_agent.errors import UsageError
-
-        raise UsageError(f"{config}: `vbot view` reads only the env: and reward: sections, not {sorted(unknown)}")
-    sim = make_env(env, 1, seed=seed, threads=1, config=options.get("env"), reward=options.get("reward"))
-    sim.reset()
-    for _ in range(round(settle_s / sim.control_dt)):  # let the robot settle on its feet
-        sim.step(np.zeros((1, sim.action_dim)))
-    renderer = SceneRenderer(sim, width=width, height=height)
-    if camera == "overview":
-        renderer.set_view(distance=30.0, elevation=-60.0, azimuth=90.0, lookat=[0.0, 0.0, 0.0])
-    picture = renderer.render(0, track=camera == "chase")
-    renderer.close()
-    sim.close()
-    path = save_png(picture, image)
-    return {"env": env, "image": str(path), "width": width, "height": height, "camera": camera}
-
-
-def bench_env(ctx: Context, env: str, num_envs: int, threads: int | None, steps: int, rounds: int,
-              seed: int) -> dict[str, Any]:
-    from vbot_agent.sim.bench import measure_env_throughput
-
-    return measure_env_throughput(env, num_envs, threads, steps, seed=seed, rounds=rounds)
-
 
 ACTIONS = [
     Action(
         name="envs",
         summary="list the env ids, one line each",
-        func=f"{__name__}:envs",
-        render=f"{__name__}:render_envs",
+        func="vbot_agent.sim.commands:envs",
+        render="vbot_agent.sim.commands:render_envs",
         group="simulation",
     ),
     Action(
         name="view",
         summary="render an env's scene offscreen to a PNG",
-        func=f"{__name__}:view",
+        func="vbot_agent.sim.commands:view",
         group="simulation",
         params=(
             ENV_PARAM,
@@ -84,7 +34,7 @@ ACTIONS = [
     Action(
         name="bench env",
         summary="measure env steps/s against physics-only steps/s in one run",
-        func=f"{__name__}:bench_env",
+        func="vbot_agent.sim.commands:bench_env",
         group="benchmarks",
         long_running=True,
         params=(

@@ -1,19 +1,24 @@
 """Training actions: ``train``, ``play``, ``bench train`` (implemented in ``vbot_agent.rl.commands``)."""
 
 from vbot_agent.actions.registry import Action, Param
+from vbot_agent.sim.registry import ENV_IDS  # cheap: the ids and summaries, no mujoco
 
-_ENV_HELP = "env id: vbot_navigation_section001, gym:<Gymnasium id> (e.g. gym:Hopper-v5) or dummy:point_nav"
+_ENV_HELP = ("env id: " + ", ".join(ENV_IDS) + " (`vbot envs` says what each is), gym:<Gymnasium id> "
+             "(e.g. gym:Hopper-v5) or dummy:point_nav")
 
 TRAIN = Action(
     name="train",
     summary="train a PPO policy (run folder runs/<env>/<time>_PPO with TensorBoard, checkpoints, progress.json)",
     func="vbot_agent.rl.commands:train",
+    render="vbot_agent.rl.commands:render_train",
     group="training",
     long_running=True,
     params=(
         Param("env", help=_ENV_HELP + " (default: vbot_navigation_section001)"),
         Param("num_envs", "int", min=1, help="parallel envs (default: 1024)"),
-        Param("max_env_steps", "int", min=1, help="stop after this many env steps (default: 20000000)"),
+        Param("max_env_steps", "int", min=1,
+              help="stop once this many env steps are done (default: 20000000); training runs whole iterations "
+                   "of num_envs x ppo.num_steps_per_env steps, so the last one may end past it"),
         Param("check_point_interval", "int", min=1,
               help="iterations between checkpoints and evaluations (default: 50)"),
         Param("seed", "int", help="random seed (default: 0)"),
@@ -31,8 +36,13 @@ TRAIN = Action(
     ),
     epilog=(
         "Runs go to <workspace>/runs/, or ./runs/ when no workspace is found.\n"
-        "Ctrl-C (or SIGTERM) finishes the iteration, saves checkpoints/last.pt and stops; "
-        "`vbot train --resume` continues it exactly."
+        "Ctrl-C (or SIGTERM) finishes the iteration, saves checkpoints/last.pt, prints the exact command\n"
+        "that continues the run (vbot train --resume <run dir>) and exits 130.\n"
+        "best_checkpoint_score (output and progress.json) ranks this run's checkpoints to pick best.pt:\n"
+        "  success_rate - 0.5*fall_rate - 0.001*mean_final_distance_m on eval.episodes deterministic episodes\n"
+        "  (mean return for envs without a target).\n"
+        "It is not a campaign's trial score: `vbot analyze` prints that formula (score_formula), which also\n"
+        "weighs competition points and time to target."
     ),
 )
 
@@ -50,7 +60,11 @@ PLAY = Action(
               help="episodes (one per env); with --competition, robots (rounds of 10)"),
         Param("competition", "bool", default=False,
               help="competition layout: 10 robots on a 10-12 m ring, target the centre, points out of 20"),
-        Param("video", "path", help="write an mp4 of the first robot (headless rendering)"),
+        Param("video", "path",
+              help="write an mp4 of the first robot's episode, streamed to the encoder (progress on stderr)"),
+        Param("frames", "path",
+              help="write a PNG contact sheet of the first robot's episode: 12 frames with time, distance, "
+                   "speed and the largest reward terms, and a top-down map of its path"),
         Param("seed", "int", default=0, help="episode seed"),
         Param("device", default="cpu", help="cpu or cuda[:N]"),
     ),
@@ -71,4 +85,15 @@ BENCH_TRAIN = Action(
     ),
 )
 
-ACTIONS: list[Action] = [TRAIN, PLAY, BENCH_TRAIN]
+RUNS = Action(
+    name="runs",
+    summary="every training run: status, env steps, measured success and falls, best checkpoint, the command",
+    func="vbot_agent.workspace.run_list:runs_action",
+    render="vbot_agent.workspace.run_list:render_runs",
+    group="training",
+    params=(Param("env", help="only runs of this env id (see `vbot envs`)"),),
+    epilog=("Status: running, finished, stopped (Ctrl-C, or its process is gone: `vbot train --resume RUN`\n"
+            "continues it) or failed. Success and falls are measured by evaluation episodes, never training ones."),
+)
+
+ACTIONS: list[Action] = [TRAIN, PLAY, BENCH_TRAIN, RUNS]

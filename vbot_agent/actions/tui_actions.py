@@ -1,4 +1,4 @@
-"""The `tui` action: the Textual interface (vbot_agent.tui, DESIGN.md §8)."""
+"""The `tui` action: the Textual interface (vbot_agent.tui, docs/design.md, "TUI")."""
 
 from vbot_agent.actions.registry import Action, Param
 

@@ -1,4 +1,4 @@
-"""The agent layer (DESIGN.md §7): skill files, their linter and router, and the WAKE_UP.md watcher.
+"""The agent layer (docs/design.md, "Skills and the watcher"): skill files, their linter and router, and the WAKE_UP.md watcher.
 
 Modules: ``skills`` (load SKILL.md files with line numbers), ``lint`` (check them against the
 action registry and the real CLI), ``router`` (``vbot ask``: rank skills, propose an action),

@@ -130,7 +130,7 @@ def render_ask(result: dict[str, Any]) -> str:
         "ranking: " + ", ".join(f"{r['skill']} {r['score']:g}" for r in result["ranking"][:4]),
     ]
     if "result" in result:
-        from vbot_agent.cli import render_default
+        from vbot_agent.actions.command_line import render_default
 
         lines += ["", render_default(result["result"])]
     else:

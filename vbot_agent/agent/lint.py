@@ -6,7 +6,9 @@ Checks, each reported as ``path:line: message``:
   formed, ``description`` ≤ 1024 characters, ``metadata`` maps strings to strings, block style only);
 - our routing fields under ``metadata``: ``actions`` (each line one registered action whose flags
   parse and validate), ``triggers`` and ``related`` (existing skills);
-- every ``vbot ...`` command in a fenced code block parses against the CLI;
+- every ``vbot ...`` command in a fenced code block parses against the CLI, and its values are ones
+  that exist (env ids, shipped presets, plans and files, ``--set`` keys);
+- every number quoted about a shipped plan, preset or default matches it (``skill_facts``);
 - no shell text (operators, substitution, variables) and no path outside the workspace, in either.
 """
 
@@ -40,10 +42,10 @@ def resolve_command(argv: Sequence[str], registry=None) -> tuple[Any, dict[str, 
     """Resolve a ``vbot`` argv (without ``vbot``) to ``(action, params, given)``.
 
     ``params`` are validated with defaults filled; ``given`` holds only the values written on the
-    command line. It is the CLI's own parser (``cli.parse_given``), so a command the CLI refuses is
+    command line. It is the CLI's own parser (``actions.command_line.parse_given``), so a command the CLI refuses is
     refused here; ``registry`` None means the real one. Raises UsageError.
     """
-    from vbot_agent.cli import parse_given
+    from vbot_agent.actions.command_line import parse_given
 
     action, given, _, _ = parse_given(argv, registry)
     return action, action.validate(given), action.validate(given, fill_defaults=False)
@@ -80,7 +82,48 @@ def check_command(text: str, registry=None, *, where: str = "command") -> tuple[
                 if outside_workspace(value):
                     raise UsageError(f"{where} {text!r}: path {value!r} for {p.option} leaves the workspace; "
                                      "use a path relative to the workspace")
+    if registry is None:  # the real actions: their values can be checked against what ships
+        try:
+            check_values(action.name, given)
+        except UsageError as exc:
+            raise UsageError(f"{where} {text!r}: {exc}") from None
     return action, params, given
+
+
+def check_values(action_name: str, given: dict[str, Any]) -> None:
+    """The values a command gives, checked where it is cheap: env ids against the env registry,
+    preset and plan names against what ``vbot init`` ships, shipped file paths against the seed,
+    and ``--set`` keys against the trainer's (or the audit's) config. Raises UsageError.
+    """
+    from vbot_agent.workspace.init import SEED_DIR
+
+    env = given.get("env")
+    if env and not str(env).startswith("gym:"):
+        from vbot_agent.rl.envs import check_env_id
+
+        check_env_id(str(env))
+    shipped = {"preset": ("reward_library", "all"), "name": ("reward_library", None), "plan": ("curricula", None)}
+    for key, (folder, extra) in shipped.items():
+        value = given.get(key)
+        if value is None or (key == "name" and action_name != "reward show") or value == extra \
+                or "/" in str(value) or str(value).endswith((".yaml", ".yml")):  # a file: the user's own
+            continue
+        names = sorted(p.stem for p in (SEED_DIR / folder).glob("*.yaml"))
+        if str(value) not in names:
+            raise UsageError(f"{key} {value!r} is not shipped{suggest(str(value), names)}; shipped: {', '.join(names)}")
+    for value in [given.get("config"), given.get("plan")]:
+        if value and str(value).startswith("starter_kit_schedule/") and \
+                not (SEED_DIR / str(value).split("/", 1)[1]).is_file():
+            raise UsageError(f"{value} is not a file that `vbot init` ships")
+    overrides = given.get("overrides") or []
+    if overrides and action_name in ("train", "bench train"):
+        from vbot_agent.rl.config import resolve_train_config
+
+        resolve_train_config(overrides=overrides, flags={"env_id": env} if env else {})
+    elif overrides and action_name == "reward audit":
+        from vbot_agent.actions.reward_actions import _apply_sets
+
+        _apply_sets(None, None, overrides)
 
 
 def lint_skills(root: Path, registry=None) -> tuple[list[Skill], list[SkillIssue]]:
@@ -99,8 +142,11 @@ def lint_skills(root: Path, registry=None) -> tuple[list[Skill], list[SkillIssue
     # A single SKILL.md is linted beside its siblings so that `related` can name them.
     if Path(root).is_file():
         names |= {p.parent.name for p in skill_files(Path(root).parent.parent)}
+    from vbot_agent.agent.skill_facts import check_skill_quotes
+
     for skill in skills:
         issues += lint_skill(skill, names, registry)
+        issues += check_skill_quotes(skill)  # numbers quoted about shipped files and defaults
     return skills, sorted(issues, key=lambda i: (str(i.path), i.line))
 
 

@@ -97,8 +97,11 @@ def _fields(skill: Skill) -> dict[str, list[str]]:
 
 
 def rank(task: str, skills: list[Skill]) -> list[Ranked]:
-    """All skills, best first (ties broken by name), scored for ``task``."""
-    query = tokens(task)
+    """All skills, best first (ties broken by name), scored for ``task``.
+
+    Bare numbers of the task ("2,000,000 steps") are values for the action, not topics: they do not count.
+    """
+    query = [t for t in tokens(task) if not t.isdigit()]
     docs = [_fields(s) for s in skills]
     weighted: list[Counter] = []
     for doc in docs:
@@ -131,15 +134,33 @@ def rank(task: str, skills: list[Skill]) -> list[Ranked]:
     return sorted(out, key=lambda r: (-r.score, r.skill.name))
 
 
-# Values a task may carry for an action's parameters: `section011`, `8 hours`, `30 trials`.
+# Values a task may carry for an action's parameters: `section011`, `8 hours`, `30 trials`, `1M steps`,
+# `512 envs`. A count is digits (``2,000,000``, ``2_000_000``, ``2e6``, ``1.5``) with an optional
+# multiplier (``k``, ``M``, ``B``, ``thousand``, ``million``, ``billion``).
+_COUNT = r"(\d[\d,_]*(?:\.\d+)?(?:e\d+)?)\s*(k|m|b|thousand|million|billion)?"
+_MULTIPLIERS = {None: 1, "k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9}
 _ENV = re.compile(r"\b(?:vbot_navigation_)?(section\d{3})\b")
 _HOURS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hours?)\b")
-_TRIALS = re.compile(r"\b(\d+)\s*trials?\b")
-_EPISODES = re.compile(r"\b(\d+)\s*episodes?\b")
+_TRIALS = re.compile(rf"\b{_COUNT}\s*trials?\b")
+_EPISODES = re.compile(rf"\b{_COUNT}\s*episodes?\b")
+_STEPS = re.compile(rf"\b{_COUNT}\s*(?:env(?:ironment)?[\s_-]*)?steps?\b")
+_ENVS = re.compile(rf"\b{_COUNT}\s*(?:parallel\s+)?(?:envs|environments|robots)\b")
+# A step count belongs to the final run when the task says so; otherwise to a run or a trial.
+_FINAL = re.compile(r"\bfinal\b")
+
+
+def _count(match: re.Match) -> int:
+    number = float(match.group(1).replace(",", "").replace("_", ""))
+    return round(number * _MULTIPLIERS[match.group(2)])
 
 
 def extract_values(task: str) -> dict[str, Any]:
-    """Parameter values written in the task, by parameter name (only ones we recognise)."""
+    """Parameter values written in the task, by parameter name (only ones we recognise).
+
+    A step count fills every step parameter it can mean (``max_env_steps`` of a run, ``trial_steps``
+    of a search, or ``final_steps`` when the task says final); the caller keeps only the ones its
+    action has.
+    """
     text = task.lower()
     values: dict[str, Any] = {}
     if m := _ENV.search(text):
@@ -147,9 +168,14 @@ def extract_values(task: str) -> dict[str, Any]:
     if m := _HOURS.search(text):
         values["budget_hours"] = float(m.group(1))
     if m := _TRIALS.search(text):
-        values["hp_trials"] = int(m.group(1))
+        values["hp_trials"] = _count(m)
     if m := _EPISODES.search(text):
-        values["episodes"] = int(m.group(1))
+        values["episodes"] = _count(m)
+    if m := _STEPS.search(text):
+        keys = ("final_steps",) if _FINAL.search(text) else ("max_env_steps", "trial_steps")
+        values.update(dict.fromkeys(keys, _count(m)))
+    if m := _ENVS.search(text):
+        values["num_envs"] = _count(m)
     return values
 
 

@@ -1,179 +1,87 @@
 """Building WAKE_UP.md: what a reader who knows nothing needs to take over a campaign.
 
-Inputs (read-only): ``starter_kit_schedule/progress/automl_state.yaml`` (campaign state) and
-``runs/<env_id>/<run>/progress.json`` (live training runs). Every section is built on its own;
-a section that fails says why in its place, it never disappears (DESIGN.md §9: the prior art's
-watcher dropped its main table without a word).
+Inputs (read-only), through the workspace read model (``vbot_agent.workspace.read_model``, the one
+``vbot status`` and the TUI use): the campaign state, the liveness of its process, the best
+registered checkpoint and the runs' ``progress.json``. Every section is built on its own; a
+section that fails says why in its place, it never disappears (a summary that silently drops
+its main table misleads the next reader worse than an error line).
 
-Trends of live runs need earlier samples: :class:`RunHistory` keeps a few per run, stored beside
-the state (``progress/.watch_history.json``) so that successive snapshots see them too.
+Trends of live runs need earlier samples: :class:`~vbot_agent.agent.wakeup_text.RunHistory` keeps
+a few per run, stored beside the state (``progress/.watch_history.json``) so that successive
+snapshots see them too.
 """
 
 from __future__ import annotations
 
-import json
+import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from vbot_agent.agent import state_source
+from vbot_agent.agent import wakeup_text as text
+from vbot_agent.agent.wakeup_text import RunHistory
 from vbot_agent.fileio import atomic_write_text
 from vbot_agent.workspace import Paths
+from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
+from vbot_agent.workspace.read_model import WorkspaceView, read_workspace
+from vbot_agent.workspace.runs import RunInfo
+from vbot_agent.workspace.state import parse_time
 
-HEARTBEAT_STALE_S = 300.0  # a campaign heartbeat older than this means the process is stuck or gone
-RUN_STALE_S = 300.0  # a run marked running whose progress.json is older than this is stale
+__all__ = ["RunHistory", "WakeUpInput", "build_wake_up", "read_snapshot"]
+
 LAST_TRIALS = 10
 LIVE_RUNS = 6
 HISTORY_FILE = ".watch_history.json"
-RUNNING = ("running", "starting", "resuming")
-RESUMABLE = ("stopped", "failed", "interrupted")
-RESUME_COMMAND = "vbot automl --resume"
-CURRICULUM_RESUME_COMMAND = "vbot curriculum run"
-
-
-def resume_command(state: dict[str, Any] | None) -> str:
-    """How to continue what the state describes: a curriculum resumes through its own command."""
-    return CURRICULUM_RESUME_COMMAND if state and state.get("mode") == "curriculum" else RESUME_COMMAND
+RESUMABLE = ("stopped", "failed")  # state statuses a resume continues
 TITLE = "# WAKE_UP: VBot campaign summary"
-
-
-@dataclass
-class RunHistory:
-    """Recent samples (time, env_steps, reward, success_rate) of each run, for trends."""
-
-    samples: dict[str, list[list[float]]] = field(default_factory=dict)
-    keep: int = 20
-
-    def add(self, run: str, progress: dict[str, Any], when: float) -> None:
-        sample = [when, _num(progress.get("env_steps")), _num(progress.get("reward")),
-                  _num(progress.get("success_rate"))]
-        series = self.samples.setdefault(run, [])
-        if series and series[-1][1] == sample[1]:
-            return  # no new steps since the last sample
-        series.append(sample)
-        del series[: -self.keep]
-
-    def trend(self, run: str) -> str:
-        series = [s for s in self.samples.get(run, []) if s[2] is not None]
-        if len(series) < 2:
-            return "n/a (needs two samples; `vbot watch --watch` collects them)"
-        first, last = series[0], series[-1]
-        parts = [f"reward {_arrow(last[2] - first[2])} {last[2] - first[2]:+.3g}"]
-        if first[3] is not None and last[3] is not None:
-            parts.append(f"success {_arrow(last[3] - first[3])} {100 * (last[3] - first[3]):+.1f} pts")
-        span = (last[1] or 0) - (first[1] or 0)
-        return ", ".join(parts) + f" over {_steps(span)} steps"
-
-    @classmethod
-    def load(cls, path: Path) -> RunHistory:
-        """The stored history; an unreadable file starts a fresh one (it only feeds trends)."""
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-            return cls(samples={str(k): [list(s) for s in v] for k, v in data.get("samples", {}).items()})
-        except FileNotFoundError:
-            return cls()
-        except (OSError, ValueError, AttributeError, TypeError):
-            return cls()
-
-    def save(self, path: Path) -> None:
-        atomic_write(path, json.dumps({"samples": self.samples}))
-
-
-def _num(value: Any) -> float | None:
-    try:
-        return float(value) if value is not None and not isinstance(value, bool) else None
-    except (TypeError, ValueError):
-        return None
-
-
-def _arrow(delta: float) -> str:
-    return "up" if delta > 1e-9 else "down" if delta < -1e-9 else "flat"
-
-
-def _steps(value: Any) -> str:
-    number = _num(value)
-    if number is None:
-        return "?"
-    for unit, size in (("G", 1e9), ("M", 1e6), ("k", 1e3)):
-        if abs(number) >= size:
-            return f"{number / size:.3g}{unit}"
-    return f"{number:.0f}"
-
-
-def _age(moment: datetime | None, now: datetime) -> str:
-    if moment is None:
-        return "never"
-    seconds = (now - moment).total_seconds()
-    if seconds < 0:
-        return "in the future (clock skew?)"
-    for unit, size in (("d", 86400), ("h", 3600), ("min", 60)):
-        if seconds >= size:
-            return f"{seconds / size:.1f} {unit} ago"
-    return f"{seconds:.0f} s ago"
-
-
-def _fmt(value: Any, digits: int = 3) -> str:
-    if value is None:
-        return "-"
-    if isinstance(value, float):
-        return f"{value:.{digits}g}"
-    return str(value)
-
-
-def _rate(value: Any) -> str:
-    number = _num(value)
-    return "-" if number is None else f"{number:,.0f}"
-
-
-def _pct(value: Any) -> str:
-    number = _num(value)
-    return "-" if number is None else f"{100 * number:.0f}%"
-
-
-def _cell(value: Any) -> str:
-    return _fmt(value).replace("|", "/").replace("\n", " ")
-
 
 atomic_write = atomic_write_text  # the watcher's name for it
 
 
 @dataclass
-class Snapshot:
-    """Everything read from disk for one WAKE_UP.md, with the read errors kept."""
+class WakeUpInput:
+    """The workspace as read for one WAKE_UP.md, and the reward diagnosis to run on it."""
 
-    paths: Paths
-    now: datetime
-    state: dict[str, Any] | None = None
-    state_error: str | None = None
-    runs: list[tuple[Path, dict[str, Any] | None, str | None]] = field(default_factory=list)
-    runs_error: str | None = None
-    diagnosis: Callable[[Snapshot], list[str]] | None = None
+    view: WorkspaceView
+    diagnosis: Callable[[WakeUpInput], list[str]] | None = None
+
+    @property
+    def paths(self) -> Paths:
+        return self.view.paths
+
+    @property
+    def now(self) -> float:
+        return self.view.now
+
+    @property
+    def state(self) -> dict[str, Any] | None:
+        return self.view.state
+
+    @property
+    def state_error(self) -> str | None:
+        return self.view.state_error
+
+    @property
+    def runs(self) -> tuple[RunInfo, ...]:
+        return self.view.runs
+
+    @property
+    def runs_error(self) -> str | None:
+        return self.view.runs_error
 
 
-def read_snapshot(root: Path, now: datetime | None = None) -> Snapshot:
-    """Read the campaign state and run progress under workspace ``root``; errors are recorded."""
-    paths = Paths(Path(root))
-    snap = Snapshot(paths=paths, now=now or datetime.now(timezone.utc))
-    try:
-        snap.state = state_source.load_campaign_state(paths.state_file)
-    except Exception as exc:  # reported in the Campaign section, never dropped
-        snap.state_error = f"{type(exc).__name__}: {exc}"
-    try:
-        for progress_path in state_source.find_run_progress(paths.runs):
-            try:
-                snap.runs.append((progress_path, state_source.load_run_progress(progress_path), None))
-            except Exception as exc:  # one unreadable run must not hide the others
-                snap.runs.append((progress_path, None, f"{type(exc).__name__}: {exc}"))
-    except OSError as exc:
-        snap.runs_error = f"{type(exc).__name__}: {exc}"
-    return snap
+def read_snapshot(root: Path, now: datetime | float | None = None) -> WakeUpInput:
+    """Read the workspace ``root`` at ``now`` (unix s or datetime; default: the clock); errors are kept."""
+    if isinstance(now, datetime):
+        now = now.timestamp()
+    return WakeUpInput(read_workspace(Path(root), time.time() if now is None else now))
 
 
-def build_wake_up(snap: Snapshot, history: RunHistory | None = None) -> str:
+def build_wake_up(snap: WakeUpInput, history: RunHistory | None = None) -> str:
     """The Markdown text of WAKE_UP.md for one snapshot."""
     history = history or RunHistory()
     verdict: dict[str, Any] = {}
@@ -189,10 +97,11 @@ def build_wake_up(snap: Snapshot, history: RunHistory | None = None) -> str:
     out = [
         TITLE,
         "",
-        f"Generated {snap.now.strftime('%Y-%m-%d %H:%M:%S UTC')} by `vbot watch` from "
+        f"Generated {datetime.fromtimestamp(snap.now, timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')} by `vbot watch` from "
         f"`{rel_path(snap.paths.state_file, snap.paths.root)}` and `runs/*/*/progress.json` in the workspace "
-        f"`{snap.paths.root}`. Do not edit: it is rewritten on every change. The skills in `skills/` explain "
-        "every command below (start with `skills/training-pipeline/SKILL.md`).",
+        f"`{snap.paths.root}`. Do not edit: it is rewritten on every change. The skills explain every command "
+        "below: `vbot skills list`, then `vbot skills show training-pipeline` (they work from any folder). "
+        "`vbot runs` lists every training run with its status, measured success and command.",
         "",
     ]
     for title, build in sections:
@@ -214,7 +123,7 @@ def rel_path(path: Path, root: Path) -> str:
         return str(path)
 
 
-def _state_or_reason(snap: Snapshot) -> tuple[dict[str, Any] | None, list[str]]:
+def _state_or_reason(snap: WakeUpInput) -> tuple[dict[str, Any] | None, list[str]]:
     if snap.state_error:
         return None, [f"Not available: the campaign state could not be read ({snap.state_error})."]
     if snap.state is None:
@@ -222,7 +131,7 @@ def _state_or_reason(snap: Snapshot) -> tuple[dict[str, Any] | None, list[str]]:
     return snap.state, []
 
 
-def _campaign(snap: Snapshot) -> list[str]:
+def _campaign(snap: WakeUpInput) -> list[str]:
     if snap.state_error:
         return [
             f"**The campaign state is unreadable:** {snap.state_error}",
@@ -233,9 +142,9 @@ def _campaign(snap: Snapshot) -> list[str]:
     if snap.state is None:
         return ["No campaign in this workspace yet (no `starter_kit_schedule/progress/automl_state.yaml`)."]
     s = snap.state
-    budget, elapsed = _num(s.get("budget_hours")), _num(s.get("elapsed_hours"))
+    budget, elapsed = text.num(s.get("budget_hours")), text.num(s.get("elapsed_hours"))
     used = f"{elapsed:.2f} h of {budget:.2f} h ({100 * elapsed / budget:.0f}%)" if budget and elapsed is not None \
-        else f"{_fmt(elapsed)} h of {_fmt(budget)} h"
+        else f"{text.fmt(elapsed)} h of {text.fmt(budget)} h"
     trials = s.get("trials") or []
     counts: dict[str, int] = {}
     for trial in trials:
@@ -246,51 +155,49 @@ def _campaign(snap: Snapshot) -> list[str]:
         + (f", stage `{s.get('stage')}`" if s.get("stage") is not None else ""),
         f"- env: `{s.get('env_id', '?')}`",
         f"- budget used: {used}",
-        f"- started {_fmt(s.get('started_at'))}, state updated {_fmt(s.get('updated_at'))}",
+        f"- started {text.fmt(s.get('started_at'))}, state updated {text.fmt(s.get('updated_at'))}",
         f"- trials: {len(trials)} (" + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "none yet") + ")",
     ]
     if s.get("score_formula"):
         lines.append(f"- score formula: `{s['score_formula']}`")
     curriculum = s.get("curriculum")
     if isinstance(curriculum, dict):
-        stage_bits = ", ".join(f"{k}: {_fmt(v)}" for k, v in curriculum.items() if not isinstance(v, (dict, list)))
+        stage_bits = ", ".join(f"{k}: {text.fmt(v)}" for k, v in curriculum.items() if not isinstance(v, (dict, list)))
         lines.append(f"- curriculum: {stage_bits or 'present'}")
     return lines
 
 
-def _process(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
+def _process(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
     state, reason = _state_or_reason(snap)
     if state is None:
         return reason
     status = str(state.get("status", "")).lower()
     pid, host = state.get("pid"), state.get("host")
-    heartbeat = state_source.parse_time(state.get("heartbeat"))
-    alive = state_source.pid_alive(pid, host)
-    age_s = (snap.now - heartbeat).total_seconds() if heartbeat else None
+    live = snap.view.liveness
     where = f"pid {pid}" + (f" on {host}" if host else "")
-    beat = f"last heartbeat {_fmt(state.get('heartbeat'))} ({_age(heartbeat, snap.now)})"
-    if status in RUNNING:
-        if alive is False:
-            verdict["dead"] = True
-            return [
-                f"**DEAD.** The campaign says it is {status} but {where} is not running; {beat}. "
-                "It died at or shortly after that heartbeat.",
-                "",
-                f"**Resume it first:** `{resume_command(state)}` (finished trials are kept; the interrupted one is rerun).",
-            ]
-        if alive is None and (age_s is None or age_s > HEARTBEAT_STALE_S):
-            verdict["dead"] = True
-            return [
-                f"**PROBABLY DEAD.** {where} cannot be checked from this machine and the {beat} is older than "
-                f"{HEARTBEAT_STALE_S:.0f} s.",
-                "",
-                f"If it is not running on {host or 'its host'}, **resume it first:** `{resume_command(state)}`.",
-            ]
-        if age_s is not None and age_s > HEARTBEAT_STALE_S:
-            verdict["hung"] = True
-            return [f"**ALIVE BUT SILENT.** {where} exists but the {beat} is older than {HEARTBEAT_STALE_S:.0f} s: "
-                    "it may be hung. Check it (`vbot status`) before killing it; after a kill, resume with "
-                    f"`{resume_command(state)}`."]
+    beat = f"last heartbeat {text.fmt(state.get('heartbeat'))} ({text.age(parse_time(state.get('heartbeat')), snap.now)})"
+    if live.label == Verdict.DEAD:
+        verdict["dead"] = True
+        return [
+            f"**DEAD.** The campaign says it is {status} but {where} is not running; {beat}. "
+            "It died at or shortly after that heartbeat.",
+            "",
+            f"**Resume it first:** `{resume_command(state)}` (finished trials are kept; the interrupted one is rerun).",
+        ]
+    if live.label == Verdict.UNKNOWN or (live.label == Verdict.STALE and not live.pid_checked):
+        verdict["dead"] = True
+        return [
+            f"**PROBABLY DEAD.** {where} cannot be checked from this machine and the {beat} is older than "
+            f"{HEARTBEAT_STALE_S:.0f} s.",
+            "",
+            f"If it is not running on {host or 'its host'}, **resume it first:** `{resume_command(state)}`.",
+        ]
+    if live.label == Verdict.STALE:
+        verdict["hung"] = True
+        return [f"**ALIVE BUT SILENT.** {where} exists but the {beat} is older than {HEARTBEAT_STALE_S:.0f} s: "
+                "it may be hung. Check it (`vbot status`) before killing it; after a kill, resume with "
+                f"`{resume_command(state)}`."]
+    if live.label == Verdict.ALIVE:
         verdict["alive"] = True
         return [f"**ALIVE.** {where} is running; {beat}."]
     if status in RESUMABLE:
@@ -299,20 +206,19 @@ def _process(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
     return [f"Not running (status {status or 'unknown'}); {beat}."]
 
 
-def _best(snap: Snapshot) -> list[str]:
-    state, reason = _state_or_reason(snap)
-    if state is None:
-        return reason
-    best = state.get("best")
+def _best(snap: WakeUpInput) -> list[str]:
+    if snap.view.best_error:
+        return [f"Not available: the checkpoint registry could not be read ({snap.view.best_error})."]
+    best = snap.view.best
     if not best:
-        return ["No finished trial yet."]
+        return ["No checkpoint registered yet (a campaign registers each complete trial's)."]
     lines = [
-        f"- trial {best.get('trial', '?')}, score **{_fmt(best.get('score'), 4)}**",
+        f"- `{best.get('id', '?')}` (trial {best.get('trial', '-')}), score **{text.fmt(best.get('score'), 4)}**",
         f"- checkpoint: `{best.get('checkpoint') or '-'}`",
     ]
     metrics = best.get("metrics") or {}
     if metrics:
-        lines.append("- metrics: " + ", ".join(f"{k} {_fmt(v)}" for k, v in metrics.items()))
+        lines.append("- metrics: " + ", ".join(f"{k} {text.fmt(v)}" for k, v in metrics.items()))
     config = {k: best.get(k) for k in ("params", "reward_scales") if best.get(k)}
     if config:
         lines += ["", "Configuration:", "", "```yaml",
@@ -320,7 +226,7 @@ def _best(snap: Snapshot) -> list[str]:
     return lines
 
 
-def _trials(snap: Snapshot) -> list[str]:
+def _trials(snap: WakeUpInput) -> list[str]:
     state, reason = _state_or_reason(snap)
     if state is None:
         return reason
@@ -338,45 +244,38 @@ def _trials(snap: Snapshot) -> list[str]:
         metrics = trial.get("metrics") or {}
         note = trial.get("error") or ""
         lines.append(
-            f"| {_cell(trial.get('number'))} | {_cell(trial.get('state'))} | {_cell(trial.get('score'))} "
-            f"| {_pct(metrics.get('success_rate'))} | {_pct(metrics.get('fall_rate'))} "
-            f"| {_cell(metrics.get('competition_points'))} | {_cell(_time_to_target(metrics))} "
-            f"| {_cell(str(note)[:80]) if note else ''} |"
+            f"| {text.cell(trial.get('number'))} | {text.cell(trial.get('state'))} | {text.cell(trial.get('score'))} "
+            f"| {text.pct(metrics.get('success_rate'))} | {text.pct(metrics.get('fall_rate'))} "
+            f"| {text.cell(metrics.get('competition_points'))} | {text.cell(metrics.get('time_to_target_s'))} "
+            f"| {text.cell(str(note)[:80]) if note else ''} |"
         )
     return lines
 
 
-def _time_to_target(metrics: dict[str, Any]) -> Any:
-    """The campaign writes ``time_to_target_s``; older states ``mean_time_to_target_s``."""
-    value = metrics.get("time_to_target_s")
-    return metrics.get("mean_time_to_target_s") if value is None else value
-
-
-def _live_runs(snap: Snapshot, history: RunHistory) -> list[str]:
+def _live_runs(snap: WakeUpInput, history: RunHistory) -> list[str]:
     if snap.runs_error:
         return [f"**Could not list runs:** {snap.runs_error}"]
     if not snap.runs:
         return ["No training runs yet (no `runs/*/*/progress.json`)."]
-    live = [r for r in snap.runs if r[1] and str(r[1].get("status")) in RUNNING]
-    shown = live or snap.runs
+    live = [r for r in snap.runs if r.progress.get("status") == RUNNING]
+    shown = live or list(snap.runs)
     lines = [] if live else ["No run is training now; the most recent runs:", ""]
     lines += [
         "| run | status | progress | steps/s | reward | success | distance (m) | updated | trend |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    for path, progress, error in shown[:LIVE_RUNS]:
-        run = rel_path(path.parent, snap.paths.root)
-        if progress is None:
-            lines.append(f"| `{run}` | **unreadable**: {_cell(error)} | | | | | | | |")
+    for info in shown[:LIVE_RUNS]:
+        run, progress = rel_path(info.path, snap.paths.root), info.progress
+        if info.error:
+            lines.append(f"| `{run}` | **unreadable**: {text.cell(info.error)} | | | | | | | |")
             continue
-        steps, total = _num(progress.get("env_steps")), _num(progress.get("max_env_steps"))
-        done = f"{_steps(steps)}/{_steps(total)}" + (f" ({100 * steps / total:.0f}%)" if steps is not None and total else "")
-        updated = state_source.parse_time(progress.get("updated_at"))
+        steps, total = text.num(progress.get("env_steps")), text.num(progress.get("max_env_steps"))
+        done = f"{text.steps(steps)}/{text.steps(total)}" + (f" ({100 * steps / total:.0f}%)" if steps is not None and total else "")
         lines.append(
-            f"| `{run}` | {_cell(progress.get('status'))} | {done} | {_rate(progress.get('env_steps_per_s'))} "
-            f"| {_fmt(progress.get('reward'))} | {_pct(progress.get('success_rate'))} "
-            f"| {_fmt(progress.get('distance_to_target'))} | {_age(updated, snap.now)} "
-            f"| {history.trend(run) if str(progress.get('status')) in RUNNING else '-'} |"
+            f"| `{run}` | {text.cell(progress.get('status'))} | {done} | {text.rate(progress.get('env_steps_per_s'))} "
+            f"| {text.fmt(progress.get('reward'))} | {text.pct(progress.get('success_rate'))} "
+            f"| {text.fmt(progress.get('distance_to_target'))} | {text.age(_updated(progress), snap.now)} "
+            f"| {history.trend(run) if progress.get('status') == RUNNING else '-'} |"
         )
     hidden = len(snap.runs) - min(len(shown), LIVE_RUNS)
     if hidden > 0:
@@ -384,7 +283,14 @@ def _live_runs(snap: Snapshot, history: RunHistory) -> list[str]:
     return lines
 
 
-def _warnings(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
+def _updated(progress: dict[str, Any]) -> float | None:
+    try:
+        return parse_time(progress.get("updated_at"))
+    except ValueError:
+        return None
+
+
+def _warnings(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
     found: list[str] = []
     if snap.state_error:
         found.append(f"The campaign state is unreadable ({snap.state_error}).")
@@ -392,20 +298,17 @@ def _warnings(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
         found.append(f"The campaign process is dead while its state says running: `{resume_command(snap.state)}` first.")
     if verdict.get("hung"):
         found.append("The campaign process has not written a heartbeat for a long time.")
-    for path, progress, error in snap.runs:
-        run = rel_path(path.parent, snap.paths.root)
-        if progress is None:
-            found.append(f"Run `{run}`: progress.json unreadable ({error}).")
+    for info in snap.runs:
+        run = rel_path(info.path, snap.paths.root)
+        if info.error:
+            found.append(f"Run `{run}`: progress.json unreadable ({info.error}).")
             continue
-        if str(progress.get("status")) not in RUNNING:
-            continue
-        updated = state_source.parse_time(progress.get("updated_at"))
-        alive = state_source.pid_alive(progress.get("pid"))
-        if alive is False:
-            found.append(f"Run `{run}` says running but its pid {progress.get('pid')} is gone (stale run).")
-        elif updated is None or (snap.now - updated).total_seconds() > RUN_STALE_S:
-            found.append(f"Run `{run}` says running but its progress was last updated {_age(updated, snap.now)} "
-                         "(stale run).")
+        live = info.liveness(snap.now)
+        if live.label == Verdict.DEAD:
+            found.append(f"Run `{run}` says running but its pid {info.progress.get('pid')} is gone (stale run).")
+        elif live.label == Verdict.STALE:
+            found.append(f"Run `{run}` says running but its progress was last updated "
+                         f"{text.age(_updated(info.progress), snap.now)} (stale run).")
     if snap.state:
         trials = snap.state.get("trials") or []
         failed = [t for t in trials if str(t.get("state")) == "fail"]
@@ -417,21 +320,21 @@ def _warnings(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
                          + f"trial {failed[-1].get('number')}: {str(failed[-1].get('error') or 'no message')[:160]}")
         if len(recent) >= 3 and len(recent_failed) == len(recent):
             found.append("Every recent trial failed: stop and fix the cause before spending more budget "
-                         "(see skills/training-campaign/SKILL.md, 'Reading a campaign').")
-        budget, elapsed = _num(snap.state.get("budget_hours")), _num(snap.state.get("elapsed_hours"))
-        if budget and elapsed is not None and elapsed >= 0.9 * budget and str(snap.state.get("status")) in RUNNING:
+                         "(see `vbot skills show training-campaign`, 'Reading a campaign').")
+        budget, elapsed = text.num(snap.state.get("budget_hours")), text.num(snap.state.get("elapsed_hours"))
+        if budget and elapsed is not None and elapsed >= 0.9 * budget and snap.state.get("status") == RUNNING:
             found.append(f"Budget nearly spent: {elapsed:.2f} of {budget:.2f} h.")
     found += _diagnosis(snap)
     return [f"- {w}" for w in found] or ["None."]
 
 
-def _diagnosis(snap: Snapshot) -> list[str]:
+def _diagnosis(snap: WakeUpInput) -> list[str]:
     if snap.diagnosis is None:
         return ["Reward diagnosis: not run for this snapshot."]
     return snap.diagnosis(snap)
 
 
-def _next_commands(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
+def _next_commands(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
     commands: list[tuple[str, str]] = []
     state = snap.state
     if snap.state_error:
@@ -449,8 +352,8 @@ def _next_commands(snap: Snapshot, verdict: dict[str, Any]) -> list[str]:
         if verdict.get("alive") or verdict.get("hung"):
             commands.append(("vbot status", "one screen: phase, budget, trials, live trial"))
         commands.append(("vbot analyze", "trials sorted by score, parameter importances"))
-        best = state.get("best") or {}
-        if best.get("checkpoint") and status not in RUNNING:
+        best = snap.view.best or {}
+        if best.get("checkpoint") and status != RUNNING:
             checkpoint = str(best["checkpoint"])
             commands.append((f"vbot play --env {state.get('env_id') or 'vbot_navigation_section001'} "
                              f"--policy {checkpoint} --competition", "score the best policy on the competition layout"))

@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.agent import wakeup
-from vbot_agent.agent.state_source import PROGRESS_FILE, find_run_progress
 from vbot_agent.workspace import Paths
+from vbot_agent.workspace.runs import PROGRESS_FILE, progress_files
 
 INPUT_NAMES = frozenset({"automl_state.yaml", PROGRESS_FILE})
 IGNORED_EVENTS = frozenset({"opened", "closed_no_write"})  # our own reads
@@ -66,7 +66,7 @@ class DiagnosisCache:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def __call__(self, snap: wakeup.Snapshot) -> list[str]:
+    def __call__(self, snap: wakeup.WakeUpInput) -> list[str]:
         if not self.enabled:
             return ["Reward diagnosis: turned off for this watcher."]
         try:
@@ -75,10 +75,10 @@ class DiagnosisCache:
             return [f"Reward diagnosis: unavailable, the action registry failed to import ({exc})."]
         if "diagnose-reward" not in REGISTRY:
             return ["Reward diagnosis: not available in this version (no `diagnose-reward` action)."]
-        readable = [(p, prog) for p, prog, _ in snap.runs if prog is not None]
+        readable = [r for r in snap.runs if r.error is None]
         if not readable:
             return ["Reward diagnosis: no run to diagnose yet."]
-        path = readable[0][0]
+        path = readable[0].path / PROGRESS_FILE
         key = (str(path.parent), path.stat().st_mtime_ns if path.exists() else 0)
         run_dir = str(path.parent.relative_to(self.root)) if path.is_relative_to(self.root) else str(path.parent)
         with self._lock:
@@ -116,9 +116,11 @@ def diagnose(root: Path, run_dir: str) -> list[str]:
     except Exception as exc:  # reported as a warning line, never dropped
         return [f"Reward diagnosis of `{run_dir}` failed: {type(exc).__name__}: {exc}"]
     findings = result.get("findings") or []
+    # Only the newest run is diagnosed here (each diagnosis replays the audit); say how to reach the rest.
+    others = "the newest run; `vbot runs` lists the others, `vbot diagnose-reward RUN` diagnoses one"
     if not findings:
-        return [f"Reward diagnosis of `{run_dir}`: no findings."]
-    lines = []
+        return [f"Reward diagnosis of `{run_dir}` ({others}): no findings."]
+    lines = [f"Reward diagnosis of `{run_dir}` ({others}):"]
     for finding in findings:
         text = f"Reward diagnosis [{finding.get('severity', '?')}] `{finding.get('id', '?')}` in `{run_dir}`"
         if finding.get("cause"):
@@ -165,9 +167,9 @@ class Watcher:
         snap.diagnosis = diagnosis or self._diagnosis
         history = wakeup.RunHistory.load(self.history_path)
         now = time.time()
-        for path, progress, _ in snap.runs:
-            if progress is not None:
-                history.add(wakeup.rel_path(path.parent, self.root), progress, now)
+        for run in snap.runs:
+            if run.error is None:
+                history.add(wakeup.rel_path(run.path, self.root), run.progress, now)
         text = wakeup.build_wake_up(snap, history)
         if snap.runs:
             history.save(self.history_path)
@@ -261,7 +263,7 @@ class Watcher:
                 last = time.monotonic()
 
     def _signature(self) -> tuple:
-        files = [self.paths.state_file, *find_run_progress(self.paths.runs)]
+        files = [self.paths.state_file, *progress_files(self.paths.runs)]
         out = []
         for path in files:
             try:

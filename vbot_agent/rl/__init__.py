@@ -1,4 +1,4 @@
-"""PPO trainer (DESIGN.md §4): networks, normaliser, storage, algorithm, runner, evaluation, checkpoints.
+"""PPO trainer (docs/design.md, "Trainer"): networks, normaliser, storage, algorithm, runner, evaluation, checkpoints.
 
 Arrows: ``rl`` sees envs only through the batched contract (``vbot_agent.sim.contract``).
 """

@@ -52,13 +52,9 @@ def decode_tree(value: Any) -> Any:
 
 def save_checkpoint(path: Path, payload: dict[str, Any]) -> None:
     """Write ``payload`` (plus the format tag) to ``path`` atomically."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
-        torch.save({"format": FORMAT, **payload}, f)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    from vbot_agent.fileio import atomic_write
+
+    atomic_write(path, lambda handle: torch.save({"format": FORMAT, **payload}, handle))
 
 
 def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
@@ -66,14 +62,37 @@ def load_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
     path = Path(path)
     if not path.is_file():
         raise UsageError(f"checkpoint {path} not found")
-    try:
-        data = torch.load(path, map_location="cpu", weights_only=True)
-    except (RuntimeError, pickle.UnpicklingError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise UsageError(f"checkpoint {path} is corrupt or not a vbot checkpoint ({reason[:120]})") from None
+    problem = _damage(path)
+    if problem is None:
+        try:
+            data = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError:  # torch's text here is a page about weights_only, not about the file
+            problem = "it holds objects other than tensors and plain values (not a vbot checkpoint; not unpickled, for safety)"
+        except (RuntimeError, EOFError, zipfile.BadZipFile, ValueError, OSError) as exc:
+            problem = f"torch cannot read it ({type(exc).__name__})"
+    if problem is not None:
+        raise UsageError(f"checkpoint {path} is unreadable: {problem}; use another checkpoint of the run "
+                         "(checkpoints/model_<iteration>.pt) or retrain") from None
     if not isinstance(data, dict) or data.get("format") != FORMAT:
         raise UsageError(f"checkpoint {path} is not a vbot PPO checkpoint (expected format {FORMAT})")
     return data
+
+
+def _damage(path: Path) -> str | None:
+    """Why ``path`` cannot be a torch checkpoint (a zip archive), in words; None when it may be one."""
+    size = path.stat().st_size
+    if size == 0:
+        return "the file is empty"
+    if not zipfile.is_zipfile(path):
+        return f"not a torch zip archive ({size:,} bytes; truncated by a crash or a full disk, or another kind of file)"
+    try:
+        with zipfile.ZipFile(path) as archive:
+            bad = archive.testzip()  # reads every member and checks its CRC
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+        return f"the zip archive is damaged ({type(exc).__name__})"
+    if bad is not None:
+        return f"the zip archive is damaged (checksum error in {bad})"
+    return None
 
 
 def check_compatible(data: dict[str, Any], path: str | os.PathLike, *, env_id: str, obs_dim: int,

@@ -8,13 +8,13 @@ import json
 import math
 import os
 import shutil
-import sys
 import time
 from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.errors import UsageError, VbotError
+from vbot_agent import tensorboard_tags as tags
+from vbot_agent.errors import Interrupted, UsageError, VbotError
 
 # Flags that may change when a run is resumed (anything else would make it a different run).
 RESUMABLE_FLAGS = ("max_env_steps", "check_point_interval", "device")
@@ -38,9 +38,10 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
           checkpoint: str | None = None, reset_optimizer: bool = False, lr_multiplier: float | None = None,
           freeze_normalizer: bool = False) -> dict[str, Any]:
     """Train PPO; see ``vbot train --help``. Returns the run summary (the documented ``--json`` keys)."""
+    from vbot_agent.fileio import atomic_write_json
     from vbot_agent.rl.checkpoint import load_checkpoint
     from vbot_agent.rl.config import resolve_train_config
-    from vbot_agent.rl.run_dir import META_FILE, create_run_dir, experiment_meta, write_json_atomic
+    from vbot_agent.rl.run_dir import META_FILE, create_run_dir, experiment_meta
     from vbot_agent.rl.runner import OnPolicyRunner, WarmStart
 
     overrides = list(overrides or [])
@@ -52,7 +53,12 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         raise UsageError("--reset-optimizer, --lr-multiplier and --freeze-normalizer need --checkpoint PATH")
     _check_device(device)
     root = runs_root(ctx)
-    command = ["vbot", *sys.argv[1:]] if sys.argv and Path(sys.argv[0]).name == "vbot" else list(sys.argv)
+    from vbot_agent.actions.train_actions import TRAIN
+
+    # The command as `vbot train` words (however it was invoked: CLI, `vbot ask --run`, a trial), so
+    # `vbot runs` can show a command that makes this run again.
+    given = dict(locals())  # a comprehension has its own locals()
+    command = TRAIN.command_line({p.name: given[p.name] for p in TRAIN.params})
 
     if resume is not None:
         run_dir, ckpt, cfg, started_at = _prepare_resume(root, resume, env, flags, config, overrides)
@@ -61,7 +67,7 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
         meta.setdefault("resumes", []).append({"at_env_steps": runner.env_steps, "command": command,
                                                "max_env_steps": cfg.max_env_steps})
-        write_json_atomic(meta_path, meta)
+        atomic_write_json(meta_path, meta)
     else:
         cfg = resolve_train_config(config_file=config, overrides=overrides, flags=flags)
         warm = None
@@ -84,11 +90,45 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
         if warm is not None:
             meta["warm_start"] = {"checkpoint": str(Path(checkpoint).resolve()), "reset_optimizer": reset_optimizer,
                                   "lr_multiplier": lr_multiplier, "freeze_normalizer": freeze_normalizer}
-        write_json_atomic(run_dir / META_FILE, meta)
+        atomic_write_json(run_dir / META_FILE, meta)
 
     ctx.say(f"run folder: {run_dir}")
     result = _train_with_progress(ctx, runner)
-    return {k: v for k, v in asdict(result).items()}
+    from vbot_agent.rl.evaluate import CHECKPOINT_SCORE_FORMULA
+
+    summary = {**asdict(result), "best_checkpoint_score_formula": CHECKPOINT_SCORE_FORMULA}
+    if result.status == "stopped":
+        raise Interrupted(f"at {result.env_steps:,} of {cfg.max_env_steps:,} env steps, checkpoints/last.pt saved; "
+                          f"continue with: {resume_command(run_dir)}", result=summary)
+    return summary
+
+
+def resume_command(run_dir: Path) -> str:
+    """The exact command that continues ``run_dir`` (relative to the current folder when inside it)."""
+    import shlex
+
+    path = Path(run_dir).resolve()
+    try:
+        shown = str(path.relative_to(Path.cwd().resolve()))
+    except ValueError:
+        shown = str(path)
+    return f"vbot train --resume {shlex.quote(shown)}"
+
+
+def render_train(result: dict[str, Any]) -> str:
+    """``vbot train``'s summary as key: value lines, and what its score means."""
+    import textwrap
+
+    from vbot_agent.cli import render_default
+
+    shown = {k: v for k, v in result.items() if k != "best_checkpoint_score_formula"}
+    for key in ("env_steps_per_s", "final_reward", "success_rate", "best_checkpoint_score"):
+        if isinstance(shown.get(key), float):
+            shown[key] = round(shown[key], 4 if key != "env_steps_per_s" else 1)
+    note = (f"best_checkpoint_score = {result['best_checkpoint_score_formula']}. Campaign trials are ranked "
+            "by a different score, which also weighs competition points and time to target (`vbot analyze` "
+            "prints its formula).")
+    return render_default(shown) + "\n\n" + textwrap.fill(note, width=100)
 
 
 def _check_device(device: str | None) -> None:
@@ -111,6 +151,7 @@ def _prepare_resume(root: Path, resume: str, env: str | None, flags: dict[str, A
     run_dir = find_latest_run(root, env) if resume == "latest" else Path(resume)
     if not run_dir.is_dir():
         raise UsageError(f"--resume {resume}: run folder {run_dir} does not exist")
+    run_dir = run_dir.resolve()  # the summary and progress.json name it the same way as a new run's
     last = run_dir / CHECKPOINT_DIR / "last.pt"
     if not last.is_file():
         raise UsageError(f"--resume {resume}: {last} not found (the run never reached a checkpoint)")
@@ -138,13 +179,14 @@ def _train_with_progress(ctx, runner):
     if ctx.interactive:
         reporter: Any = RichProgress(cfg.max_env_steps, runner.env_steps)
     else:
-        reporter = PlainProgress(ctx.say, cfg.max_env_steps, cfg.log_interval_s)
+        reporter = PlainProgress(ctx.say, cfg.max_env_steps, cfg.log_interval_s, cfg.steps_per_iteration)
     with reporter:
         return run_training(runner, reporter)
 
 
 def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int = 32, competition: bool = False,
-         video: str | None = None, seed: int = 0, device: str = "cpu") -> dict[str, Any]:
+         video: str | None = None, frames: str | None = None, seed: int = 0,
+         device: str = "cpu") -> dict[str, Any]:
     """Deterministic evaluation episodes of a checkpoint (see ``vbot play --help``)."""
     from vbot_agent.rl.checkpoint import check_compatible, load_checkpoint
     from vbot_agent.rl.envs import check_env_id, make_env
@@ -169,18 +211,23 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
     if competition:
         env_options = _competition_options(env_id, env_options)
         num_envs, rounds = COMPETITION_ROBOTS, max(1, math.ceil(episodes / COMPETITION_ROBOTS))
-    recorder = _VideoRecorder(video) if video else None
+    recorders = _recorders(ctx, video, frames, path, pol)
     results = []
-    for r in range(rounds):
-        batch = make_env(env_id, num_envs, seed=seed + r, env=env_options, reward=reward_options)
-        try:
-            check_compatible(data, path, env_id=env_id, obs_dim=batch.obs_dim, action_dim=batch.action_dim,
-                             same_env_id=False)
-            on_step = recorder.bind(batch) if recorder is not None and r == 0 else None
-            episodes_r = run_episodes(pol, batch, seed=seed + r, on_step=on_step)
-            results.append((summarize_episodes(episodes_r), episodes_r))
-        finally:
-            batch.close()
+    try:
+        for r in range(rounds):
+            batch = make_env(env_id, num_envs, seed=seed + r, env=env_options, reward=reward_options)
+            try:
+                check_compatible(data, path, env_id=env_id, obs_dim=batch.obs_dim, action_dim=batch.action_dim,
+                                 same_env_id=False)
+                on_step = _bind_recorders(recorders, batch) if r == 0 else None
+                episodes_r = run_episodes(pol, batch, seed=seed + r, on_step=on_step)
+                results.append((summarize_episodes(episodes_r), episodes_r))
+            finally:
+                batch.close()
+    except BaseException:  # failed or interrupted: no half-written video is left behind
+        for recorder in recorders.values():
+            recorder.discard()
+        raise
     episodes_data = {k: _concat([ep[k] for _, ep in results]) for k in results[0][1]}
     summary = summarize_episodes(episodes_data)
     out: dict[str, Any] = {
@@ -195,9 +242,47 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
         out["competition_points"] = float(sum(per_round) / len(per_round))
         out["competition_max_points"] = COMPETITION_ROBOTS * 2
         out["competition_rounds"] = len(per_round)
-    if recorder is not None:
-        out["video"] = recorder.close()
+    for key, recorder in recorders.items():
+        started = time.perf_counter()
+        out[key] = recorder.close()
+        if key == "frames":  # the sheet renders its frames here, at the end
+            out["frames_render_s"] = round(time.perf_counter() - started, 2)
     return out
+
+
+def _recorders(ctx, video: str | None, frames: str | None, policy_path: Path, pol) -> dict[str, Any]:
+    """The recorders asked for, by result key; their file names are checked before anything runs."""
+    from vbot_agent.rl.recording import VideoRecorder
+    from vbot_agent.rl.sheet_recorder import ContactSheetRecorder
+
+    recorders: dict[str, Any] = {}
+    if video:
+        recorders["video"] = VideoRecorder(video, stream=ctx.stderr)
+    if frames:
+        title = f"{_short_path(policy_path)}  (iteration {pol.iteration}, {pol.env_steps:,} env steps)"
+        recorders["frames"] = ContactSheetRecorder(frames, title=title)
+    return recorders
+
+
+def _bind_recorders(recorders: dict[str, Any], env):
+    """Attach every recorder to ``env``; one ``on_step`` that feeds them all, or None without any."""
+    if not recorders:
+        return None
+    for recorder in recorders.values():
+        recorder.bind(env)
+    hooks = [recorder.on_step for recorder in recorders.values()]
+
+    def on_step(terminated, truncated) -> None:
+        for hook in hooks:
+            hook(terminated, truncated)
+
+    return on_step
+
+
+def _short_path(path: Path) -> str:
+    """``<env>/<run>/checkpoints/best.pt``: enough to tell runs apart on the sheet's title."""
+    parts = Path(path).resolve().parts
+    return "/".join(parts[-4:]) if len(parts) >= 4 else str(path)
 
 
 COMPETITION_ROBOTS = 10
@@ -215,43 +300,6 @@ def _competition_options(env_id: str, env_options: dict[str, Any]) -> dict[str, 
     if not isinstance(spawn, dict) or "layout" not in spawn:
         raise UsageError(f"--competition: {env_id} has no competition layout")
     return {**env_options, "spawn": {**spawn, "layout": "competition"}}
-
-
-class _VideoRecorder:
-    """Frames of env 0 rendered headless (MuJoCo EGL/OSMesa) into an mp4 via imageio-ffmpeg."""
-
-    def __init__(self, path: str) -> None:
-        if not path.endswith(".mp4"):
-            raise UsageError(f"--video {path}: the file name must end in .mp4")
-        self.path = Path(path)
-        self.frames: list[Any] = []
-        self.fps = 30.0
-
-    def bind(self, env):
-        if not hasattr(env, "model") or not hasattr(env, "physics"):
-            raise UsageError(f"--video: env {env.env_id} cannot render (VBot envs only)")
-        from vbot_agent.sim.render import SceneRenderer
-
-        renderer = SceneRenderer(env, width=640, height=480)
-        frame_every = max(1, round(1.0 / (30.0 * env.control_dt)))  # ~30 fps video from 100 Hz control
-        self.fps = 1.0 / (frame_every * env.control_dt)
-        count = [0]
-
-        def on_step(obs) -> None:
-            if count[0] % frame_every == 0:
-                self.frames.append(renderer.render(0))
-            count[0] += 1
-
-        return on_step
-
-    def close(self) -> str:
-        import imageio.v2 as imageio
-
-        if not self.frames:
-            raise VbotError("--video: no frames were rendered")
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        imageio.mimwrite(self.path, self.frames, fps=self.fps, macro_block_size=1)
-        return str(self.path)
 
 
 def bench_train(ctx, *, env: str = "vbot_navigation_section001", num_envs: int | None = None,
@@ -295,8 +343,8 @@ def bench_train(ctx, *, env: str = "vbot_navigation_section001", num_envs: int |
             runner.close()
     steps = iterations * cfg.steps_per_iteration
     train_rate, physics = steps / train_time, steps / physics_time
-    collect = sum(s.scalars["Perf / collection_time_s"] for s in stats)
-    learn = sum(s.scalars["Perf / learn_time_s"] for s in stats)
+    collect = sum(s.scalars[tags.COLLECTION_TIME_S] for s in stats)
+    learn = sum(s.scalars[tags.LEARN_TIME_S] for s in stats)
     return {
         "env_id": cfg.env_id, "num_envs": cfg.num_envs, "cpu_count": os.cpu_count(),
         "device": cfg.device, "iterations": iterations, "steps_per_iteration": cfg.steps_per_iteration,

@@ -32,7 +32,7 @@ class PPOConfig:
     num_learning_epochs: int = 5
     num_mini_batches: int = 4
     learning_rate: float = 1e-3
-    schedule: Literal["adaptive", "linear", "fixed"] = "linear"  # DESIGN.md §9: linear is steadier on long runs
+    schedule: Literal["adaptive", "linear", "fixed"] = "linear"  # docs/design.md, "Failures we design against": linear is steadier on long runs
     desired_kl: float = 0.01  # target of the adaptive schedule
     min_learning_rate: float = 1e-5
     max_learning_rate: float = 1e-2

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-# Competition scoring (DESIGN.md §3): per robot +1 inside the inner fence, +1 at the centre,
+# Competition scoring (docs/design.md, "Simulation"): per robot +1 inside the inner fence, +1 at the centre,
 # a fall loses that robot's points; 10 robots -> at most 20 points.
 INNER_FENCE_M = 0.75
 CENTRE_M = 0.3
@@ -42,10 +42,19 @@ class EvalResult:
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
 
 
+# What ``score_of`` computes, for the trainer's output and ``vbot train --help``. It only ranks the
+# checkpoints of one run to pick best.pt; campaign trials are ranked by another formula
+# (``vbot_agent.campaign.score``), so the two numbers are not comparable.
+CHECKPOINT_SCORE_FORMULA = (
+    "success_rate - 0.5*fall_rate - 0.001*mean_final_distance_m over the eval.episodes deterministic "
+    "episodes of each checkpoint (mean return for envs without a target); it only picks best.pt"
+)
+
+
 def score_of(success_rate: float, fall_rate: float, mean_return: float, mean_final_distance: float) -> float:
     """One number to rank checkpoints: success first, falls cost half a success, distance breaks ties.
 
-    Envs without a success notion (Gymnasium) are ranked by mean return.
+    Envs without a success notion (Gymnasium) are ranked by mean return. See CHECKPOINT_SCORE_FORMULA.
     """
     if math.isnan(success_rate):
         return mean_return
@@ -59,10 +68,11 @@ def evaluate(policy: Callable[[np.ndarray], np.ndarray], env, *, seed: int) -> E
 
 
 def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env, *, seed: int,
-                 on_step: Callable[[np.ndarray], None] | None = None) -> dict[str, np.ndarray]:
+                 on_step: Callable[[np.ndarray, np.ndarray], None] | None = None) -> dict[str, np.ndarray]:
     """Run the first episode of each of the ``env.num_envs`` envs; return ``info["episode"]`` arrays [N].
 
-    ``policy``: obs [N, O] -> actions [N, A]. ``on_step(obs)`` is called after every step (video).
+    ``policy``: obs [N, O] -> actions [N, A]. ``on_step(terminated, truncated)`` ([N] bool each) is
+    called after every step (video, contact sheet); rows that ended are already reset by then.
     The env is reset with ``seed``, so repeated evaluations see the same episodes.
     """
     n = env.num_envs
@@ -73,7 +83,7 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env, *, seed: int,
     for _ in range(limit):
         obs, _, terminated, truncated, info = env.step(policy(obs))
         if on_step is not None:
-            on_step(obs)
+            on_step(np.asarray(terminated), np.asarray(truncated))
         done = np.asarray(terminated | truncated)
         if done.any():
             first = ~finished[done]  # rows of this step's finished episodes that are first episodes

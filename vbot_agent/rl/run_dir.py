@@ -1,4 +1,4 @@
-"""The run folder (DESIGN.md §4): ``runs/<env>/<YYYY-MM-DD_HH-MM-SS>_PPO/``.
+"""The run folder (docs/design.md, "Trainer"): ``runs/<env>/<YYYY-MM-DD_HH-MM-SS>_PPO/``.
 
 Inside: TensorBoard event files, ``checkpoints/`` (``model_<iter>.pt``, ``best.pt``, ``last.pt``),
 ``experiment_meta.json``, ``progress.json`` and, when ``eval.final_episodes`` asks for it,
@@ -11,9 +11,9 @@ Where: ``<workspace>/runs`` when a workspace is found, else ``./runs`` under the
 
 from __future__ import annotations
 
-import json
 import os
 import platform
+import socket
 import subprocess
 import sys
 import time
@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.errors import UsageError
+from vbot_agent.fileio import atomic_write_json
 
 PROGRESS_FILE = "progress.json"
 META_FILE = "experiment_meta.json"
@@ -74,19 +75,6 @@ def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None)
     return path
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> None:
-    """Write JSON via temp file + fsync + rename, so readers never see half a file."""
-    from vbot_agent.fileio import atomic_write_text
-
-    atomic_write_text(path, json.dumps(data, indent=2, default=_json_default) + "\n")
-
-
-def _json_default(value: Any) -> Any:
-    if hasattr(value, "item"):
-        return value.item()
-    return str(value)
-
-
 def utc_now() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
@@ -100,7 +88,8 @@ class ProgressFile:
             "env_id": env_id, "iteration": 0, "env_steps": 0, "max_env_steps": max_env_steps,
             "env_steps_per_s": None, "reward": None, "success_rate": None, "distance_to_target": None,
             "started_at": started_at or utc_now(), "updated_at": utc_now(), "pid": os.getpid(),
-            "status": "running", "run_dir": str(run_dir), "best_score": None, "message": None,
+            "host": socket.gethostname(),  # readers check the pid only on this host
+            "status": "running", "run_dir": str(run_dir), "best_checkpoint_score": None, "message": None,
         }
 
     def update(self, **fields: Any) -> None:
@@ -108,7 +97,7 @@ class ProgressFile:
             raise ValueError(f"status {fields['status']!r} not in {STATUSES}")
         self.data.update({k: v for k, v in fields.items()})
         self.data["updated_at"] = utc_now()
-        write_json_atomic(self.path, self.data)
+        atomic_write_json(self.path, self.data)
 
 
 def experiment_meta(config: dict[str, Any], *, command: list[str], env_info: dict[str, Any]) -> dict[str, Any]:

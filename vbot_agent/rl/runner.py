@@ -20,8 +20,6 @@ from __future__ import annotations
 import contextlib
 import math
 import os
-import signal
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -31,8 +29,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from vbot_agent import tensorboard_tags as tags
 from vbot_agent.config import to_dict
 from vbot_agent.errors import VbotError
+from vbot_agent.fileio import atomic_write_json
 from vbot_agent.rl.checkpoint import check_compatible, decode_tree, encode_tree, save_checkpoint
 from vbot_agent.rl.config import TrainConfig
 from vbot_agent.rl.envs import make_env
@@ -45,8 +45,8 @@ from vbot_agent.rl.run_dir import (
     FINAL_EVALUATION,
     ProgressFile,
     wall_clock,
-    write_json_atomic,
 )
+from vbot_agent.signals import GracefulStop
 
 
 @dataclass(frozen=True)
@@ -91,45 +91,22 @@ class _EpisodeAccumulator:
                 self.episodes.setdefault(k, []).append(v)
 
     def scalars(self) -> dict[str, float]:
-        """TensorBoard tags (DESIGN.md §4) -> values. Episode tags only when an episode finished."""
-        out = {"Reward / Instantaneous reward (mean)": self.reward_sum / self.steps}
-        out.update({f"Reward Instant / {k} (mean)": v / self.steps for k, v in self.terms.items()})
-        out.update({f"metrics / {k}": v / self.steps for k, v in self.metrics.items()})
+        """TensorBoard tags (docs/design.md, "Trainer") -> values. Episode tags only when an episode finished."""
+        out = {tags.INSTANT_REWARD: self.reward_sum / self.steps}
+        out.update({tags.term_tag(k): v / self.steps for k, v in self.terms.items()})
+        out.update({tags.METRIC_PREFIX + k: v / self.steps for k, v in self.metrics.items()})
         ep = {k: np.concatenate(v) for k, v in self.episodes.items()}
         if len(ep.get("return", ())):
-            out["Reward / Total reward (mean)"] = float(ep["return"].mean())
-            out["Episode / Total timesteps (mean)"] = float(ep["length"].mean())
-            out["Episode / count"] = float(len(ep["return"]))
-            if "success" in ep:  # per finished episode (DESIGN.md §9), not instantaneous occupancy
-                out["metrics / success_rate"] = float(ep["success"].astype(np.float64).mean())
+            out[tags.EPISODE_RETURN] = float(ep["return"].mean())
+            out[tags.EPISODE_LENGTH] = float(ep["length"].mean())
+            out[tags.EPISODE_COUNT] = float(len(ep["return"]))
+            if "success" in ep:  # per finished episode (docs/design.md, "Failures we design against"), not instantaneous occupancy
+                out[tags.SUCCESS_RATE] = float(ep["success"].astype(np.float64).mean())
             if "fall" in ep:
-                out["metrics / fall_rate"] = float(ep["fall"].astype(np.float64).mean())
+                out[tags.FALL_RATE] = float(ep["fall"].astype(np.float64).mean())
             if "time_to_target_s" in ep and np.isfinite(ep["time_to_target_s"]).any():
-                out["metrics / time_to_target_s"] = float(np.nanmean(ep["time_to_target_s"]))
+                out[tags.TIME_TO_TARGET] = float(np.nanmean(ep["time_to_target_s"]))
         return out
-
-
-class StopRequested:
-    """SIGINT/SIGTERM -> finish the current iteration, save ``last.pt``, stop with status ``stopped``."""
-
-    def __init__(self) -> None:
-        self.requested = False
-        self._previous: dict[int, Any] = {}
-
-    def __enter__(self) -> StopRequested:
-        if threading.current_thread() is threading.main_thread():
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                self._previous[sig] = signal.signal(sig, self._handle)
-        return self
-
-    def _handle(self, signum, frame) -> None:
-        if self.requested:  # second Ctrl-C: give up on the clean stop
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def __exit__(self, *exc) -> None:
-        for sig, handler in self._previous.items():
-            signal.signal(sig, handler)
 
 
 class OnPolicyRunner:
@@ -248,13 +225,13 @@ class OnPolicyRunner:
         steps_per_s = self.cfg.steps_per_iteration / max(t2 - t0, 1e-9)
         scalars = acc.scalars()
         scalars.update({
-            "Loss / surrogate": losses["surrogate"], "Loss / value_function": losses["value_function"],
-            "Loss / entropy": losses["entropy"], "Loss / approx_kl": losses["approx_kl"],
-            "Loss / clip_fraction": losses["clip_fraction"], "Loss / grad_norm": losses["grad_norm"],
-            "Policy / std (mean)": float(self.alg.actor_critic.log_std.detach().exp().mean()),
-            "Learning / learning_rate": losses["learning_rate"],
-            "Perf / env_steps_per_s": steps_per_s,
-            "Perf / collection_time_s": t1 - t0, "Perf / learn_time_s": t2 - t1,
+            tags.LOSS_SURROGATE: losses["surrogate"], tags.LOSS_VALUE: losses["value_function"],
+            tags.LOSS_ENTROPY: losses["entropy"], tags.LOSS_APPROX_KL: losses["approx_kl"],
+            tags.LOSS_CLIP_FRACTION: losses["clip_fraction"], tags.LOSS_GRAD_NORM: losses["grad_norm"],
+            tags.POLICY_STD: float(self.alg.actor_critic.log_std.detach().exp().mean()),
+            tags.LEARNING_RATE: losses["learning_rate"],
+            tags.ENV_STEPS_PER_S: steps_per_s,
+            tags.COLLECTION_TIME_S: t1 - t0, tags.LEARN_TIME_S: t2 - t1,
         })
         return IterationStats(self.iteration, self.env_steps, steps_per_s, scalars)
 
@@ -292,7 +269,7 @@ class OnPolicyRunner:
             "episode_time_s": float(env.max_episode_steps * env.control_dt) if env.max_episode_steps > 0 else None,
             "wall_s": round(time.perf_counter() - started, 3), "result": result.to_dict(),
         }
-        write_json_atomic(self.run_dir / FINAL_EVALUATION, record)
+        atomic_write_json(self.run_dir / FINAL_EVALUATION, record)
         return record
 
     def close(self) -> None:
@@ -329,7 +306,7 @@ class TrainResult:
     env_steps_per_s: float
     final_reward: float | None
     success_rate: float | None
-    best_score: float | None
+    best_checkpoint_score: float | None  # evaluate.CHECKPOINT_SCORE_FORMULA of best.pt, not a campaign score
     best_checkpoint: str | None
     last_checkpoint: str | None
 
@@ -352,7 +329,7 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
     total_time, total_steps = 0.0, 0
     status = "finished"
     try:
-        with StopRequested() as stop:
+        with GracefulStop(second_raises=True) as stop:  # finish the iteration, save last.pt, stop
             while runner.env_steps < cfg.max_env_steps:
                 try:
                     stats = runner.run_iteration()
@@ -376,7 +353,7 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
                     iteration=stats.iteration, env_steps=stats.env_steps, env_steps_per_s=stats.env_steps_per_s,
                     reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
                     distance_to_target=runner.last_values.get("distance_to_target"),
-                    best_score=None if runner.best_score == -math.inf else runner.best_score,
+                    best_checkpoint_score=None if runner.best_score == -math.inf else runner.best_score,
                 )
                 if stop.requested:
                     status = "stopped"
@@ -406,16 +383,16 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
         run_dir=str(runner.run_dir), status=status, iterations=runner.iteration, env_steps=runner.env_steps,
         env_steps_per_s=total_steps / total_time if total_time else 0.0,
         final_reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
-        best_score=None if runner.best_score == -math.inf else runner.best_score,
+        best_checkpoint_score=None if runner.best_score == -math.inf else runner.best_score,
         best_checkpoint=str(best) if best.exists() else None, last_checkpoint=str(ckpt_dir / "last.pt"),
     )
 
 
 def _remember(last: dict[str, float], scalars: dict[str, float]) -> None:
     """The latest value of the headline metrics (episode tags are absent in some iterations)."""
-    for key, tag in (("reward", "Reward / Total reward (mean)"), ("success_rate", "metrics / success_rate"),
-                     ("distance_to_target", "metrics / distance_to_target"),
-                     ("instant_reward", "Reward / Instantaneous reward (mean)")):
+    for key, tag in (("reward", tags.EPISODE_RETURN), ("success_rate", tags.SUCCESS_RATE),
+                     ("distance_to_target", tags.DISTANCE_TO_TARGET),
+                     ("instant_reward", tags.INSTANT_REWARD)):
         if tag in scalars:
             last[key] = scalars[tag]
 

@@ -1,4 +1,4 @@
-"""The batched env contract: everything ``rl`` may assume about an env (DESIGN.md §3).
+"""The batched env contract: everything ``rl`` may assume about an env (docs/design.md, "Simulation").
 
 Shapes use N = ``num_envs``. All arrays are numpy; observations float32.
 

@@ -96,3 +96,21 @@ class VBotGymVectorEnv(VectorEnv):
 
     def close_extras(self, **kwargs: Any) -> None:
         self._env.close()
+
+
+def register_gymnasium_envs() -> None:
+    """Register every env id with Gymnasium as ``vbot_agent/<env_id>`` (idempotent; runs at import)."""
+    from vbot_agent.sim.registry import ENV_IDS
+
+    for env_id in ENV_IDS:
+        gym_id = f"vbot_agent/{env_id}"
+        if gym_id not in gymnasium.registry:
+            gymnasium.register(
+                id=gym_id,
+                entry_point="vbot_agent.sim.gym_wrappers:VBotGymEnv",
+                vector_entry_point="vbot_agent.sim.gym_wrappers:VBotGymVectorEnv",
+                kwargs={"env_id": env_id},
+            )
+
+
+register_gymnasium_envs()

@@ -1,4 +1,4 @@
-"""The navigation task: walk to a target (x, y, yaw) and stop (DESIGN.md §3).
+"""The navigation task: walk to a target (x, y, yaw) and stop (docs/design.md, "Simulation").
 
 ``NavigationEnv`` implements the batched contract of ``contract.py`` over ``BatchedPhysics``.
 Everything after the physics call (observation, reward, termination, resets) is vectorised numpy
@@ -20,10 +20,10 @@ import numpy as np
 
 from vbot_agent.errors import UsageError
 from vbot_agent.sim import rewards, robot
+from vbot_agent.sim.env_spec import EnvSpec
 from vbot_agent.sim.mathx import gravity_in_body, quat_rotate_inverse, wrap_angle, yaw_of, yaw_quat
 from vbot_agent.sim.physics import BatchedPhysics, default_threads
 from vbot_agent.sim.randomization import DomainRandomizer, RandomizationConfig
-from vbot_agent.sim.registry import EnvSpec
 from vbot_agent.sim.terrain import TERRAINS
 
 CONTROL_DT = 0.01  # s; the competition's 100 Hz
@@ -353,6 +353,20 @@ class NavigationEnv:
             self.randomizer.set_state(state["randomizer"])
         if not self._needs_reset:
             self._observe_all()
+
+    def joint_state(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copies of every env's ``(qpos [num_envs, nq], qvel [num_envs, nv])``, MuJoCo's order."""
+        st = self.physics.state
+        return st[:, self._qpos].copy(), st[:, self._qvel].copy()
+
+    def set_joint_state(self, qpos: np.ndarray, qvel: np.ndarray, rows: np.ndarray | None = None) -> None:
+        """Pose envs by hand (tools such as the reward audit): ``qpos [k, nq]``, ``qvel [k, nv]`` for
+        ``rows`` (a bool mask or indices; every env when None). The next ``step`` continues from there."""
+        rows = slice(None) if rows is None else rows
+        state_rows = self.physics.state[rows]
+        state_rows[:, self._qpos] = qpos
+        state_rows[:, self._qvel] = qvel
+        self.physics.state[rows] = state_rows
 
     def close(self) -> None:
         self.physics.close()

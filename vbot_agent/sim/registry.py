@@ -2,18 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from vbot_agent.errors import UsageError, suggest
-
-
-@dataclass(frozen=True)
-class EnvSpec:
-    env_id: str
-    summary: str
-    terrain: str  # name in vbot_agent.sim.terrain
-
+from vbot_agent.sim.env_spec import EnvSpec
 
 ENV_SPECS: dict[str, EnvSpec] = {
     spec.env_id: spec

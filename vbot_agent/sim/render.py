@@ -20,13 +20,19 @@ class SceneRenderer:
     """
 
     def __init__(self, env, width: int = 960, height: int = 720) -> None:
+        import copy
+
         import mujoco
 
         self._mujoco = mujoco
         self.env = env
-        self.data = mujoco.MjData(env.model)
+        # A copy whose offscreen buffer is the size asked for: the model's own 1280x960 (x4 samples)
+        # buffer costs ~60 MB more memory than a 640x480 one. The env's model stays untouched.
+        self.model = copy.copy(env.model)
+        self.model.vis.global_.offwidth, self.model.vis.global_.offheight = width, height
+        self.data = mujoco.MjData(self.model)
         try:
-            self.renderer = mujoco.Renderer(env.model, height=height, width=width)
+            self.renderer = mujoco.Renderer(self.model, height=height, width=width)
         except Exception as exc:  # GL context creation: report the backend and the fix
             raise VbotError(
                 f"cannot open a headless {os.environ.get('MUJOCO_GL')} GL context ({exc}); install Mesa's EGL "
@@ -39,17 +45,24 @@ class SceneRenderer:
         self.camera.azimuth = 135.0
 
     def render(self, row: int = 0, *, track: bool = True) -> np.ndarray:
-        mj = self._mujoco
         env = self.env
-        mj.mj_setState(env.model, self.data, env.physics.state[row], mj.mjtState.mjSTATE_FULLPHYSICS)
-        mj.mj_forward(env.model, self.data)
+        return self.render_state(env.physics.state[row], env.target[row], env.target_yaw[row], track=track)
+
+    def render_state(self, state: np.ndarray, target_xy: np.ndarray, target_yaw: float, *,
+                     track: bool = True) -> np.ndarray:
+        """Draw one robot from a saved physics state (``mjSTATE_FULLPHYSICS``, as in ``env.physics.state``
+        rows) with its target at ``target_xy`` (m) facing ``target_yaw`` (rad) -> uint8 [H, W, 3].
+        """
+        mj = self._mujoco
+        mj.mj_setState(self.model, self.data, state, mj.mjtState.mjSTATE_FULLPHYSICS)
+        mj.mj_forward(self.model, self.data)
         if track:  # behind the robot, looking past it toward its target
             base = self.data.qpos[0:3]
-            to_target = env.target[row] - base[0:2]
+            to_target = np.asarray(target_xy) - base[0:2]
             self.camera.lookat[:] = base
             self.camera.azimuth = float(np.degrees(np.arctan2(to_target[1], to_target[0])))
         self.renderer.update_scene(self.data, camera=self.camera)
-        self._draw_target(env.target[row], env.target_yaw[row])
+        self._draw_target(np.asarray(target_xy), float(target_yaw))
         return self.renderer.render().copy()
 
     def _draw_target(self, xy: np.ndarray, yaw: float) -> None:

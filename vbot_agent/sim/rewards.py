@@ -3,9 +3,9 @@
 Each term returns an array [N] in natural units and is declared ``rate`` (per second: the env adds
 ``scale * value * dt`` each step, so its episode sum is a time integral) or ``event`` (a one-off: the
 env adds ``scale * value`` on the step it happens). Scales live in ``RewardConfig.scales``; a term
-with scale 0 is skipped. Every term is logged separately (DESIGN.md §3).
+with scale 0 is skipped. Every term is logged separately (docs/design.md, "Simulation").
 
-Why these terms, against the exploits of DESIGN.md §9:
+Why these terms, against the exploits of docs/design.md, "Failures we design against":
 - no alive bonus: standing still earns ~0, never more than walking to the target (lazy robot);
 - ``progress`` is capped at ``progress_speed_cap`` m/s, so sprinting is not worth more than walking,
   and the fall penalty plus the lost ``hold`` make sprint-and-crash and touch-and-die lose;
@@ -148,7 +148,7 @@ def _termination(x: RewardInputs, c: RewardConfig) -> np.ndarray:
 
 
 # The three terms below exist so that the reward library can express the prior art's exploitable
-# rewards and the audit can catch them (DESIGN.md §9). Their default scale is 0: do not turn them on
+# rewards and the audit can catch them (docs/design.md, "Failures we design against"). Their default scale is 0: do not turn them on
 # without running `vbot reward audit`.
 
 

@@ -1,4 +1,4 @@
-"""VBot's constants: joint order, default pose, limits (DESIGN.md §3). No mujoco import here."""
+"""VBot's constants: joint order, default pose, limits (docs/design.md, "Simulation"). No mujoco import here."""
 
 from __future__ import annotations
 

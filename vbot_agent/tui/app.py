@@ -20,10 +20,10 @@ from textual.app import App
 from textual.binding import Binding
 from textual.reactive import reactive
 
+from vbot_agent.agent.jobs import Job, JobBook, run_job, vbot_argv
 from vbot_agent.errors import UsageError
 from vbot_agent.tui.commands import ActionCommands, VbotCommands
 from vbot_agent.tui.data import Snapshot, WorkspaceReader, load_skill_entries, skills_root
-from vbot_agent.tui.jobs import Job, run_job, vbot_argv
 from vbot_agent.tui.messages import RequestAction, RequestSkill
 from vbot_agent.tui.screens.action_form import ActionFormScreen
 from vbot_agent.tui.screens.dashboard import DashboardScreen
@@ -68,8 +68,8 @@ class VbotApp(App):
         self.refresh_s = refresh_s
         self.skills_dir = Path(skills_dir) if skills_dir else None
         self.read_curves = tensorboard
-        self.jobs: list[Job] = []
-        self._next_job_id = 1
+        self.job_book = JobBook()
+        self.jobs: list[Job] = self.job_book.jobs  # the same list: the jobs screen reads and clears it
         self._quit_armed_at: float | None = None
         self._skill_names: list[str] | None = None
         self.sub_title = self.workspace_label
@@ -92,7 +92,7 @@ class VbotApp(App):
         snap = self.reader.read(with_curves=self.read_curves and not first)
         self.call_from_thread(setattr, self, "snapshot", snap)
         if first and self.read_curves:  # show the files at once; TensorBoard (slow to import) follows
-            curve, note = self.reader.best_curve(snap.state)
+            curve, note = self.reader.best_curve(snap.best)
             self.call_from_thread(setattr, self, "snapshot", replace(snap, best_curve=curve, best_curve_note=note))
 
     def action_refresh_now(self) -> None:
@@ -140,11 +140,8 @@ class VbotApp(App):
         from vbot_agent.actions import REGISTRY
 
         command = REGISTRY.get(action_name).command_line(values)
-        job = Job(id=self._next_job_id, action=action_name, command=command, values=dict(values),
-                  argv=argv or vbot_argv(command, self.reader.workspace), cwd=self.reader.workspace,
-                  columns=max(60, self.size.width - 36))
-        self._next_job_id += 1
-        self.jobs.append(job)
+        job = self.job_book.new(action_name, command, argv or vbot_argv(command, self.reader.workspace),
+                                values=dict(values), cwd=self.reader.workspace, columns=max(60, self.size.width - 36))
         self.run_worker(run_job(job, self._job_output), group="jobs", name=f"job {job.id}", exit_on_error=False)
         self.switch_mode("jobs")
         self.notify(f"Started #{job.id}: {shlex.join(command)}", timeout=3)

@@ -11,8 +11,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Log, Static
 
+from vbot_agent.agent.jobs import MAX_LINES, Job
 from vbot_agent.tui.data import format_age
-from vbot_agent.tui.jobs import MAX_LINES, Job
 from vbot_agent.tui.messages import RequestAction
 
 STATUS_STYLE = {"running": "cyan", "starting": "cyan", "stopping": "yellow", "finished": "green",

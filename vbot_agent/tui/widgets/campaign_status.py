@@ -74,7 +74,7 @@ class CampaignStatus(Static):
             if counts.get(key):
                 parts.append(f"{key} {counts[key]} ", style=style)
         grid.add_row("trials", parts)
-        best = state.get("best") or None
+        best = snap.best
         if best:
             metrics = best.get("metrics") or {}
             extra = " ".join(f"{SHORT.get(k, k)} {_score(v)}" for k, v in metrics.items() if k in SHORT)

@@ -14,7 +14,7 @@ from vbot_agent.tui.data import trial_row
 
 COLUMNS = (  # (key, label)
     ("number", "#"), ("state", "state"), ("score", "score"), ("success_rate", "success"),
-    ("fall_rate", "fall"), ("competition_points", "points"), ("mean_time_to_target_s", "t→goal s"),
+    ("fall_rate", "fall"), ("competition_points", "points"), ("time_to_target_s", "t→goal s"),
     ("params", "params"),
 )
 STATE_STYLE = {"complete": "green", "pruned": "yellow", "fail": "red", "running": "cyan", "waiting": "dim"}

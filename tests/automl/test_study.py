@@ -1,0 +1,43 @@
+"""The sampler is a real, seeded TPE: the same seed proposes the same trials, another seed others."""
+
+import optuna
+from campaign_kit import SEARCH_SPACE
+
+from vbot_agent.automl.search_space import parse_search_space, suggest_values
+from vbot_agent.automl.settings import AutomlSettings
+from vbot_agent.automl.study import count_done, create_study, quiet_optuna, sqlalchemy_url
+
+
+def _proposals(seed: int, n: int = 8) -> list[dict]:
+    quiet_optuna()
+    settings = AutomlSettings(seed=seed, sampler_startup_trials=3, search_space=SEARCH_SPACE)
+    space = parse_search_space(SEARCH_SPACE)
+    study = create_study(None, f"s{seed}", settings, seed_offset=0)
+    assert isinstance(study.sampler, optuna.samplers.TPESampler)
+    out = []
+    for _ in range(n):
+        trial = study.ask()
+        values = suggest_values(trial, space)
+        study.tell(trial, -abs(values["ppo.learning_rate"] - 1e-3))
+        out.append(values)
+    return out
+
+
+def test_same_seed_same_trials_other_seed_other_trials():
+    assert _proposals(3) == _proposals(3)
+    assert _proposals(3) != _proposals(4)
+
+
+def test_done_count_excludes_retried_failures():
+    study = optuna.create_study()
+    study.add_trial(optuna.create_trial(state=optuna.trial.TrialState.FAIL, params={}, distributions={}))
+    assert count_done(study.get_trials()) == 1
+    study.add_trial(optuna.create_trial(state=optuna.trial.TrialState.WAITING, params={}, distributions={},
+                                        system_attrs={"failed_trial": 0, "retry_history": [0]}))
+    assert count_done(study.get_trials()) == 0
+
+
+def test_bare_postgresql_urls_use_the_psycopg2_driver():
+    assert sqlalchemy_url("postgresql://u@h/db") == "postgresql+psycopg2://u@h/db"
+    assert sqlalchemy_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
+    assert sqlalchemy_url("sqlite:///x.db") == "sqlite:///x.db"

@@ -1,0 +1,303 @@
+"""Curriculum plans and runs: promotion only when measured criteria hold, resume
+after a crash at the right stage, clear errors for bad plans.
+
+Stages train with the campaign tests' fake trainer (``fake_trainer.py``: success rate grows with env
+steps, best at lr 1e-3) through the real trial machinery. This file is also the trial backend
+(``backend: test_curriculum``) and, run as a script, a shim in front of the fake trainer that logs
+the warm-start / resume flags the curriculum passes and drops them (the fake does not know them).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import runpy
+import shutil
+import signal
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+FAKE_TRAINER = HERE.parent / "harness" / "fake_trainer.py"
+LAUNCH_LOG_ENV = "CURRICULUM_LAUNCH_LOG"
+
+
+def _shim_main() -> None:
+    import argparse
+
+    parser = argparse.ArgumentParser()
+    for flag in ("--checkpoint", "--lr-multiplier", "--resume"):
+        parser.add_argument(flag)
+    for flag in ("--reset-optimizer", "--freeze-normalizer"):
+        parser.add_argument(flag, action="store_true")
+    known, rest = parser.parse_known_args()
+    with open(os.environ[LAUNCH_LOG_ENV], "a") as handle:
+        handle.write(json.dumps({"stage": os.environ.get("VBOT_TRIAL_ID", "").rsplit("/", 1)[-1], **vars(known)}) + "\n")
+    sys.argv = [str(FAKE_TRAINER), *rest]
+    runpy.run_path(str(FAKE_TRAINER), run_name="__main__")
+
+
+if __name__ == "__main__":  # the trainer shim (see the module docstring)
+    _shim_main()
+    sys.exit(0)
+
+import fake_backend  # noqa: E402
+import pytest  # noqa: E402
+import yaml  # noqa: E402
+from campaign_kit import read_state, vbot, vbot_background, wait_for  # noqa: E402
+
+from vbot_agent.curriculum import commands as curriculum  # noqa: E402
+from vbot_agent.curriculum.plan import Promotion, check_promotion, load_plan  # noqa: E402
+from vbot_agent.curriculum.session import PromotionRefused  # noqa: E402
+from vbot_agent.errors import UsageError  # noqa: E402
+from vbot_agent.workspace.checkpoints import load_registry  # noqa: E402
+
+REPO = HERE.parent.parent
+check_overrides = fake_backend.check_overrides
+evaluate = fake_backend.evaluate
+
+
+def train_command(spec, train_config_file):
+    """fake_backend's command, behind this file's shim."""
+    argv = fake_backend.train_command(spec, train_config_file)
+    return [sys.executable, str(Path(__file__).resolve()), *argv[2:]]
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _stage(name, **kw):
+    stage = {"name": name, "env_id": "dummy:point_nav", "env": {"target_max_m": 1.0}, "steps": 40000,
+             "promote": {"success_rate": 0.5, "patience": 2}}
+    stage.update(kw)
+    return stage
+
+
+def write_plan(root: Path, stages, name="test_plan", file="plan.yaml") -> Path:
+    plan = {"name": name, "num_envs": 4, "seed": 3, "backend": "test_curriculum",
+            "evaluation": {"episodes": 2, "final_episodes": 4, "every_env_steps": 10000},
+            "timeouts": {"heartbeat_s": 0.3, "grace_s": 3, "stall_s": 5, "stop_s": 3, "poll_s": 0.05},
+            "stages": stages}
+    path = root / file
+    path.write_text(yaml.safe_dump(plan, sort_keys=False))
+    return path
+
+
+@pytest.fixture
+def launch_log(fake_env, tmp_path, monkeypatch):
+    log = tmp_path / "launches.jsonl"
+    monkeypatch.setenv(LAUNCH_LOG_ENV, str(log))
+    return log
+
+
+def launches(log: Path) -> list[dict]:
+    return [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+
+
+def _quiet(_text):
+    pass
+
+
+# -- the promotion rule (pure) -----------------------------------------------------------------------
+def test_promotion_rule_counts_after_min_steps_and_needs_patience_in_a_row():
+    promote = Promotion(success_rate=0.6, min_env_steps=200, patience=2)
+    evals = [{"env_steps": 100, "success_rate": 0.9}, {"env_steps": 200, "success_rate": 0.7},
+             {"env_steps": 300, "success_rate": 0.5}, {"env_steps": 400, "success_rate": 0.65}]
+    check = check_promotion(promote, evals)
+    assert not check.met and check.counted == 3
+    assert any(f.startswith("patience: the thresholds held for 1 evaluation in a row, 2 needed") for f in check.failing)
+    assert check_promotion(promote, [*evals, {"env_steps": 500, "success_rate": 0.61}]).met
+    early = check_promotion(promote, evals[:1])
+    bar = "(needs success_rate >= 0.6 in 2 evaluations in a row at >= 200 env steps)"
+    assert early.failing == (f"min_env_steps: the last evaluation is at 100 env steps, < 200 {bar}",)
+    low = check_promotion(promote, evals[:3])
+    assert low.failing[0].startswith("success_rate: 0.500 at 300 env steps < 0.6 (best 0.700 at 200)")
+    assert check_promotion(promote, []).failing == (f"success_rate: not measured yet, no evaluation so far {bar}",)
+    falls = Promotion(success_rate=0.5, max_fall_rate=0.1)
+    assert "max_fall_rate" in check_promotion(falls, [{"env_steps": 1, "success_rate": 0.9, "fall_rate": 0.3}]).failing[0]
+    stuck = Promotion(success_rate=0.9, stuck_after=2)
+    assert check_promotion(stuck, [{"env_steps": i, "success_rate": 0.1} for i in range(2)]).stuck
+
+
+# -- plans ---------------------------------------------------------------------------------------------
+def test_shipped_plans_resolve_against_the_real_trainer_and_envs():
+    spawn = load_plan(REPO / "starter_kit_schedule/curricula/spawn_distance.yaml")
+    assert [s.env.get("spawn", {}).get("target_distance") for s in spawn.stages] == [[2.0, 5.0], [5.0, 8.0], [8.0, 11.0]]
+    assert {s.env_id for s in spawn.stages} == {"vbot_navigation_section001"}
+    terrain = load_plan(REPO / "starter_kit_schedule/curricula/terrain.yaml")
+    assert [s.env_id for s in terrain.stages] == [f"vbot_navigation_section0{n}" for n in ("01", "11", "12", "13")]
+    assert all(s.warm_source(i) == "previous" for i, s in enumerate(terrain.stages) if i)
+    load_plan(REPO / "starter_kit_schedule/templates/curriculum_plan_template.yaml")
+
+
+@pytest.mark.parametrize("change,expected", [
+    ({"env_id": "vbot_navigation_section099"}, "stage 2 'b': env_id: unknown env id 'vbot_navigation_section099'"),
+    ({"steps": None}, "stage 2 'b': missing required field steps"),
+    ({"promote": {"patience": 2}}, "stage 2 'b': missing required field promote.success_rate"),
+    ({"promte": {}}, "stage 2 'b': unknown key 'promte' (did you mean promote?)"),
+    ({"env": {"target_max": 1.0}}, "stage 2 'b': unknown key 'env.target_max'"),
+    ({"steps": 20000, "promote": {"success_rate": 0.5, "patience": 3}}, "stage 2 'b': promote.patience 3 can never be met"),
+    ({"promote": {"success_rate": 1.5}}, "stage 2 'b': promote: success_rate must be in [0, 1], got 1.5"),
+])
+def test_a_bad_plan_names_the_file_the_stage_and_the_problem(tmp_path, change, expected):
+    bad = _stage("b")
+    bad.update(change)
+    bad = {k: v for k, v in bad.items() if v is not None}
+    path = write_plan(tmp_path, [_stage("a"), bad])
+    with pytest.raises(UsageError) as info:
+        load_plan(path)
+    assert str(info.value).startswith(f"{path}: ") and expected in str(info.value), str(info.value)
+
+
+def test_bad_plan_on_the_command_line_is_one_line_and_exit_2(workspace, tmp_path):
+    path = write_plan(tmp_path, [_stage("a", env_id="vbot_navigation_sectoin001")])
+    proc = vbot(workspace, "curriculum", "status", "--plan", str(path))
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0
+    assert "stage 1 'a': env_id: unknown env id 'vbot_navigation_sectoin001'" in proc.stderr
+    assert "did you mean vbot_navigation_section001" in proc.stderr
+
+
+# -- runs -------------------------------------------------------------------------------------------------
+def test_run_promotes_each_stage_when_criteria_hold_and_warm_starts_the_next(workspace, launch_log):
+    plan = write_plan(workspace, [_stage("a"), _stage("b", warm_start={"checkpoint": "previous", "lr_multiplier": 0.5,
+                                                                       "reset_optimizer": True})])
+    out = curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)
+    assert out["status"] == "complete", out
+    a, b = out["stages"]
+    assert a["status"] == b["status"] == "promoted"
+    # the fake's success rate is env_steps / 40k: two passing evaluations in a row from 20k on
+    assert a["check"]["met"] and a["best_success_rate"] >= 0.5 and a["evaluations"] >= 2
+    first, second = launches(launch_log)
+    assert first["checkpoint"] is None and first["resume"] is None
+    assert second["checkpoint"] == str(workspace / a["best_checkpoint"])
+    assert second["lr_multiplier"] == "0.5" and second["reset_optimizer"] and not second["freeze_normalizer"]
+    registry = load_registry(workspace / "starter_kit_schedule/checkpoints/registry.yaml")
+    ids = {c["id"]: c for c in registry["checkpoints"]}
+    assert set(ids) == {"curriculum/test_plan/a", "curriculum/test_plan/b"}
+    assert (workspace / ids["curriculum/test_plan/a"]["checkpoint"]).is_file()
+    state = read_state(workspace)
+    assert state["curriculum"]["stage_index"] == 2 and state["status"] == "complete" and state["mode"] == "curriculum"
+    again = curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)  # finished: nothing trained twice
+    assert again["status"] == "complete" and len(launches(launch_log)) == 2
+
+
+def test_advance_refuses_naming_the_criterion_then_promotes_when_it_holds(workspace, launch_log):
+    # lr 1e-2 caps the fake's success rate at exp(-1) = 0.37: stage a can never reach 0.5
+    stages = [_stage("a", overrides={"ppo.learning_rate": 0.01}), _stage("b")]
+    plan = write_plan(workspace, stages)
+    out = curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)
+    assert out["status"] == "stuck" and out["stages"][0]["status"] == "stuck"
+    assert "success_rate" in out["message"] and "Raise its steps" in out["message"]
+    assert out["stages"][0]["env_steps"] == 40000  # the whole budget
+    with pytest.raises(PromotionRefused) as info:
+        curriculum.advance(workspace, cwd=workspace, say=_quiet)
+    assert "stage 'a' not promoted: success_rate: 0.368 at 40,000 env steps < 0.5" in str(info.value)
+    proc = vbot(workspace, "curriculum", "advance")
+    assert proc.returncode == 1 and "success_rate: 0.368" in proc.stderr
+    assert read_state(workspace)["curriculum"]["stage_index"] == 0
+    assert not (workspace / "starter_kit_schedule/checkpoints/registry.yaml").exists()
+
+    status = json.loads(vbot(workspace, "curriculum", "status", "--json", check=True).stdout)
+    assert status["current_stage"] == "a" and status["stages"][0]["criteria"]["success_rate"] == 0.5
+    assert not status["stages"][0]["check"]["met"]
+
+    stages[0]["promote"] = {"success_rate": 0.25, "patience": 2}  # the plan's criteria lowered by hand
+    write_plan(workspace, stages)
+    result = curriculum.advance(workspace, cwd=workspace, say=_quiet)  # re-reads the plan file
+    assert result["promoted"] == "a" and result["next_stage"] == "b"
+    state = read_state(workspace)["curriculum"]
+    assert state["stage_index"] == 1 and state["stages"][0]["status"] == "promoted"
+    assert state["stages"][1]["warm_start"]["checkpoint"] == state["stages"][0]["best_checkpoint"]
+    registry = load_registry(workspace / "starter_kit_schedule/checkpoints/registry.yaml")
+    assert [c["id"] for c in registry["checkpoints"]] == ["curriculum/test_plan/a"]
+    assert registry["checkpoints"][0]["metrics"]["success_rate"] == pytest.approx(0.368, abs=1e-3)
+
+
+def test_a_crash_resumes_at_the_right_stage_without_retraining_finished_ones(workspace, launch_log, monkeypatch):
+    plan = write_plan(workspace, [_stage("a"), _stage("b", steps=200000)])
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({"b": "slow"}))  # 0.2 s per fake iteration: time to kill it
+    proc = vbot_background(workspace, "curriculum", "run", "--plan", str(plan))
+
+    def stage_b_running():
+        try:
+            cur = read_state(workspace)["curriculum"]
+        except (FileNotFoundError, yaml.YAMLError, KeyError, TypeError):
+            return False
+        return cur["stage_index"] == 1 and cur["stages"][1]["run_dir"] is not None
+
+    wait_for(stage_b_running, timeout=40, what="stage b training")
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    wait_for(lambda: any(line.startswith("end") for line in (workspace.parent / "fake_trainer.log").read_text()
+                         .splitlines()[2:]), timeout=20, what="the orphaned trainer stopping")
+    state = read_state(workspace)
+    assert state["curriculum"]["stages"][0]["status"] == "promoted"
+    assert state["curriculum"]["stages"][1]["status"] == "training"
+    status = json.loads(vbot(workspace, "curriculum", "status", "--json", check=True).stdout)
+    assert status["status"] == "died" and status["current_stage"] == "b" and status["next"] == "vbot curriculum run"
+    b_run = state["curriculum"]["stages"][1]["run_dir"]
+
+    monkeypatch.setenv("FAKE_PLAN", "{}")
+    out = json.loads(vbot(workspace, "curriculum", "run", "--json", timeout=60, check=True).stdout)
+    assert out["status"] == "complete"
+    runs = launches(launch_log)
+    assert [r["stage"] for r in runs] == ["a", "b", "b"]  # a was not trained again
+    assert runs[1]["checkpoint"] == str(workspace / state["curriculum"]["stages"][0]["best_checkpoint"])
+    assert runs[2]["resume"] == str(workspace / b_run) and runs[2]["checkpoint"] is None
+    assert out["stages"][1]["status"] == "promoted"
+
+
+def test_run_refuses_a_second_plan_while_one_is_in_progress(workspace, launch_log, tmp_path):
+    stuck = write_plan(workspace, [_stage("a", overrides={"ppo.learning_rate": 0.01})])
+    assert curriculum.run(workspace, str(stuck), cwd=workspace, say=_quiet)["status"] == "stuck"
+    other = write_plan(tmp_path, [_stage("x")], name="other")
+    with pytest.raises(UsageError, match="a curriculum of plan 'test_plan' is in progress"):
+        curriculum.run(workspace, str(other), cwd=workspace, say=_quiet)
+    again = curriculum.run(workspace, None, cwd=workspace, say=_quiet)  # stuck, same budget: nothing retrained
+    assert again["status"] == "stuck" and len(launches(launch_log)) == 1
+
+
+def test_status_of_a_named_plan_not_started_yet(workspace):
+    plans = workspace / "starter_kit_schedule/curricula"
+    shutil.rmtree(plans, ignore_errors=True)  # `vbot init` seeds the shipped plans; start from none
+    plans.mkdir()
+    write_plan(plans, [_stage("a"), _stage("b")], name="two", file="two.yaml")
+    out = curriculum.status(workspace, "two", cwd=workspace, say=_quiet)
+    assert out["status"] == "not started" and [s["status"] for s in out["stages"]] == ["pending", "pending"]
+    assert not (workspace / "starter_kit_schedule/progress/automl_state.yaml").exists()  # status writes nothing
+    with pytest.raises(UsageError, match=r"no plan 'three' in .*curricula \(plans there: two\)"):
+        curriculum.status(workspace, "three", cwd=workspace, say=_quiet)
+    with pytest.raises(UsageError, match="no curriculum in progress"):
+        curriculum.advance(workspace, cwd=workspace, say=_quiet)
+
+
+# -- the commands' words ----------------------------------------------------------------------------
+def test_status_without_a_curriculum_is_not_an_error_and_says_how_to_start(workspace):
+    proc = vbot(workspace, "curriculum", "status")
+    assert proc.returncode == 0, proc.stderr
+    assert "no curriculum in progress" in proc.stdout
+    assert "`vbot curriculum run --plan spawn_distance`" in proc.stdout and "terrain" in proc.stdout
+    data = json.loads(vbot(workspace, "curriculum", "status", "--json", check=True).stdout)
+    assert data["status"] == "none" and data["plans"] == ["spawn_distance", "terrain"]
+    assert data["next"] == "vbot curriculum run --plan spawn_distance"
+
+
+def test_advance_offers_no_plan_flag_and_refuses_with_a_whole_command_in_backticks(workspace):
+    help_text = vbot(workspace, "curriculum", "advance", "--help", check=True).stdout
+    assert "--plan" not in help_text
+    proc = vbot(workspace, "curriculum", "advance", "--plan", "spawn_distance")
+    assert proc.returncode == 2 and "unrecognized arguments: --plan" in proc.stderr
+    proc = vbot(workspace, "curriculum", "advance")
+    assert proc.returncode == 2 and "`vbot curriculum run --plan spawn_distance`" in proc.stderr
+    assert proc.stderr.count("`") % 2 == 0 and "` --plan" not in proc.stderr
+
+
+def test_advance_before_any_evaluation_names_the_criterion_and_its_bar(workspace):
+    from vbot_agent.curriculum.session import CurriculumSession
+
+    plan = write_plan(workspace, [_stage("a"), _stage("b")])
+    session = CurriculumSession.open(workspace, str(plan), workspace, _quiet, write=True, create=True)
+    session.write()  # a curriculum whose first stage has not been evaluated yet, as the real writer leaves it
+    refused = vbot(workspace, "curriculum", "advance")
+    assert refused.returncode == 1
+    assert "stage 'a' not promoted: success_rate: not measured yet" in refused.stderr
+    assert ">= 0.5 in 2 evaluations in a row" in refused.stderr

@@ -1,0 +1,58 @@
+"""One read model: `vbot status`, `vbot checkpoints --best`, WAKE_UP.md and the TUI agree."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+from vbot_agent.actions.context import Context
+from vbot_agent.agent.wakeup import build_wake_up, read_snapshot
+from vbot_agent.automl.commands import checkpoints
+from vbot_agent.automl.status import campaign_status
+from vbot_agent.tui.data import WorkspaceReader
+from vbot_agent.workspace import Paths
+from vbot_agent.workspace.checkpoints import register
+from vbot_agent.workspace.init import init_workspace
+from vbot_agent.workspace.state import StateWriter, new_state
+
+
+def _campaign(root, pid: int) -> None:
+    """A running campaign's state (written by the real writer) and three registered checkpoints: the
+    state's own best trial scores 0.6; its final run ties it later; an older trial scored 0.4."""
+    init_workspace(root)
+    paths = Paths(root)
+    state = new_state(automl_id="automl_x", settings={"mode": "stage", "env_id": "vbot_navigation_section001",
+                                                      "budget_hours": 1.0},
+                      storage="sqlite:///x.db", study_name="s", score_formula="f")
+    state.update(pid=pid, host=socket.gethostname(), best={"trial": 3, "score": 0.6, "checkpoint": "runs/a/3/last.pt"})
+    StateWriter(paths.state_file, root / "snapshot.yaml", None).write(state)
+    for name, score in (("trial_1", 0.4), ("trial_3", 0.6), ("final", 0.6)):
+        register(paths.registry_file, {"id": f"automl_x/{name}", "automl_id": "automl_x", "trial": name,
+                                       "env_id": "vbot_navigation_section001", "checkpoint": f"runs/a/{name}/last.pt",
+                                       "run_dir": f"runs/a/{name}", "score": score, "metrics": {}, "params": {}})
+
+
+def test_every_reader_names_the_same_best_and_the_same_liveness(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    _campaign(tmp_path, gone.pid)
+    ctx = Context(json=True, workspace_override=str(tmp_path), cwd=tmp_path)
+
+    status = campaign_status(tmp_path)
+    best = checkpoints(ctx, best=True)["checkpoints"]
+    wake = build_wake_up(read_snapshot(tmp_path))
+    tui = WorkspaceReader(tmp_path).read(with_curves=False)
+
+    assert status["best"]["id"] == best[0]["id"] == tui.best["id"] == "automl_x/final"  # the tie goes to the newest
+    assert "`automl_x/final`" in wake.split("## Best result", 1)[1].split("## ", 1)[0]
+    assert status["status"] == "died" and status["liveness"] == tui.liveness.label == "dead"
+    assert "**DEAD.**" in wake
+
+
+def test_a_live_pid_is_alive_everywhere(tmp_path):
+    _campaign(tmp_path, os.getpid())
+    assert campaign_status(tmp_path)["alive"] is True
+    assert WorkspaceReader(tmp_path).read(with_curves=False).liveness.label == "alive"
+    assert "**ALIVE.**" in build_wake_up(read_snapshot(tmp_path))

@@ -1,0 +1,162 @@
+"""The campaign actions' functions (``fn(ctx, **params) -> dict``) and their terminal renderers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vbot_agent.errors import UsageError, VbotError
+from vbot_agent.workspace import Paths
+
+
+def init(ctx, dir: str | None = None) -> dict[str, Any]:
+    from vbot_agent.workspace.init import init_workspace
+
+    root = Path(dir).expanduser() if dir else ctx.cwd
+    if not root.is_absolute():
+        root = ctx.cwd / root
+    return init_workspace(root)
+
+
+def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_steps=None, final_steps=None,
+           config=None, seed=None, resume=False, storage=None) -> dict[str, Any]:
+    from vbot_agent.automl import lifecycle as campaign
+    from vbot_agent.automl.settings import resolve_settings
+
+    root = ctx.workspace()
+    if resume:
+        extra = {"--mode": mode, "--env": env, "--hp-trials": hp_trials, "--trial-steps": trial_steps,
+                 "--final-steps": final_steps, "--config": config, "--seed": seed}
+        given = [flag for flag, value in extra.items() if value is not None]
+        if given:
+            raise UsageError(f"--resume takes the campaign's settings from its state; drop {', '.join(given)} "
+                             "(only --budget-hours may change on resume, and --storage may give the password "
+                             "of the campaign's storage)")
+        if budget_hours is not None and budget_hours <= 0:
+            raise UsageError("--budget-hours must be > 0")
+        return _stopping_gracefully(ctx, lambda: campaign.resume(root, budget_hours=budget_hours, say=ctx.say,
+                                                                 storage=storage))
+    config_file = _config_file(root, config, ctx.cwd)
+    flags = {"mode": mode, "env_id": env, "budget_hours": budget_hours, "hp_trials": hp_trials,
+             "trial_steps": trial_steps, "final_steps": final_steps, "seed": seed, "storage": storage}
+    settings = resolve_settings(config_file, flags)
+    ctx.say(f"settings from {config_file}")
+    return _stopping_gracefully(ctx, lambda: campaign.start(root, settings, say=ctx.say))
+
+
+def _stopping_gracefully(ctx, run):
+    """A campaign stopped by SIGINT/SIGTERM says how to resume, then exits 130 like any interrupt."""
+    from vbot_agent.automl.campaign import CampaignStopped
+
+    try:
+        return run()
+    except CampaignStopped as exc:
+        ctx.say(str(exc))
+        raise KeyboardInterrupt from None
+
+
+def _config_file(root: Path, config: str | None, cwd: Path) -> Path:
+    from vbot_agent.workspace.init import TEMPLATE_DIR
+
+    if config:
+        path = Path(config).expanduser()
+        return path if path.is_absolute() else cwd / path
+    in_workspace = Paths(root).templates / "automl.yaml"
+    return in_workspace if in_workspace.is_file() else TEMPLATE_DIR / "automl.yaml"
+
+
+def automl_worker(ctx, storage: str, study: str) -> dict[str, Any]:
+    from vbot_agent.automl.lifecycle import run_worker
+
+    return _stopping_gracefully(ctx, lambda: run_worker(ctx.workspace(), storage, study, say=ctx.say))
+
+
+def trial(ctx, config: str) -> dict[str, Any]:
+    from vbot_agent.trials.trial import load_trial_config, run_trial
+
+    path = Path(config)
+    cfg = load_trial_config(path if path.is_absolute() else ctx.cwd / path)
+    result = run_trial(cfg)
+    if result["status"] != "complete":
+        raise VbotError(f"trial {result['name']} {result['status']}: {result.get('error')}; "
+                        f"details in {Path(cfg.out_dir) / 'result.json'}")
+    return result
+
+
+NO_CAMPAIGN_NEXT = "vbot automl --mode stage --env vbot_navigation_section001 --budget-hours 8"
+PROBE_FIRST = "vbot train --env vbot_navigation_section001 --max-env-steps 2000000"
+
+
+def status(ctx) -> dict[str, Any]:
+    from vbot_agent.automl.status import campaign_status
+
+    root = ctx.workspace()
+    state_file = Paths(root).state_file
+    if not state_file.exists():  # a fresh workspace: nothing is wrong, there is just no campaign yet
+        return {"status": "none", "workspace": str(root), "state_file": str(state_file), "next": NO_CAMPAIGN_NEXT,
+                "message": f"no campaign in this workspace yet (no {state_file.relative_to(root)}); probe first "
+                           f"with `{PROBE_FIRST}`, then start one with `{NO_CAMPAIGN_NEXT}`; `vbot runs` lists "
+                           "single training runs"}
+    return campaign_status(root)
+
+
+def render_status(result: dict[str, Any]) -> str:
+    from vbot_agent.automl.status import render_status as render
+
+    if result["status"] == "none":
+        return f"no campaign in {result['workspace']} yet\nnote      {result['message']}\nnext      {result['next']}"
+    return render(result)
+
+
+def analyze(ctx, plot: str | None = None, top: int = 3) -> dict[str, Any]:
+    from vbot_agent.automl.analyze import analyze as run
+
+    if plot and not Path(plot).is_absolute():
+        plot = str(ctx.cwd / plot)
+    return run(ctx.workspace(), plot=plot, top=top)
+
+
+def render_analyze(result: dict[str, Any]) -> str:
+    from vbot_agent.automl.analyze import render_analysis
+
+    return render_analysis(result)
+
+
+def checkpoints(ctx, best: bool = False, env: str | None = None) -> dict[str, Any]:
+    from vbot_agent.workspace.checkpoints import load_registry
+    from vbot_agent.workspace.read_model import read_best
+
+    paths = Paths(ctx.workspace())
+    if best:  # the workspace's one notion of best (also in `vbot status`, WAKE_UP.md and the TUI)
+        top = read_best(paths, env)
+        entries = [top] if top else []
+    else:
+        entries = [c for c in load_registry(paths.registry_file)["checkpoints"] if env is None or c.get("env_id") == env]
+    entries.sort(key=lambda c: -(c.get("score") if isinstance(c.get("score"), (int, float)) else float("-inf")))
+    return {"registry": str(paths.registry_file), "checkpoints": entries}
+
+
+def render_checkpoints(result: dict[str, Any]) -> str:
+    if not result["checkpoints"]:
+        return f"no checkpoints registered yet ({result['registry']}); a campaign registers each complete trial's"
+    lines = [f"{'score':>8}  {'success':>7}  {'falls':>6}  checkpoint"]
+    for c in result["checkpoints"]:
+        m = c.get("metrics") or {}
+        score = f"{c['score']:.4f}" if isinstance(c.get("score"), (int, float)) else "-"
+        success = f"{m['success_rate']:.3f}" if isinstance(m.get("success_rate"), (int, float)) else "-"
+        falls = f"{m['fall_rate']:.3f}" if isinstance(m.get("fall_rate"), (int, float)) else "-"
+        lines.append(f"{score:>8}  {success:>7}  {falls:>6}  {c.get('checkpoint')}  ({c.get('id')})")
+    return "\n".join(lines)
+
+
+def render_automl(result: dict[str, Any]) -> str:
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(result["trials"].items())) or "none"
+    lines = [f"campaign {result['automl_id']}: {result['status']} (phase {result['phase']}, mode {result['mode']})",
+             f"budget: {result['elapsed_hours']:.3f} h of {result['budget_hours']:g} h; trials: {counts}"]
+    best = result.get("best")
+    if best:
+        lines.append(f"best: trial {best['trial']}, score {best['score']:.4f}, checkpoint {best.get('checkpoint')}")
+    if result.get("message"):
+        lines.append(result["message"])
+    lines.append(f"report: {result['report']}")
+    return "\n".join(lines)

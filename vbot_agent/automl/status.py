@@ -1,0 +1,91 @@
+"""``vbot status``: one screen about the workspace's campaign (read-only)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from vbot_agent.errors import UsageError
+from vbot_agent.workspace.liveness import Verdict, resume_command
+from vbot_agent.workspace.read_model import read_workspace
+
+
+def campaign_status(root: Path) -> dict[str, Any]:
+    """Phase, budget, trial counts, best, the live trial, and whether the campaign process is alive.
+
+    ``best`` is the workspace's best registered checkpoint (the one ``vbot checkpoints --best`` and
+    WAKE_UP.md name). Raises UsageError when there is no state or it is corrupt.
+    """
+    view = read_workspace(root)
+    if view.state_error:
+        raise UsageError(view.state_error)
+    if view.state is None:
+        raise UsageError(f"no campaign state at {view.paths.state_file}; start a campaign with `vbot automl`")
+    state, liveness = view.state, view.liveness
+    counts: dict[str, int] = {}
+    for t in state["trials"]:
+        counts[t["state"]] = counts.get(t["state"], 0) + 1
+    status = state["status"]
+    if liveness.label == Verdict.DEAD:
+        status = "died"
+    hint = None
+    if status in ("died", "stopped"):
+        hint = resume_command(state)
+    elif status == "budget_exhausted":
+        hint = "vbot automl --resume --budget-hours H"
+    recent = sorted(state["trials"], key=lambda t: t["number"])[-5:]
+    return {
+        "automl_id": state["automl_id"], "status": status, "alive": liveness.label == Verdict.ALIVE,
+        "liveness": str(liveness.label), "liveness_detail": liveness.detail, "mode": state["mode"],
+        "phase": state["phase"], "env_id": state["env_id"],
+        "elapsed_hours": state["elapsed_hours"], "budget_hours": state["budget_hours"],
+        "heartbeat": state["heartbeat"],
+        "heartbeat_age_s": None if liveness.age_s is None else round(liveness.age_s, 1),
+        "pid": state["pid"], "host": state["host"],
+        "trials": counts, "hp_trials": state["settings"].get("hp_trials"),
+        "best": view.best, "final": state.get("final"), "live": state.get("live"),
+        "recent": [{"number": t["number"], "state": t["state"], "score": t.get("score"), "error": t.get("error")}
+                   for t in recent],
+        "message": state.get("message"), "next": hint, "score_formula": state["score_formula"],
+    }
+
+
+def render_status(s: dict[str, Any]) -> str:
+    """The status dict as one terminal screen."""
+    used = s["elapsed_hours"] / s["budget_hours"] * 100 if s["budget_hours"] else 0
+    lines = [
+        f"campaign {s['automl_id']}: {s['status'].upper()}  (mode {s['mode']}, phase {s['phase']}, env {s['env_id']})",
+        f"budget    {s['elapsed_hours']:.2f} h of {s['budget_hours']:g} h ({used:.0f}%)   heartbeat {s['heartbeat']}"
+        + (f" ({s['heartbeat_age_s']:.0f} s ago)" if s["heartbeat_age_s"] is not None else ""),
+        f"process   {s['liveness']}: {s['liveness_detail']}",
+        f"trials    {sum(s['trials'].values())} of {s['hp_trials']}: "
+        + (", ".join(f"{n} {k}" for k, n in sorted(s["trials"].items())) or "none yet"),
+    ]
+    best = s["best"]
+    if best:
+        lines.append(f"best      {best.get('id')}: score {best['score']:.4f}  checkpoint {best.get('checkpoint')}")
+        metrics = best.get("metrics") or {}
+        lines.append("          " + "  ".join(f"{k} {metrics[k]:.3g}" for k in
+                                            ("success_rate", "competition_points", "fall_rate", "time_to_target_s")
+                                            if isinstance(metrics.get(k), (int, float))))
+    else:
+        lines.append("best      no checkpoint registered yet")
+    live = s.get("live")
+    if live and live.get("name"):
+        steps, total = live.get("env_steps"), live.get("max_env_steps")
+        progress = f"{steps}/{total} env steps ({steps / total * 100:.0f}%)" if steps and total else "starting"
+        rate = f", {live['env_steps_per_s']:.0f} steps/s" if live.get("env_steps_per_s") else ""
+        reward = f", reward {live['reward']:.3g}" if isinstance(live.get("reward"), (int, float)) else ""
+        lines.append(f"live      {live['name']} (pid {live.get('pid')}): {progress}{rate}{reward}")
+    if s.get("final"):
+        f = s["final"]
+        lines.append(f"final     {f.get('state')}" + (f", score {f['score']:.4f}" if f.get("score") is not None else ""))
+    for t in s["recent"]:
+        score = f"{t['score']:.4f}" if t.get("score") is not None else "-"
+        lines.append(f"  #{t['number']:<4} {t['state']:<9} {score:>8}  {(t.get('error') or '')[:70]}")
+    lines.append(f"score     {s['score_formula']}")
+    if s.get("message"):
+        lines.append(f"note      {s['message']}")
+    if s.get("next"):
+        lines.append(f"next      {s['next']}")
+    return "\n".join(lines)

@@ -1,0 +1,144 @@
+"""The functions behind ``vbot curriculum status|advance|run``: ``fn(ctx, **params) -> dict``; heavy
+imports happen when one runs.
+
+``status`` is read-only and never an error for want of a curriculum: it then says none is in
+progress and how to start one. ``advance`` re-reads the plan file of the curriculum in progress,
+so lowered criteria or a larger budget written there count, and refuses naming each failing
+criterion with its measured value and its bar. ``run`` trains until the plan ends.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from vbot_agent.curriculum.plan import check_promotion
+from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, summarize
+from vbot_agent.curriculum.session import RUN_HINT, CurriculumSession, CurriculumStopped, PromotionRefused
+from vbot_agent.errors import UsageError
+from vbot_agent.workspace import Paths
+from vbot_agent.workspace.liveness import Verdict, campaign_liveness
+from vbot_agent.workspace.lock import WorkspaceLock
+from vbot_agent.workspace.state import load_state
+
+__all__ = ["CurriculumStopped", "advance", "run", "status"]
+
+
+def curriculum_status(ctx, plan: str | None = None) -> dict[str, Any]:
+    return status(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say)
+
+
+def curriculum_advance(ctx) -> dict[str, Any]:
+    return advance(ctx.workspace(), cwd=ctx.cwd, say=ctx.say)
+
+
+def curriculum_run(ctx, plan: str | None = None, restart: bool = False) -> dict[str, Any]:
+    try:
+        return run(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say, restart=restart)
+    except CurriculumStopped as exc:  # like a stopped campaign: say how to resume, exit 130
+        ctx.say(str(exc))
+        raise KeyboardInterrupt from None
+
+
+def no_curriculum(root: Path) -> dict[str, Any]:
+    """What ``status`` says when no curriculum is in progress (not an error: there is nothing to show)."""
+    names = sorted(p.stem for p in (Paths(root).schedule / "curricula").glob("*.yaml"))
+    start = f"vbot curriculum run --plan {names[0] if names else 'FILE'}"
+    where = Paths(root).schedule / "curricula"
+    return {"status": "none", "running": False, "plans": names, "next": start,
+            "message": (f"no curriculum in progress in {root}; start one with `{start}`"
+                        + (f" (plans in {where}: {', '.join(names)}; `vbot curriculum status --plan NAME` shows one)"
+                           if names else " (write a plan from starter_kit_schedule/templates/"
+                                         "curriculum_plan_template.yaml)"))}
+
+
+def _in_progress(root: Path) -> bool:
+    state_file = Paths(root).state_file
+    return state_file.exists() and bool((load_state(state_file) or {}).get("curriculum"))
+
+
+def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
+    """Read-only: the curriculum in the state, the plan given (not started yet), or that there is none."""
+    if plan is None and not _in_progress(root):
+        return no_curriculum(root)
+    session = CurriculumSession.open(root, plan, cwd, say, write=False)
+    dead = session.state is not None and campaign_liveness(session.state, time.time()).label == Verdict.DEAD
+    running = session.cur["status"] == CurriculumStatus.RUNNING and not dead
+    out = summarize(session, running=running)
+    if session.cur["status"] == CurriculumStatus.RUNNING and not running:
+        out.update(status="died", next="vbot curriculum run",
+                   message="the curriculum process died (its pid is gone); `vbot curriculum run` resumes it")
+    if not session.started:
+        out.update(status="not started", message=f"plan {session.plan.name!r} is not started in this workspace",
+                   next=f"vbot curriculum run --plan {plan}")
+    return out
+
+
+def advance(root: Path, *, cwd: Path, say) -> dict[str, Any]:
+    """Promote the current stage when its measured criteria hold; PromotionRefused naming the failing ones."""
+    paths = Paths(root)
+    with WorkspaceLock(paths.automl_lock, "curriculum"):
+        if not _in_progress(root):
+            raise UsageError(no_curriculum(root)["message"] + "; `advance` promotes a stage of a curriculum in progress")
+        stored = load_state(paths.state_file)["curriculum"]["plan"]
+        # The plan file as it is now (criteria or budgets edited by hand count); the stored copy if it is gone.
+        plan_file = stored if stored and Path(stored).is_file() else None
+        session = CurriculumSession.open(root, plan_file, cwd, say, write=True)
+        cur = session.cur
+        if cur["stage_index"] >= len(session.plan.stages):
+            raise UsageError(f"plan {session.plan.name!r} is complete; nothing to advance")
+        i = cur["stage_index"]
+        stage, rec = session.plan.stages[i], cur["stages"][i]
+        check = check_promotion(stage.promote, rec["evaluations"])
+        if not check.met:
+            hint = (f"it is stuck: raise its steps in {cur['plan']} and `vbot curriculum run`, or lower its criteria "
+                    "there and `vbot curriculum advance` again" if rec["status"] == StageStatus.STUCK
+                    else f"train on with {RUN_HINT}")
+            raise PromotionRefused(f"stage {stage.name!r} not promoted: {'; '.join(check.failing)}; {hint}")
+        result = session.promote(i)
+        return {**result, **{k: v for k, v in summarize(session).items() if k in ("status", "stage_index", "current_stage")}}
+
+
+def run(root: Path, plan: str | None, *, cwd: Path, say, restart: bool = False) -> dict[str, Any]:
+    """Train the current stage and the ones after it until the plan ends, a stage is stuck or fails."""
+    paths = Paths(root)
+    with WorkspaceLock(paths.automl_lock, "curriculum"):
+        session = CurriculumSession.open(root, plan, cwd, say, write=True, restart=restart, create=True)
+        if session.cur["status"] == CurriculumStatus.COMPLETE:
+            say(f"plan {session.plan.name!r} is already complete; start it again with --plan FILE --restart")
+            return summarize(session)
+        with session.stop:
+            return session.run()
+
+
+def render_curriculum(s: dict[str, Any]) -> str:
+    """``status``/``run`` result as one screen: a line per stage, measured vs criteria."""
+    if s["status"] == "none":
+        return f"no curriculum in progress\nnote  {s['message']}\nnext  {s['next']}"
+    if "promoted" in s:
+        nxt = f"; next stage {s['next_stage']!r} warm from {s['warm_start']['checkpoint']}" if s.get("next_stage") else \
+            "; the plan is complete"
+        return (f"promoted {s['promoted']!r}: checkpoint {s['checkpoint']} registered as {s['registry_id']}{nxt}")
+    lines = [f"curriculum {s['plan_name']} ({s['plan']}): {s['status'].upper()}"
+             + (" (running now)" if s.get("running") else "")
+             + (f", stage {s['current_stage']!r}" if s.get("current_stage") else "")]
+    for st in s["stages"]:
+        c, last = st["criteria"], st.get("last_evaluation") or {}
+        rate = last.get("success_rate")
+        best = st.get("best_success_rate")
+        measured = (f"success {rate:.2f} (best {best:.2f}) at {last['env_steps']:,} steps" if isinstance(rate, float)
+                    and isinstance(best, float) else "not evaluated")
+        marker = ">" if st["index"] == s["stage_index"] else " "
+        lines.append(f"{marker} {st['index'] + 1}. {st['name']:<12} {st['env_id']:<28} {st['status']:<9} "
+                     f"{st['env_steps']:>11,}/{st['steps']:,} steps  {measured}  "
+                     f"[needs >= {c['success_rate']:g} x{c['patience']} after {c['min_env_steps']:,}]")
+        if st["status"] not in (StageStatus.PENDING, StageStatus.PROMOTED) and not st["check"]["met"]:
+            lines.append(f"      not met: {'; '.join(st['check']['failing'])}")
+        if st.get("error"):
+            lines.append(f"      error: {st['error']}")
+    if s.get("message"):
+        lines.append(f"note  {s['message']}")
+    if s.get("next"):
+        lines.append(f"next  {s['next']}")
+    return "\n".join(lines)

@@ -1,0 +1,142 @@
+"""One read model of a workspace: what ``vbot status``, ``vbot checkpoints``, WAKE_UP.md and the TUI show.
+
+:func:`read_workspace` reads the campaign state, judges the process behind it
+(``workspace.liveness``), names the best checkpoint (``best``, below) and lists the runs. Nothing
+here writes; every read problem is kept as a message beside the data, never swallowed.
+
+"Best" means one thing everywhere: the registry entry (``starter_kit_schedule/checkpoints/
+registry.yaml``) with the highest score, ties going to the newest registration. Every complete
+trial and every final run is registered when it finishes, so the registry's best is at least as
+good as any campaign's own best trial.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from vbot_agent.errors import UsageError
+from vbot_agent.workspace import Paths
+from vbot_agent.workspace.checkpoints import best_checkpoint, load_registry
+from vbot_agent.workspace.liveness import Liveness, campaign_liveness
+from vbot_agent.workspace.runs import RunInfo, checkpoint_names, read_json_object, run_folders
+from vbot_agent.workspace.state import load_state
+
+
+class FileCache:
+    """Parsed file contents keyed by path, re-parsed only when (mtime_ns, size) changes.
+
+    ``get(path, parse)`` returns ``parse(path)`` or raises what ``parse`` raised (the failure is
+    cached too, so a corrupt file is not re-parsed every refresh). FileNotFoundError propagates.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[Path, tuple[tuple[int, int], Any, BaseException | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, path: Path, parse: Callable[[Path], Any]) -> Any:
+        stat = path.stat()
+        key = (stat.st_mtime_ns, stat.st_size)
+        with self._lock:
+            entry = self._entries.get(path)
+        if entry is None or entry[0] != key:
+            try:
+                entry = (key, parse(path), None)
+            except (UsageError, ValueError, OSError) as exc:
+                entry = (key, None, exc)
+            with self._lock:
+                self._entries[path] = entry
+        if entry[2] is not None:
+            raise entry[2]
+        return entry[1]
+
+
+@dataclass(frozen=True)
+class WorkspaceView:
+    """One workspace as read at ``now`` (unix s). ``*_error`` say why a part is missing."""
+
+    paths: Paths
+    now: float
+    state: dict[str, Any] | None = None
+    state_error: str | None = None
+    liveness: Liveness | None = None
+    best: dict[str, Any] | None = None
+    best_error: str | None = None
+    runs: tuple[RunInfo, ...] = ()
+    runs_error: str | None = None
+
+    @property
+    def trials(self) -> list[dict[str, Any]]:
+        return list((self.state or {}).get("trials") or [])
+
+    @property
+    def live_runs(self) -> list[RunInfo]:
+        return [r for r in self.runs if r.is_live(self.now)]
+
+    @property
+    def best_run_dir(self) -> Path | None:
+        return run_dir_of(self.paths.root, self.best)
+
+
+def resolve(root: Path, path: str | None) -> Path | None:
+    """A path written in the state or the registry (relative to the workspace ``root``, or absolute)."""
+    if not path:
+        return None
+    p = Path(path)
+    return p if p.is_absolute() else Path(root) / p
+
+
+def run_dir_of(root: Path, entry: dict[str, Any] | None) -> Path | None:
+    """The run folder of a registry entry or trial: its ``run_dir``, else the folder above its checkpoint."""
+    entry = entry or {}
+    if entry.get("run_dir"):
+        return resolve(root, entry["run_dir"])
+    checkpoint = resolve(root, entry.get("checkpoint"))
+    return checkpoint.parent.parent if checkpoint is not None else None
+
+
+def read_best(paths: Paths, env_id: str | None = None) -> dict[str, Any] | None:
+    """The best registered checkpoint of the workspace (of ``env_id`` when given), or None.
+
+    Raises UsageError when the registry is unreadable.
+    """
+    return best_checkpoint(load_registry(paths.registry_file), env_id)
+
+
+def read_workspace(root: Path, now: float | None = None, *, files: FileCache | None = None,
+                   hostname: str | None = None) -> WorkspaceView:
+    """Read the workspace at ``root``. ``files`` caches parsed files between calls (the TUI's refresh)."""
+    paths = Paths(Path(root))
+    now = time.time() if now is None else now
+    cached = files.get if files is not None else (lambda path, parse: parse(path))
+    state = state_error = liveness = None
+    try:  # no state file: no campaign yet (state and state_error both None), the views say so
+        if paths.state_file.exists():
+            state = cached(paths.state_file, load_state)
+            liveness = campaign_liveness(state, now, hostname)
+    except (UsageError, ValueError, OSError) as exc:
+        state_error = str(exc)
+    best = best_error = None
+    try:
+        if paths.registry_file.exists():
+            best = best_checkpoint(cached(paths.registry_file, load_registry))
+    except (UsageError, OSError) as exc:
+        best_error = str(exc)
+    runs, runs_error = [], None
+    try:
+        for folder in run_folders(paths.runs):
+            progress, error = {}, None
+            try:
+                progress = cached(folder / "progress.json", read_json_object)
+            except FileNotFoundError:
+                error = "no progress.json"
+            except (ValueError, OSError) as exc:
+                error = str(exc)
+            runs.append(RunInfo(folder, folder.parent.name, folder.name, progress, error, checkpoint_names(folder)))
+    except OSError as exc:
+        runs_error = f"{type(exc).__name__}: {exc}"
+    return WorkspaceView(paths, now, state, state_error, liveness, best, best_error, tuple(runs), runs_error)

@@ -1,0 +1,160 @@
+"""``vbot runs``: every training run of the workspace, one line each (read-only; the folders and
+their liveness come from ``workspace.runs`` and ``workspace.liveness``).
+
+For each ``runs/<env>/<run>/``: its status, env steps, measured success and fall rates, best
+checkpoint and the command that made it. Sources, cheapest first:
+
+- ``progress.json`` (status, steps, pid, last update; written by the trainer every iteration);
+- ``final_evaluation.json`` when the run has one, else the last ``Eval / success_rate`` and
+  ``Eval / fall_rate`` in its TensorBoard files (deterministic evaluation episodes of a checkpoint,
+  per finished episode), else nothing: training-episode success is not a measured success;
+- ``experiment_meta.json`` (the command line, the env id).
+
+Status is ``running``, ``finished``, ``stopped`` or ``failed``. A run whose ``progress.json`` says
+running is running only if the one liveness rule (``workspace.liveness``, also behind WAKE_UP.md,
+``vbot status`` and the TUI) calls it alive: its pid is not gone and it was updated recently; otherwise it is ``stopped`` (killed or hung) and ``vbot train --resume RUN``
+continues it.
+"""
+
+from __future__ import annotations
+
+import shlex
+import time
+from pathlib import Path
+from typing import Any
+
+from vbot_agent.errors import UsageError
+
+STATUSES = ("running", "finished", "stopped", "failed")
+EVAL_TAGS = {"success_rate": "Eval / success_rate", "fall_rate": "Eval / fall_rate"}
+
+
+def run_status(progress: dict[str, Any], now: float) -> tuple[str, str | None]:
+    """(status, why) of one run from its progress.json, by the one liveness rule (workspace.liveness)."""
+    from vbot_agent.workspace.liveness import Verdict, run_liveness
+
+    status = str(progress.get("status") or "")
+    if status != "running":
+        return (status, None) if status in STATUSES else ("failed", f"progress.json says {status or 'nothing'!r}")
+    verdict = run_liveness(progress, now)
+    if verdict.label in (Verdict.DEAD, Verdict.STALE):
+        return "stopped", f"{verdict.detail} (hung or killed)"
+    return "running", None
+
+
+def _command(meta: dict[str, Any]) -> str | None:
+    argv = meta.get("command")
+    if not isinstance(argv, list) or len(argv) < 2:
+        return None
+    return "vbot " + shlex.join(str(a) for a in argv[1:])  # argv[0] is the interpreter's script path
+
+
+def _eval_metrics(run_dir: Path) -> dict[str, Any]:
+    """Measured success/fall rates: final_evaluation.json, else the last Eval scalars (env steps too)."""
+    from vbot_agent.fileio import read_json
+
+    final = read_json(run_dir / "final_evaluation.json")
+    if isinstance(final, dict) and isinstance(final.get("success_rate"), (int, float)):
+        return {"success_rate": final.get("success_rate"), "fall_rate": final.get("fall_rate"),
+                "measured": "final evaluation"}
+    if not any(run_dir.glob("events.out.tfevents.*")):
+        return {}
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    acc = EventAccumulator(str(run_dir), size_guidance={"scalars": 0})
+    acc.Reload()
+    tags = set(acc.Tags().get("scalars", []))
+    out: dict[str, Any] = {}
+    for key, tag in EVAL_TAGS.items():
+        if tag in tags and (events := acc.Scalars(tag)):
+            out[key] = round(float(events[-1].value), 4)
+            out["measured"] = f"evaluation at {events[-1].step:,} env steps"
+    return out
+
+
+def describe_run(run_dir: Path, root: Path, now: float) -> dict[str, Any]:
+    """One run as ``vbot runs`` lists it; unreadable files are reported in ``error``, never skipped."""
+    from vbot_agent.fileio import read_json
+
+    row: dict[str, Any] = {"run": _rel(run_dir, root), "env_id": run_dir.parent.name, "status": "failed",
+                           "why": None, "env_steps": None, "max_env_steps": None, "success_rate": None,
+                           "fall_rate": None, "measured": None, "best_checkpoint": None, "command": None,
+                           "updated_at": None, "error": None}
+    try:
+        progress = read_json(run_dir / "progress.json")
+        meta = read_json(run_dir / "experiment_meta.json") or {}
+    except (OSError, ValueError) as exc:
+        row.update(error=f"{type(exc).__name__}: {exc}", why="unreadable run files")
+        return row
+    if not isinstance(progress, dict):
+        row.update(why="no progress.json: the run died before its first iteration")
+    else:
+        status, why = run_status(progress, now)
+        row.update(status=status, why=why or progress.get("message"), env_steps=progress.get("env_steps"),
+                   max_env_steps=progress.get("max_env_steps"), updated_at=progress.get("updated_at"))
+    if isinstance(meta, dict):
+        row.update(env_id=meta.get("env_id") or row["env_id"], command=_command(meta))
+    best = run_dir / "checkpoints" / "best.pt"
+    if best.is_file():
+        row["best_checkpoint"] = _rel(best, root)
+    try:
+        row.update(_eval_metrics(run_dir))
+    except Exception as exc:  # a torn event file: say so in the row, keep listing the others
+        row["error"] = f"TensorBoard data unreadable: {type(exc).__name__}: {exc}"
+    return row
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return str(path.resolve().relative_to(root.resolve()))
+    except ValueError:
+        return str(path)
+
+
+def list_runs(runs_root: Path, root: Path, env: str | None = None, now: float | None = None) -> dict[str, Any]:
+    """Every run under ``runs_root`` (newest first), optionally of one env id."""
+    now = time.time() if now is None else now
+    folders = [p for p in runs_root.glob("*/*") if p.is_dir()] if runs_root.is_dir() else []
+    rows = [describe_run(p, root, now) for p in sorted(folders, key=lambda p: p.name, reverse=True)]
+    if env is not None:
+        known = sorted({r["env_id"] for r in rows})
+        rows = [r for r in rows if r["env_id"] == env]
+        if not rows and known:
+            from vbot_agent.errors import suggest
+
+            raise UsageError(f"no run of env {env!r}{suggest(env, known)}; runs exist for {', '.join(known)}")
+    return {"runs_dir": str(runs_root), "runs": rows}
+
+
+def render_runs(result: dict[str, Any]) -> str:
+    rows = result["runs"]
+    if not rows:
+        return f"no runs under {result['runs_dir']}; start one with `vbot train`"
+    lines = []
+    for r in rows:
+        steps = f"{r['env_steps']:,}" if isinstance(r["env_steps"], int) else "-"
+        if isinstance(r["max_env_steps"], int):
+            steps += f"/{r['max_env_steps']:,}"
+        success = f"{r['success_rate']:.2f}" if isinstance(r["success_rate"], (int, float)) else "-"
+        falls = f"{r['fall_rate']:.2f}" if isinstance(r["fall_rate"], (int, float)) else "-"
+        lines.append(f"{r['run']}  {r['status'].upper()}" + (f" ({r['why']})" if r.get("why") else ""))
+        lines.append(f"    env {r['env_id']}  steps {steps}  success {success}  falls {falls}"
+                     + (f"  ({r['measured']})" if r.get("measured") else "  (not evaluated yet)"))
+        lines.append(f"    best {r['best_checkpoint'] or '-'}")
+        lines.append(f"    made by: {r['command'] or '-'}")
+        if r.get("error"):
+            lines.append(f"    error: {r['error']}")
+    return "\n".join(lines)
+
+
+def runs_action(ctx, env: str | None = None) -> dict[str, Any]:
+    """``vbot runs``: the workspace's ``runs/``, or ``./runs`` outside a workspace (where `vbot train` writes)."""
+    from vbot_agent.workspace import Paths
+
+    try:
+        root = ctx.workspace()
+    except UsageError:
+        if ctx.workspace_override:
+            raise
+        root = ctx.cwd
+    return list_runs(Paths(root).runs, root, env)
