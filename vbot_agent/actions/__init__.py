@@ -8,6 +8,7 @@ from vbot_agent.actions import (
     agent_actions,
     campaign_actions,
     curriculum_actions,
+    deploy_actions,
     reward_actions,
     sim_actions,
     train_actions,
@@ -16,7 +17,7 @@ from vbot_agent.actions import (
 from vbot_agent.actions.registry import Action, Param, Registry
 
 REGISTRY = Registry()
-for _module in (sim_actions, train_actions, campaign_actions, curriculum_actions, reward_actions, agent_actions,
+for _module in (sim_actions, train_actions, deploy_actions, campaign_actions, curriculum_actions, reward_actions, agent_actions,
                 tui_actions):
     for _action in _module.ACTIONS:
         REGISTRY.add(_action)

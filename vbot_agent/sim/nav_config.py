@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from vbot_agent.errors import UsageError
+from vbot_agent.sim.randomization import RandomizationConfig
 
 CONTROL_DT = 0.01  # s; the competition's 100 Hz
 
@@ -83,6 +84,7 @@ class NavConfig:
     max_joint_speed: float = 100.0  # rad/s; beyond it the state has blown up
     spawn: SpawnConfig = field(default_factory=SpawnConfig)
     noise: NoiseConfig = field(default_factory=NoiseConfig)
+    randomization: RandomizationConfig = field(default_factory=RandomizationConfig)
     levels: LevelConfig = field(default_factory=LevelConfig)
 
     def __post_init__(self) -> None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import mujoco
 import numpy as np
 
 from vbot_agent.errors import UsageError
@@ -22,10 +21,12 @@ from vbot_agent.sim import course_env, rewards, robot
 from vbot_agent.sim import observation as obs_layouts
 from vbot_agent.sim import spawn as spawn_mod
 from vbot_agent.sim.env_spec import EnvSpec
+from vbot_agent.sim.episode_stats import episode_stats
 from vbot_agent.sim.mathx import gravity_in_body, quat_rotate_inverse, wrap_angle, yaw_of, yaw_quat
 from vbot_agent.sim.nav_config import CONTROL_DT, LevelConfig, NavConfig, NoiseConfig, SpawnConfig
 from vbot_agent.sim.physics import BatchedPhysics, default_threads
-from vbot_agent.sim.terrain import TERRAINS
+from vbot_agent.sim.randomization import DomainRandomizer
+from vbot_agent.sim.terrain import TERRAINS, build_model
 
 __all__ = ["CONTROL_DT", "OBS_DIM", "OBS_SLICES", "LevelConfig", "NavConfig", "NavigationEnv", "NoiseConfig",
            "SpawnConfig", "build_model"]
@@ -37,16 +38,6 @@ ROBOT_NQ, ROBOT_NV = 7 + robot.NUM_JOINTS, 6 + robot.NUM_JOINTS
 # bodies a section adds (rolling balls) follow them.
 JOINTS_Q = slice(7, 7 + robot.NUM_JOINTS)
 JOINTS_V = slice(6, 6 + robot.NUM_JOINTS)
-
-
-def build_model(terrain_name: str) -> mujoco.MjModel:
-    """Compile VBot with the terrain of ``terrain_name`` added to its scene."""
-    spec = mujoco.MjSpec.from_file(str(robot.ASSET))
-    terrain = TERRAINS[terrain_name]()
-    terrain.build(spec)
-    if getattr(terrain, "course", None) is not None:
-        course_env.add_foot_sensors(spec)
-    return spec.compile()
 
 
 class NavigationEnv:
@@ -90,6 +81,9 @@ class NavigationEnv:
         layout = self.physics.layout
         self._qpos, self._qvel = layout.qpos, layout.qvel
         self._cos_max_tilt = math.cos(math.radians(self.config.max_tilt_deg))
+        randomization = self.config.randomization
+        self.randomizer = (DomainRandomizer(self.physics, randomization, seed=seed, control_dt=CONTROL_DT)
+                           if randomization.enabled else None)
 
         n = num_envs
         self.rng = np.random.default_rng(seed)
@@ -123,6 +117,8 @@ class NavigationEnv:
         """Fresh episodes in every env; returns obs [N, obs_dim]."""
         if seed is not None:
             self.rng = np.random.default_rng(seed)
+            if self.randomizer is not None:
+                self.randomizer.reseed(seed)
         self._reset_rows(np.arange(self.num_envs))
         if self.stagger_episodes:
             self.episode_step[:] = self.rng.integers(0, self.max_episode_steps, self.num_envs)
@@ -140,8 +136,10 @@ class NavigationEnv:
             self.reset()
         c = self.config
         action = np.clip(np.nan_to_num(actions.astype(np.float64), nan=0.0), -1.0, 1.0)
+        # Pushes and latency act on what reaches the motors; observations and rewards keep `action`.
+        applied = action if self.randomizer is None else self.randomizer.before_physics(action)
         alpha = c.action_smoothing
-        self.filtered_action = alpha * action + (1.0 - alpha) * self.filtered_action
+        self.filtered_action = alpha * applied + (1.0 - alpha) * self.filtered_action
         ctrl = robot.DEFAULT_POSE + c.action_scale * self.filtered_action
         sensors = self.physics.step(ctrl, self.substeps)
         st = self.physics.state
@@ -234,7 +232,7 @@ class NavigationEnv:
             "final_obs": final_obs,
             "reward_terms": {k: float(v.mean()) for k, v in parts.items()},
             "metrics": {"distance_to_target": float(distance.mean()), **course_env.level_stats(self)},
-            "episode": self._episode_stats(done, fell, truncated, distance),
+            "episode": episode_stats(self, done, fell, truncated, distance),
         }
         if done.any():
             rows = np.flatnonzero(done)
@@ -256,6 +254,7 @@ class NavigationEnv:
             "needs_reset": self._needs_reset,
             "rng": self.rng.bit_generator.state,
             **(self.tracker.get_state() if self.tracker is not None else {}),
+            **({"randomizer": self.randomizer.get_state()} if self.randomizer is not None else {}),
         }
 
     def set_state(self, state: dict[str, Any]) -> None:
@@ -274,6 +273,8 @@ class NavigationEnv:
             self.tracker.set_state(state)
         self.rng = np.random.default_rng()
         self.rng.bit_generator.state = state["rng"]
+        if self.randomizer is not None:
+            self.randomizer.set_state(state["randomizer"])
         if not self._needs_reset:
             self._observe_all()
 
@@ -341,6 +342,8 @@ class NavigationEnv:
         self.time_to_target[rows] = np.nan
         self.air_time[rows] = 0.0
         self.last_contact[rows] = False
+        if self.randomizer is not None:
+            self.randomizer.reset_rows(rows)
 
     def _observe_all(self) -> np.ndarray:
         """Observation of every env from the current state (after reset or set_state)."""
@@ -393,21 +396,3 @@ class NavigationEnv:
         noise = self.config.noise
         if noise.enabled:
             obs_layouts.add_noise(out, self.obs_layout, noise, self.rng)
-
-    def _episode_stats(self, done, fell, truncated, distance) -> dict[str, np.ndarray]:
-        rows = np.flatnonzero(done)
-        success = self.reached[rows] & ~fell[rows]
-        points = (self.fence_reached[rows].astype(np.int64) + self.reached[rows]) * ~fell[rows]
-        stats = {
-            "return": self.episode_return[rows].copy(),
-            "length": self.episode_step[rows].copy(),
-            "success": success,
-            "fall": fell[rows].copy(),
-            "time_to_target_s": self.time_to_target[rows].copy(),
-            "final_distance": distance[rows].copy(),
-            "truncated": truncated[rows].copy(),
-            "points": points,
-        }
-        if self.tracker is not None:  # the competition's points of the course (replacing the arena's)
-            stats.update(course_env.episode_points(self, rows))
-        return stats

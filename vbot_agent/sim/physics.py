@@ -57,6 +57,8 @@ class BatchedPhysics:
         self.layout = StateLayout.of(model)
         self._datas = [mujoco.MjData(model) for _ in range(self.threads)]
         self._models = [model] * num_envs  # skip_checks: one entry per env, no broadcasting
+        self._model_pool = np.empty(0, dtype=object)  # per-env model variants (domain randomisation)
+        self._pool_source: list[mujoco.MjModel] | None = None
         # nthread=1 runs on the calling thread: no pool to hand work to.
         self._pool = rollout.Rollout(nthread=self.threads if self.threads > 1 else 0)
         data = mujoco.MjData(model)
@@ -88,6 +90,15 @@ class BatchedPhysics:
         )
         self.state[:] = self._out_state[:, -1]
         return self._out_sensor[:, -1]
+
+    def assign_models(self, models: list[mujoco.MjModel], index: np.ndarray) -> None:
+        """Step env i with ``models[index[i]]`` from now on (same size signature as ``model``;
+        domain randomisation). ``index`` [N] ints. The list is rebuilt by numpy, not a Python loop."""
+        if self._pool_source is not models:
+            self._pool_source = models
+            self._model_pool = np.empty(len(models), dtype=object)
+            self._model_pool[:] = models
+        self._models = self._model_pool[index].tolist()
 
     def close(self) -> None:
         """Stop the thread pool (idempotent)."""

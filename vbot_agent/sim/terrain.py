@@ -76,3 +76,15 @@ def _disc(world, name: str, radius: float, half_height: float, rgba: list[float]
 TERRAINS = {"flat": FlatDisc, **COURSES, "training": training_terrain}
 
 __all__ = ["ARENA_RADIUS", "GROUP_BODIES", "GROUP_MARKINGS", "TERRAINS", "FlatDisc"]
+
+
+def build_model(terrain_name: str) -> mujoco.MjModel:
+    """Compile VBot with the terrain of ``terrain_name`` added to its scene."""
+    from vbot_agent.sim import course_env, robot
+
+    spec = mujoco.MjSpec.from_file(str(robot.ASSET))
+    terrain = TERRAINS[terrain_name]()
+    terrain.build(spec)
+    if getattr(terrain, "course", None) is not None:
+        course_env.add_foot_sensors(spec)
+    return spec.compile()
