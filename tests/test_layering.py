@@ -8,6 +8,7 @@ still a dependency. The layers, lowest first, and what each may import besides i
     workspace   base                      (files of a workspace)
     rl          sim, workspace, base      (the PPO trainer)
     rewards     rl, sim, workspace, base  (audit, presets, diagnosis)
+    deploy      rl, sim, workspace, base  (export, robustness grid)
     trials      rl, sim, workspace, base  (one trial)
     automl      trials and below          (the optuna campaign)
     curriculum  trials and below
@@ -34,11 +35,12 @@ ALLOWED = {
     "workspace": {"base"},
     "rl": {"sim", "workspace", "base"},
     "rewards": {"rl", "sim", "workspace", "base"},
+    "deploy": {"rl", "sim", "workspace", "base"},
     "trials": BELOW_TRIALS,
     "automl": {"trials", *BELOW_TRIALS},
     "curriculum": {"trials", *BELOW_TRIALS},
-    "actions": {"automl", "curriculum", "rewards", "trials", *BELOW_TRIALS},
-    "agent": {"actions", "automl", "curriculum", "rewards", "trials", *BELOW_TRIALS},
+    "actions": {"automl", "curriculum", "rewards", "deploy", "trials", *BELOW_TRIALS},
+    "agent": {"actions", "automl", "curriculum", "rewards", "deploy", "trials", *BELOW_TRIALS},
     "cli": {"actions", "base"},
     "tui": {"agent", "actions", "workspace", "base"},
     "mcp_server": {"agent", "actions", "workspace", "base"},

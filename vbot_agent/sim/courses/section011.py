@@ -6,7 +6,7 @@ the ramp (+2, base within 0.6 m), the celebration on the platform (+2).
 
 from __future__ import annotations
 
-from vbot_agent.sim.courses import fields
+import vbot_agent.sim.courses.fields as fields
 from vbot_agent.sim.courses.course import Course
 from vbot_agent.sim.courses.geometry import WALL, Block, Field, Marker, Slope
 from vbot_agent.sim.courses.scoring import Item, SectionRule

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 
-from vbot_agent.sim.courses import fields
+import vbot_agent.sim.courses.fields as fields
 from vbot_agent.sim.courses.course import Course
 from vbot_agent.sim.courses.geometry import WALL, Ball, Block, Field, Marker, Post, Slope
 from vbot_agent.sim.courses.scoring import Item, SectionRule

@@ -6,7 +6,7 @@ robot neither fell nor left), the random terrain to the final platform +5, the c
 
 from __future__ import annotations
 
-from vbot_agent.sim.courses import fields
+import vbot_agent.sim.courses.fields as fields
 from vbot_agent.sim.courses.balls import RollingBalls
 from vbot_agent.sim.courses.course import Course
 from vbot_agent.sim.courses.geometry import WALL, Ball, Block, Field, Slope
