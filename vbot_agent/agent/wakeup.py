@@ -149,9 +149,12 @@ def _campaign(snap: WakeUpInput) -> list[str]:
     counts: dict[str, int] = {}
     for trial in trials:
         counts[str(trial.get("state"))] = counts.get(str(trial.get("state")), 0) + 1
+    status = str(s.get("status", "?"))
+    if status == RUNNING and snap.view.liveness.label == Verdict.DEAD:
+        status = "died"  # the state still says running; the process section below says why (as `vbot status`)
     lines = [
         f"- campaign id: `{s.get('automl_id', '?')}`",
-        f"- status: **{s.get('status', '?')}**, mode `{s.get('mode', '?')}`, phase `{s.get('phase', '?')}`"
+        f"- status: **{status}**, mode `{s.get('mode', '?')}`, phase `{s.get('phase', '?')}`"
         + (f", stage `{s.get('stage')}`" if s.get("stage") is not None else ""),
         f"- env: `{s.get('env_id', '?')}`",
         f"- budget used: {used}",
@@ -182,7 +185,8 @@ def _process(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
             f"**DEAD.** The campaign says it is {status} but {where} is not running; {beat}. "
             "It died at or shortly after that heartbeat.",
             "",
-            f"**Resume it first:** `{resume_command(state)}` (finished trials are kept; the interrupted one is rerun).",
+            f"**Resume it first:** `{resume_command(state)}` (finished trials are kept; an interrupted search "
+            "trial is run again, an interrupted final run continues from its last checkpoint).",
         ]
     if live.label == Verdict.UNKNOWN or (live.label == Verdict.STALE and not live.pid_checked):
         verdict["dead"] = True
