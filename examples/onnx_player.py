@@ -29,6 +29,9 @@ import onnxruntime as ort
 
 RAY_GROUP = 5  # the geom group the ground geoms are moved into, so rays see only them
 RAY_START_HEIGHT_M = 20.0
+# The observation blocks this player computes (the flat arena's layout, vbot_navigation_section001).
+FLAT_BLOCKS = {"lin_vel", "ang_vel", "projected_gravity", "joint_pos", "joint_vel", "last_action", "target_pos",
+               "heading_error", "distance", "reached", "height_scan"}
 
 
 class Player:
@@ -48,6 +51,10 @@ class Player:
         self.input_name, self.output_name = sc["onnx"]["input"], sc["onnx"]["output"]
         self.layout = {block["name"]: slice(block["offset"], block["offset"] + block["size"])
                        for block in sc["observation"]["layout"]}
+        unknown = sorted(set(self.layout) - FLAT_BLOCKS)
+        if unknown:  # the obstacle courses' layout (gates, foot contacts, ...): not computed here
+            raise SystemExit(f"{sidecar_path}: this player computes the flat arena's observation only; the "
+                             f"blocks {', '.join(unknown)} of {sc['env_id']} are not implemented")
         self.obs_dim = sc["observation"]["dim"]
         self.scan_points = np.asarray(sc["observation"]["scan_points_m"])
         action = sc["action"]

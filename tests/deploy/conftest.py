@@ -11,8 +11,9 @@ import pytest
 def vbot_checkpoint(tmp_path_factory) -> Path:
     """``last.pt`` of two PPO iterations on section001 (4 envs, a small network), made by the runner."""
     from vbot_agent.rl.config import resolve_train_config
+    from vbot_agent.rl.loop import train
     from vbot_agent.rl.run_dir import create_run_dir
-    from vbot_agent.rl.runner import OnPolicyRunner, train
+    from vbot_agent.rl.runner import OnPolicyRunner
 
     cfg = resolve_train_config(base={
         "env_id": "vbot_navigation_section001", "num_envs": 4, "max_env_steps": 4 * 16 * 2,

@@ -63,12 +63,12 @@ def test_sidecar_describes_the_env_and_sits_in_the_onnx_metadata(vbot_checkpoint
 
     from vbot_agent.deploy.sidecar import config_sha256
     from vbot_agent.rl.checkpoint import load_checkpoint
-    from vbot_agent.sim import navigation, robot
+    from vbot_agent.sim import navigation, observation, robot
 
     sidecar = json.loads(_files(exported)["sidecar"].read_text())
     data = load_checkpoint(vbot_checkpoint)
     layout = sidecar["observation"]["layout"]
-    assert [(b["name"], b["size"]) for b in layout] == list(navigation.OBS_LAYOUT)
+    assert [(b["name"], b["size"]) for b in layout] == list(observation.FLAT.fields)
     assert [b["offset"] for b in layout] == [navigation.OBS_SLICES[b["name"]].start for b in layout]
     assert sidecar["observation"]["dim"] == navigation.OBS_DIM == 63
     assert sidecar["action"]["order"] == sidecar["robot"]["joint_names"] == list(robot.JOINT_NAMES)

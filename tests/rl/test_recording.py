@@ -148,12 +148,13 @@ def test_contact_sheet_of_a_timed_out_episode(tmp_path):
 
 
 def test_contact_sheet_of_a_fall(tmp_path):
-    rng = np.random.default_rng(0)
+    # Left legs pushed one way and right legs the other, with a 10 degree tilt limit: over within 0.2 s.
+    lean = np.array([1, -1, -1, -1, 1, 1, 1, -1, -1, -1, 1, 1], dtype=np.float32)
 
-    def thrash(obs):  # full-scale random joint targets with a 5 degree tilt limit: down within a second
-        return rng.uniform(-1, 1, (len(obs), 12)).astype(np.float32)
+    def thrash(obs):
+        return np.tile(lean, (len(obs), 1))
 
-    recorder, _, episodes = _sheet(tmp_path, {"episode_length_s": 2.0, "max_tilt_deg": 5.0}, thrash)
+    recorder, _, episodes = _sheet(tmp_path, {"episode_length_s": 4.0, "max_tilt_deg": 10.0}, thrash)
     assert bool(episodes["fall"][0]) and recorder.end == "fell"
     assert len(recorder.parts) == int(episodes["length"][0]) == len(recorder.states) + 1
     assert recorder.parts[-1].get("termination", 0.0) < 0  # the fall penalty lands in the last window

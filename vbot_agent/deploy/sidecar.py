@@ -26,7 +26,7 @@ import numpy as np
 SIDECAR_FORMAT = "vbot-policy/1"
 EPISODES_FORMAT = "vbot-episodes/1"
 
-# Units and meaning of each observation block (names as in sim.navigation.OBS_LAYOUT).
+# Units and meaning of each observation block (names as in sim.observation's FLAT and COURSE layouts).
 OBS_UNITS: dict[str, tuple[str, str]] = {
     "lin_vel": ("m/s", "base linear velocity in the body frame"),
     "ang_vel": ("rad/s", "base angular velocity in the body frame (free joint qvel[3:6])"),
@@ -39,6 +39,10 @@ OBS_UNITS: dict[str, tuple[str, str]] = {
     "distance": ("m", "planar distance from base to target"),
     "reached": ("1", "1 once the base came within reach_radius of the target this episode, else 0"),
     "height_scan": ("m", "ground height at scan_points (heading frame, x forward) minus ground height under the base"),
+    "next_gates": ("m", "the two gates after the current one minus base position, heading frame"),
+    "foot_contact": ("1", "1 where a foot touches the ground, FR FL RR RL"),
+    "base_height": ("m", "base height above the ground under it"),
+    "celebration": ("1", "seconds sat on a platform so far over the seconds the celebration needs"),
 }
 
 
@@ -79,8 +83,9 @@ def build_sidecar(data: dict[str, Any], *, checkpoint_path: Path, onnx_name: str
 
     from vbot_agent.config import from_mapping
     from vbot_agent.sim import navigation as nav
+    from vbot_agent.sim import observation as obs_layouts
     from vbot_agent.sim import robot
-    from vbot_agent.sim.registry import get_spec
+    from vbot_agent.sim.registry import get_spec, is_course
     from vbot_agent.sim.terrain import TERRAINS
 
     env_id = data["env_id"]
@@ -94,7 +99,8 @@ def build_sidecar(data: dict[str, Any], *, checkpoint_path: Path, onnx_name: str
     if joint_of_actuator != joints:
         raise ValueError(f"actuator order {joint_of_actuator} differs from the joint order {joints}")
     layout, offset = [], 0
-    for name, size in nav.OBS_LAYOUT:
+    obs_layout = obs_layouts.COURSE if is_course(env_id) else obs_layouts.FLAT
+    for name, size in obs_layout.fields:
         units, meaning = OBS_UNITS[name]
         layout.append({"name": name, "offset": offset, "size": size, "units": units, "scale": 1.0,
                        "description": meaning})
@@ -113,7 +119,7 @@ def build_sidecar(data: dict[str, Any], *, checkpoint_path: Path, onnx_name: str
         "control": {"rate_hz": round(1.0 / nav.CONTROL_DT), "dt_s": nav.CONTROL_DT,
                     "physics_timestep_s": float(model.opt.timestep), "physics_steps_per_control": substeps,
                     "solver_warmstart": "zeroed before every control step (mujoco.rollout without initial_warmstart)"},
-        "observation": {"dim": offset, "layout": layout, "scan_points_m": nav.SCAN_POINTS.tolist(),
+        "observation": {"dim": offset, "layout": layout, "scan_points_m": obs_layout.scan.tolist(),
                         "training_noise": _plain(cfg.noise)},
         "action": {
             "dim": len(joints), "order": joints, "clip": [-1.0, 1.0],
