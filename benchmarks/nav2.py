@@ -73,7 +73,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def bench_plan(args, root: Path) -> Path:
     """The plan copy this benchmark runs (budgets scaled; smoke: tiny), validated like `vbot curriculum run`."""
-    from vbot_agent.campaign.curriculum_plan import load_plan
+    from vbot_agent.curriculum.plan import load_plan
 
     load_plan(args.plan)  # unknown env ids (terrains), levels or options: a UsageError naming the stage
     plan = yaml.safe_load(Path(args.plan).read_text())
@@ -175,7 +175,7 @@ def main(argv: list[str]) -> int:
         args = parse_args(argv)
         root = Path(args.workspace).resolve()
         if not (root / "starter_kit_schedule").is_dir():
-            from vbot_agent.campaign.init import init_workspace
+            from vbot_agent.workspace.init import init_workspace
 
             init_workspace(root)
         plan = bench_plan(args, root)

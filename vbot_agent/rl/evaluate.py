@@ -44,7 +44,7 @@ class EvalResult:
 
 # What ``score_of`` computes, for the trainer's output and ``vbot train --help``. It only ranks the
 # checkpoints of one run to pick best.pt; campaign trials are ranked by another formula
-# (``vbot_agent.campaign.score``), so the two numbers are not comparable.
+# (``vbot_agent.trials.score``), so the two numbers are not comparable.
 CHECKPOINT_SCORE_FORMULA = (
     "success_rate - 0.5*fall_rate - 0.001*mean_final_distance_m over the eval.episodes deterministic "
     "episodes of each checkpoint (mean return for envs without a target); it only picks best.pt"
