@@ -264,6 +264,7 @@ def test_status_of_a_named_plan_not_started_yet(workspace):
     write_plan(plans, [_stage("a"), _stage("b")], name="two", file="two.yaml")
     out = curriculum.status(workspace, "two", cwd=workspace, say=_quiet)
     assert out["status"] == "not started" and [s["status"] for s in out["stages"]] == ["pending", "pending"]
+    assert out["running"] is False and out["next"].startswith("vbot curriculum run --plan")  # nothing runs yet
     assert not (workspace / "starter_kit_schedule/progress/automl_state.yaml").exists()  # status writes nothing
     with pytest.raises(UsageError, match=r"no plan 'three' in .*curricula \(plans there: two\)"):
         curriculum.status(workspace, "three", cwd=workspace, say=_quiet)

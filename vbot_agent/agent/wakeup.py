@@ -99,7 +99,8 @@ def build_wake_up(snap: WakeUpInput, history: RunHistory | None = None) -> str:
         "",
         f"Generated {datetime.fromtimestamp(snap.now, timezone.utc).strftime('%Y-%m-%d %H:%M:%S UTC')} by `vbot watch` from "
         f"`{rel_path(snap.paths.state_file, snap.paths.root)}` and `runs/*/*/progress.json` in the workspace "
-        f"`{snap.paths.root}`. Do not edit: it is rewritten on every change. The skills explain every command "
+        f"`{snap.paths.root}`. Do not edit: `vbot watch --watch` rewrites it on every change while it runs, "
+        "`vbot watch --snapshot` once (check the time above against the state's). The skills explain every command "
         "below: `vbot skills list`, then `vbot skills show training-pipeline` (they work from any folder). "
         "`vbot runs` lists every training run with its status, measured success and command.",
         "",
@@ -217,6 +218,10 @@ def _best(snap: WakeUpInput) -> list[str]:
     if not best:
         return ["No checkpoint registered yet (a campaign registers each complete trial's)."]
     lines = [
+        "The best checkpoint in the registry (campaign trials and final runs, by campaign score; as "
+        "`vbot status` and `vbot checkpoints --best`). Plain `vbot train` runs are not registered: "
+        "`vbot runs` shows their measured success.",
+        "",
         f"- `{best.get('id', '?')}` (trial {best.get('trial', '-')}), score **{text.fmt(best.get('score'), 4)}**",
         f"- checkpoint: `{best.get('checkpoint') or '-'}`",
     ]

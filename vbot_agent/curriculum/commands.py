@@ -64,9 +64,10 @@ def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
         return no_curriculum(root)
     session = CurriculumSession.open(root, plan, cwd, say, write=False)
     dead = session.state is not None and campaign_liveness(session.state, time.time()).label == Verdict.DEAD
-    running = session.cur["status"] == CurriculumStatus.RUNNING and not dead
+    # a plan shown before it starts gets a fresh record whose status says running: nothing runs yet
+    running = session.started and session.cur["status"] == CurriculumStatus.RUNNING and not dead
     out = summarize(session, running=running)
-    if session.cur["status"] == CurriculumStatus.RUNNING and not running:
+    if session.started and session.cur["status"] == CurriculumStatus.RUNNING and not running:
         out.update(status="died", next="vbot curriculum run",
                    message="the curriculum process died (its pid is gone); `vbot curriculum run` resumes it")
     if not session.started:
