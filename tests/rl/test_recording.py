@@ -145,6 +145,12 @@ def test_contact_sheet_of_a_timed_out_episode(tmp_path):
     total = sum(sum(p.values()) for p in recorder.parts)
     assert total == pytest.approx(float(episodes["return"][0]), abs=1e-6)
     assert image.ndim == 3 and image.shape[2] == 3 and image.shape[1] > 1500 and image.shape[0] > 900
+    # The sheet measures distance to the episode's own target (the evaluation resets the env after
+    # bind, which draws new targets): the first caption's distance is the env's spawn distance.
+    fresh = make_env(ENV, 1, seed=0, env={"episode_length_s": 0.5})
+    fresh.reset(seed=0)
+    np.testing.assert_array_equal(recorder.target, fresh.target[0])
+    fresh.close()
 
 
 def test_contact_sheet_of_a_fall(tmp_path):

@@ -39,6 +39,9 @@ class ContactSheetRecorder:
         env = self.env
         if self.end is not None:
             return
+        if not self.parts:  # the episode's own target: the evaluation resets the env after bind()
+            self.target = env.target[ROW].copy()
+            self.target_yaw = float(env.target_yaw[ROW])
         # The terms of the last step (the fall penalty, the arrival bonus) are paid before the reset.
         self.parts.append({k: float(v[ROW]) for k, v in getattr(env, "last_reward_parts", {}).items()})
         if terminated[ROW] or truncated[ROW]:
