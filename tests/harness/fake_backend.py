@@ -47,3 +47,8 @@ def evaluate(checkpoint, spec, episodes, seed):
         "time_to_target_s": 20.0 * (1.0 - 0.5 * quality),
         "episode_time_s": 20.0,
     }
+
+
+def measure_throughput(env_id, num_envs, train):
+    """The fake trainer's rate: FAKE_STEPS_PER_S (default 1M env steps/s, it writes files only)."""
+    return float(os.environ.get("FAKE_STEPS_PER_S", "1000000"))

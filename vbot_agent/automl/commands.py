@@ -19,7 +19,7 @@ def init(ctx, dir: str | None = None) -> dict[str, Any]:
 
 
 def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_steps=None, final_steps=None,
-           config=None, seed=None, resume=False, storage=None) -> dict[str, Any]:
+           config=None, seed=None, resume=False, storage=None, dry_run=False) -> dict[str, Any]:
     from vbot_agent.automl import campaign
     from vbot_agent.automl.settings import resolve_settings
 
@@ -32,6 +32,8 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
             raise UsageError(f"--resume takes the campaign's settings from its state; drop {', '.join(given)} "
                              "(only --budget-hours may change on resume, and --storage may give the password "
                              "of the campaign's storage)")
+        if dry_run:
+            raise UsageError("--dry-run plans a new campaign; a resumed one keeps the plan in its state")
         if budget_hours is not None and budget_hours <= 0:
             raise UsageError("--budget-hours must be > 0")
         return _stopping_gracefully(ctx, lambda: campaign.resume(root, budget_hours=budget_hours, say=ctx.say,
@@ -41,7 +43,30 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
              "trial_steps": trial_steps, "final_steps": final_steps, "seed": seed, "storage": storage}
     settings = resolve_settings(config_file, flags)
     ctx.say(f"settings from {config_file}")
+    settings, plan = _planned(root, settings, ctx.say)
+    if dry_run:
+        return {"dry_run": True, "plan": plan.to_dict() if plan else None, "settings": _plan_fields(settings)}
     return _stopping_gracefully(ctx, lambda: campaign.start(root, settings, say=ctx.say))
+
+
+def _planned(root: Path, settings, say):
+    """Settings with their ``auto`` trial counts and lengths planned for the budget (and the plan,
+    printed before anything runs); unchanged settings and None when nothing is ``auto``."""
+    from vbot_agent.automl.budget import apply_plan, needs_plan, plan_campaign, render_plan, training_throughput
+    from vbot_agent.trials.backend import load_backend
+
+    if not needs_plan(settings):
+        return settings, None
+    rate, source = training_throughput(Paths(root).progress / "throughput.yaml", load_backend(settings.backend),
+                                       settings, say=say)
+    plan = plan_campaign(settings, rate, source)
+    say(render_plan(plan, settings))
+    return apply_plan(settings, plan), plan
+
+
+def _plan_fields(settings) -> dict[str, Any]:
+    return {k: getattr(settings, k) for k in ("env_id", "mode", "budget_hours", "hp_trials", "trial_steps",
+                                               "final_steps", "num_envs")}
 
 
 def _stopping_gracefully(ctx, run):
@@ -136,6 +161,12 @@ def render_checkpoints(result: dict[str, Any]) -> str:
 
 
 def render_automl(result: dict[str, Any]) -> str:
+    if result.get("dry_run"):
+        s = result["settings"]
+        return (f"dry run: nothing started. `vbot automl` with these flags would run mode {s['mode']} on "
+                f"{s['env_id']}: {s['hp_trials']} trials x {s['trial_steps']:,} env steps"
+                + (f", final {s['final_steps']:,} env steps" if s["mode"] == "stage" else "")
+                + f", {s['num_envs']} envs, budget {s['budget_hours']:g} h")
     counts = ", ".join(f"{n} {k}" for k, n in sorted(result["trials"].items())) or "none"
     lines = [f"campaign {result['automl_id']}: {result['status']} (phase {result['phase']}, mode {result['mode']})",
              f"budget: {result['elapsed_hours']:.3f} h of {result['budget_hours']:g} h; trials: {counts}"]

@@ -1,0 +1,83 @@
+"""Budget planning: trial count, trial length and the final run from the budget and the measured rate."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+import pytest
+import yaml
+
+from tests.harness.campaign_kit import automl_config, vbot, write_config
+from vbot_agent.automl.budget import TRIAL_OVERHEAD_S, apply_plan, plan_campaign
+from vbot_agent.automl.settings import AutomlSettings
+from vbot_agent.errors import UsageError
+
+AUTO = AutomlSettings(budget_hours=1.0, hp_trials=None, trial_steps=None, final_steps=None)
+
+
+def test_one_hour_at_20k_steps_per_s():
+    plan = plan_campaign(AUTO, 20_000.0, "test")
+    # usable 0.9 * 3600 = 3240 s; final 0.5 * 3240 - 20 = 1600 s -> 32.0M env steps, costing 1600 + 20 s
+    assert plan.final_steps == 32_000_000
+    assert plan.final_hours == pytest.approx((32_000_000 / 20_000 + TRIAL_OVERHEAD_S) / 3600)
+    # search: 3240 - 1620 = 1620 s; a trial of 4M costs 200 + 20 = 220 s -> 7 trials (1540 s)
+    assert (plan.hp_trials, plan.trial_steps) == (7, 4_000_000)
+    assert plan.estimate_hours <= 1.0
+    assert plan.warnings == ()
+
+
+def test_given_values_are_kept_and_only_auto_ones_planned():
+    settings = replace(AUTO, trial_steps=5_000_000, final_steps=10_000_000)
+    plan = plan_campaign(settings, 20_000.0, "test")
+    assert (plan.trial_steps, plan.final_steps) == (5_000_000, 10_000_000)
+    # search: 3240 - (500 + 20) = 2720 s; trials of 250 + 20 = 270 s -> 10
+    assert plan.hp_trials == 10
+    planned = apply_plan(settings, plan)
+    assert (planned.hp_trials, planned.trial_steps, planned.final_steps) == (10, 5_000_000, 10_000_000)
+
+
+def test_a_budget_too_small_for_a_search_says_so():
+    plan = plan_campaign(replace(AUTO, budget_hours=0.25), 20_000.0, "test")
+    assert plan.hp_trials == 1
+    assert any("cannot learn" in w for w in plan.warnings)
+    with pytest.raises(UsageError, match=r"--budget-hours 0\.\d+ or more"):
+        plan_campaign(replace(AUTO, budget_hours=0.05), 20_000.0, "test")
+
+
+def test_short_trials_are_warned_about():
+    plan = plan_campaign(replace(AUTO, trial_steps=200_000), 20_000.0, "test")
+    assert any("tied scores" in w for w in plan.warnings)
+
+
+def test_dry_run_prints_the_plan_and_starts_nothing(workspace, monkeypatch):
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "20000")
+    config = write_config(workspace, hp_trials="auto", trial_steps="auto", final_steps="auto",
+                          min_trial_steps=4_000_000)
+    proc = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--dry-run", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["plan"]["hp_trials"] == 7 and out["plan"]["final_steps"] == 32_000_000
+    assert "search: 7 trials x 4,000,000 env steps" in proc.stderr
+    assert not (workspace / "starter_kit_schedule/progress/automl_state.yaml").exists()
+    cache = yaml.safe_load((workspace / "starter_kit_schedule/progress/throughput.yaml").read_text())
+    assert [entry["env_steps_per_s"] for entry in cache.values()] == [20000.0]
+    # the second plan reuses the measurement
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "1")
+    again = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--dry-run", "--json")
+    assert json.loads(again.stdout)["plan"]["hp_trials"] == 7
+    assert "cached in" in again.stderr
+
+
+def test_dry_run_with_resume_is_refused(workspace):
+    proc = vbot(workspace, "automl", "--resume", "--dry-run")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_the_shipped_template_plans_itself():
+    from vbot_agent.automl.settings import resolve_settings
+    from vbot_agent.workspace.init import TEMPLATE_DIR
+
+    settings = resolve_settings(TEMPLATE_DIR / "automl.yaml", {"budget_hours": 1.0})
+    assert (settings.hp_trials, settings.trial_steps, settings.final_steps) == (None, None, None)
+    assert automl_config()["hp_trials"] == 4  # the harness keeps explicit counts
