@@ -57,6 +57,11 @@ def test_stage_campaign_end_to_end_then_views_and_corruption(workspace, fake_env
     best_search = max((t for t in trials.values() if t["state"] == "complete"), key=lambda t: t["score"])
     assert state["final"]["state"] == "complete" and state["final"]["from_trial"] == best_search["number"]
     assert state["final"]["params"] == best_search["params"]
+    # the final run continues from the best trial's policy instead of starting over
+    assert state["final"]["warm_start"] == str(workspace / best_search["checkpoint"]) or \
+        state["final"]["warm_start"] == best_search["checkpoint"]
+    assert any(line.startswith("warm@") and line.split()[1].endswith("/final") for line in fake_env.read_text().splitlines())
+    assert state["search_warnings"] == []  # the fake trials score differently
     assert state["best"]["checkpoint"].endswith("last.pt")
     assert "success_rate" in state["score_formula"] and "fall_rate" in state["score_formula"]
     # every trial trained exactly once (+ the final run)

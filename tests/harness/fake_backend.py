@@ -30,6 +30,8 @@ def train_command(spec, train_config_file):
         argv += ["--config", str(train_config_file)]
     for override in to_overrides(spec.values):
         argv += ["--set", override]
+    if spec.init_checkpoint and not spec.resume_run_dir:
+        argv += ["--checkpoint", spec.init_checkpoint]
     argv.append("--json")
     return resume_argv(argv, spec.resume_run_dir) if spec.resume_run_dir else argv
 

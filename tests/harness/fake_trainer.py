@@ -26,6 +26,7 @@ parser.add_argument("--config")
 parser.add_argument("--set", action="append", default=[])
 parser.add_argument("--json", action="store_true")
 parser.add_argument("--resume")
+parser.add_argument("--checkpoint")
 args = parser.parse_args()
 
 tag = os.environ.get("VBOT_TRIAL_ID", "standalone")
@@ -60,6 +61,8 @@ def atomic_json(path, data):
 stop = {"flag": False}
 signal.signal(signal.SIGTERM, lambda s, f: stop.update(flag=True))
 log("start")
+if args.checkpoint:
+    log(f"warm@{Path(args.checkpoint).name}")
 first = 1
 if args.resume:
     run_dir = Path(args.resume)

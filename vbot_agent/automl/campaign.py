@@ -19,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from vbot_agent.automl.health import search_warnings
 from vbot_agent.automl.search_space import (
     SearchSpace,
     check_keys,
@@ -125,6 +126,7 @@ class CampaignSession:
         retried = retried_numbers(trials)
         st["trials"] = [self.trial_record(t, retried) for t in trials]
         st["best"] = self.best_record(st["trials"], st.get("final"))
+        st["search_warnings"] = search_warnings(st["trials"], st["settings"])
         st["elapsed_hours"] = round(self.elapsed_hours(), 6)
         st["heartbeat"] = now_iso(now)
         st["live"] = self.live
@@ -292,6 +294,16 @@ class CampaignSession:
             self.study.optimize(self.objective, n_trials=1, catch=(_TrialFailed, _TrialInterrupted))
             self.write_state()
 
+    def _warm_start(self, best) -> str | None:
+        """The best trial's scored checkpoint, which the final run continues from: it trains the same
+        settings (same networks), so the search's experience is not thrown away. None when the file is
+        not on this machine (a trial of another worker), and the final run starts fresh."""
+        path = best.user_attrs.get("checkpoint")
+        if not path:
+            return None
+        found = Path(path) if Path(path).is_absolute() else self.root / path
+        return str(found) if found.is_file() else None
+
     def run_final(self) -> None:
         """mode stage: one long training of the best configuration (recorded under ``final``)."""
         st = self.state
@@ -306,12 +318,13 @@ class CampaignSession:
         resume_dir = self._final_run_to_continue(Path(cfg.out_dir))
         if resume_dir is None:
             (Path(cfg.out_dir) / LIVE_FILE).unlink(missing_ok=True)  # an earlier attempt's run is not this one's
-        cfg = replace(cfg, resume_run_dir=str(resume_dir) if resume_dir else None)
+        warm = self._warm_start(best) if resume_dir is None else None
+        cfg = replace(cfg, resume_run_dir=str(resume_dir) if resume_dir else None, init_checkpoint=warm)
         st["phase"] = "final"
         st["final"] = {"state": "running", "from_trial": best.number, "params": params, "reward_scales": scales,
                        "metrics": None, "score": None, "run_dir": None, "checkpoint": None,
                        "started_at": now_iso(), "finished_at": None, "error": None,
-                       "continued_run": str(resume_dir) if resume_dir else None}
+                       "continued_run": str(resume_dir) if resume_dir else None, "warm_start": warm}
         if resume_dir is not None and run_env_steps(resume_dir) >= self.settings.final_steps:
             self._score_finished_final(resume_dir, cfg)  # trained to the end before the campaign recorded it
             return
@@ -319,7 +332,8 @@ class CampaignSession:
         write_trial_config(config_path, cfg)
         self.write_state()
         self.say(f"final training of trial {best.number}'s configuration for {self.settings.final_steps} env steps"
-                 + (f", continuing {resume_dir}" if resume_dir else ""))
+                 + (f", continuing {resume_dir}" if resume_dir else "")
+                 + (f", warm-started from its policy {warm}" if warm else ""))
         outcome = run_trial_process(config_path, cfg, on_event=lambda e: False,
                                     should_stop=lambda: self.stop_reason is not None,
                                     on_tick=lambda pid: self._tick("final", "final", pid, Path(cfg.out_dir)),

@@ -68,6 +68,7 @@ class TrialConfig:
     tag: str = ""  # value of VBOT_TRIAL_ID for the trial's processes
     backend: str = DEFAULT_BACKEND
     resume_run_dir: str | None = None  # continue this run folder from its last.pt instead of a new run
+    init_checkpoint: str | None = None  # a new run warm-started from this policy (vbot train --checkpoint)
 
 
 def load_trial_config(path: str | os.PathLike) -> TrialConfig:
