@@ -10,10 +10,11 @@ import yaml
 
 from tests.harness.campaign_kit import automl_config, vbot, write_config
 from vbot_agent.automl.budget import TRIAL_OVERHEAD_S, apply_plan, plan_campaign
-from vbot_agent.automl.settings import AutomlSettings
+from vbot_agent.automl.settings import AutomlSettings, PrunerSettings
 from vbot_agent.errors import UsageError
 
-AUTO = AutomlSettings(budget_hours=1.0, hp_trials=None, trial_steps=None, final_steps=None)
+AUTO = AutomlSettings(budget_hours=1.0, hp_trials=None, trial_steps=None, final_steps=None,
+                      pruner=PrunerSettings(type="median"))
 
 
 def test_one_hour_at_20k_steps_per_s():
@@ -25,6 +26,16 @@ def test_one_hour_at_20k_steps_per_s():
     assert (plan.hp_trials, plan.trial_steps) == (7, 4_000_000)
     assert plan.estimate_hours <= 1.0
     assert plan.warnings == ()
+
+
+def test_successive_halving_plans_longer_trials_that_cost_less_on_average():
+    settings = replace(AUTO, pruner=PrunerSettings(type="successive_halving", reduction_factor=3))
+    plan = plan_campaign(settings, 20_000.0, "test")
+    # trials run to 4M, the top third to 12M: 4M + 8M / 3 = 6.67M env steps = 333 s + 20 s each;
+    # the search's 1620 s hold 4 of them
+    assert (plan.trial_steps, plan.first_rung_steps, plan.hp_trials) == (12_000_000, 4_000_000, 4)
+    assert plan.final_steps == 32_000_000
+    assert apply_plan(settings, plan).final_reserve_hours == pytest.approx(plan.final_hours, abs=1e-4)
 
 
 def test_given_values_are_kept_and_only_auto_ones_planned():
@@ -53,7 +64,7 @@ def test_short_trials_are_warned_about():
 def test_dry_run_prints_the_plan_and_starts_nothing(workspace, monkeypatch):
     monkeypatch.setenv("FAKE_STEPS_PER_S", "20000")
     config = write_config(workspace, hp_trials="auto", trial_steps="auto", final_steps="auto",
-                          min_trial_steps=4_000_000)
+                          min_trial_steps=4_000_000, pruner={"type": "none"})
     proc = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--dry-run", "--json")
     assert proc.returncode == 0, proc.stderr
     out = json.loads(proc.stdout)

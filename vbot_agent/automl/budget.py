@@ -6,6 +6,10 @@ given as flags are planned here: ``vbot automl --budget-hours H`` alone picks th
 - A trial must be long enough for trials to differ. On section001 no policy reaches the target
   before about 4M env steps (the learning benchmark's first evaluation success), so shorter trials
   all score the same floor and the sampler learns nothing. ``min_trial_steps`` holds that figure.
+- With the successive-halving pruner (the default), every trial trains to ``min_trial_steps``,
+  where it is ranked; the top 1/``reduction_factor`` train on to ``trial_steps`` (planned as
+  ``min_trial_steps * reduction_factor``), continuing their own run. A trial then costs
+  ``min + (max - min) / reduction_factor`` env steps on average.
 - ``final_fraction`` of the budget goes to the final run (mode stage); the search gets the rest.
 - Trials cost their env steps at the measured rate plus a fixed overhead (start-up and evaluation
   episodes, ``TRIAL_OVERHEAD_S``); a ``MARGIN`` of the budget is kept for the unforeseen.
@@ -41,6 +45,7 @@ class CampaignPlan:
     throughput_source: str
     hp_trials: int
     trial_steps: int
+    first_rung_steps: int  # where successive halving ranks trials (= trial_steps without it)
     final_steps: int
     search_hours: float
     final_hours: float
@@ -53,7 +58,8 @@ class CampaignPlan:
     def to_dict(self) -> dict[str, Any]:
         return {"budget_hours": self.budget_hours, "env_steps_per_s": round(self.env_steps_per_s, 1),
                 "throughput_source": self.throughput_source, "hp_trials": self.hp_trials,
-                "trial_steps": self.trial_steps, "final_steps": self.final_steps,
+                "trial_steps": self.trial_steps, "first_rung_steps": self.first_rung_steps,
+                "final_steps": self.final_steps,
                 "search_hours": round(self.search_hours, 3), "final_hours": round(self.final_hours, 3),
                 "estimate_hours": round(self.estimate_hours, 3), "warnings": list(self.warnings)}
 
@@ -72,7 +78,12 @@ def plan_campaign(settings, env_steps_per_s: float, source: str) -> CampaignPlan
     usable_s = settings.budget_hours * 3600.0 * (1.0 - MARGIN)
     stage = settings.mode == "stage"
     warnings: list[str] = []
-    trial_steps = settings.trial_steps or settings.min_trial_steps
+    halving = settings.pruner.type == "successive_halving" and settings.evaluation.every_env_steps > 0
+    eta = settings.pruner.reduction_factor
+    trial_steps = settings.trial_steps or settings.min_trial_steps * (eta if halving else 1)
+    # expected env steps of one trial: all reach the first rung, 1/eta go on to the end
+    first_rung = min(settings.min_trial_steps, trial_steps)
+    mean_trial_steps = first_rung + (trial_steps - first_rung) / eta if halving else trial_steps
     if settings.final_steps is not None or not stage:
         final_steps = settings.final_steps or 0
     else:
@@ -83,9 +94,9 @@ def plan_campaign(settings, env_steps_per_s: float, source: str) -> CampaignPlan
     if settings.hp_trials is not None:
         hp_trials = settings.hp_trials
     else:
-        hp_trials = int(search_s // (trial_hours(trial_steps, env_steps_per_s) * 3600.0))
+        hp_trials = int(search_s // (trial_hours(mean_trial_steps, env_steps_per_s) * 3600.0))
         if hp_trials < 1:
-            need = trial_hours(trial_steps, env_steps_per_s) / (1.0 - MARGIN) / (1.0 - settings.final_fraction)
+            need = trial_hours(mean_trial_steps, env_steps_per_s) / (1.0 - MARGIN) / (1.0 - settings.final_fraction)
             raise UsageError(f"a budget of {settings.budget_hours:g} h cannot hold one trial of {trial_steps:,} env "
                              f"steps at {env_steps_per_s:,.0f} env steps/s and a final run; give "
                              f"--budget-hours {need:.2f} or more, or train a single run with `vbot train`")
@@ -97,9 +108,10 @@ def plan_campaign(settings, env_steps_per_s: float, source: str) -> CampaignPlan
                         f"this env needs before any trial succeeds: expect tied scores")
     if stage and final_steps < trial_steps:
         warnings.append(f"the final run ({final_steps:,} env steps) is shorter than a trial ({trial_steps:,})")
-    search_h = hp_trials * trial_hours(trial_steps, env_steps_per_s)
+    search_h = hp_trials * trial_hours(mean_trial_steps, env_steps_per_s)
     return CampaignPlan(budget_hours=settings.budget_hours, env_steps_per_s=env_steps_per_s,
                         throughput_source=source, hp_trials=hp_trials, trial_steps=trial_steps,
+                        first_rung_steps=first_rung if halving else trial_steps,
                         final_steps=final_steps, search_hours=search_h, final_hours=final_h,
                         warnings=tuple(warnings))
 
@@ -107,6 +119,7 @@ def plan_campaign(settings, env_steps_per_s: float, source: str) -> CampaignPlan
 def apply_plan(settings, plan: CampaignPlan):
     """``settings`` with the planned values in place of its ``auto`` fields."""
     return replace(settings, hp_trials=plan.hp_trials, trial_steps=plan.trial_steps,
+                   final_reserve_hours=round(plan.final_hours, 4) if settings.mode == "stage" else 0.0,
                    final_steps=plan.final_steps if settings.mode == "stage" else settings.final_steps)
 
 
@@ -159,7 +172,9 @@ def training_throughput(cache_file: Path, backend, settings, *, say) -> tuple[fl
 
 def render_plan(plan: CampaignPlan, settings) -> str:
     lines = [f"plan for {plan.budget_hours:g} h at {plan.env_steps_per_s:,.0f} env steps/s ({plan.throughput_source}):",
-             f"  search: {plan.hp_trials} trials x {plan.trial_steps:,} env steps  ~{plan.search_hours * 60:.0f} min"]
+             f"  search: {plan.hp_trials} trials x {plan.trial_steps:,} env steps  ~{plan.search_hours * 60:.0f} min"
+             + (f" (successive halving: each trial is ranked at {plan.first_rung_steps:,}; the top "
+                f"1/{settings.pruner.reduction_factor} train on)" if plan.first_rung_steps < plan.trial_steps else "")]
     if settings.mode == "stage":
         lines.append(f"  final:  {plan.final_steps:,} env steps  ~{plan.final_hours * 60:.0f} min")
     lines.append(f"  estimate {plan.estimate_hours * 60:.0f} min of the {plan.budget_hours * 60:.0f} min budget "

@@ -96,6 +96,8 @@ class CampaignSession:
         self.session_start = time.time()
         self.base_elapsed_hours = base_elapsed_hours
         self.deadline = self.session_start + (settings.budget_hours - base_elapsed_hours) * 3600.0
+        # the search leaves the planned final run its time
+        self.search_deadline = self.deadline - (settings.final_reserve_hours if settings.mode == "stage" else 0.0) * 3600.0
         self.state, self.writer = state, writer
         self.stop_reason: str | None = None
         self.budget_hit = False
@@ -185,7 +187,8 @@ class CampaignSession:
         return TrialConfig(
             name=name, trial=number, env_id=s.env_id, seed=seed, max_env_steps=steps, num_envs=s.num_envs,
             out_dir=str(self.log / "experiments" / name), workspace=str(self.root), values=values, train=s.train,
-            evaluation=s.evaluation, score=s.score, deadline_unix=self.deadline, stall_s=t.stall_s, stop_s=t.stop_s,
+            evaluation=s.evaluation, score=s.score, stall_s=t.stall_s, stop_s=t.stop_s,
+            deadline_unix=self.deadline if name == "final" else self.search_deadline,
             poll_s=t.poll_s, parent_pid=os.getpid(), tag=f"{self.automl_id}/{name}", backend=s.backend,
         )
 
@@ -231,7 +234,8 @@ class CampaignSession:
             word = "fail"
         elif outcome.stopped_by == "pruned" or r["status"] == "budget":
             word = "pruned"
-            self.budget_hit = self.budget_hit or r["status"] == "budget"
+            # a search trial stopped at the search's deadline leaves the final run its reserve
+            self.budget_hit = self.budget_hit or (r["status"] == "budget" and time.time() >= self.deadline)
         elif r["status"] == "complete":
             word = "complete"
         else:
@@ -272,8 +276,8 @@ class CampaignSession:
         from optuna.storages import fail_stale_trials
 
         while self.stop_reason is None and not self.budget_hit:
-            if time.time() >= self.deadline:
-                self.budget_hit = True
+            if time.time() >= self.search_deadline:
+                self.budget_hit = time.time() >= self.deadline
                 break
             if self.role == "worker" and self.study.user_attrs.get("status") not in (None, "running"):
                 self.say(f"campaign status is {self.study.user_attrs.get('status')}; worker stops")

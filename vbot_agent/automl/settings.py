@@ -24,7 +24,10 @@ from vbot_agent.trials.trial_settings import EvaluationSettings, TimeoutSettings
 
 @dataclass(frozen=True)
 class PrunerSettings:
-    type: Literal["median", "none"] = "median"
+    # successive_halving: trials that rank in the top 1/reduction_factor at min_trial_steps train on
+    # to trial_steps, the rest stop there, so most compute goes to promising settings
+    type: Literal["successive_halving", "median", "none"] = "successive_halving"
+    reduction_factor: int = 3
     n_startup_trials: int = 3  # trials finished before pruning starts
     n_warmup_steps: int = 1  # intermediate evaluations of a trial before it may be pruned
 
@@ -43,6 +46,7 @@ class AutomlSettings:
     min_trial_steps: int = 4_000_000  # section001: no evaluation success before ~4M env steps (learning benchmark)
     final_fraction: float = 0.5  # share of the budget a planned final run gets (mode stage)
     num_envs: int = 1024  # as `vbot train`, so a trial learns as a single run does
+    final_reserve_hours: float = 0.0  # mode stage: the search stops this long before the budget ends (planned)
     seed: int = 0  # sampler seed; trial k trains with seed + k
     storage: str | None = None  # optuna storage URL; None: SQLite file in the workspace
     train: dict[str, Any] = field(default_factory=dict)  # base trainer config (as in `vbot train --config`)

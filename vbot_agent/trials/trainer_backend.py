@@ -181,4 +181,4 @@ def measure_throughput(env_id: str, num_envs: int, train: Mapping[str, Any]) -> 
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise VbotError(f"measuring training throughput failed (`vbot bench train` exit {done.returncode}): {last}")
-    return float(json.loads(done.stdout.strip().splitlines()[-1])["train_env_steps_per_s"])
+    return float(json.loads(done.stdout)["train_env_steps_per_s"])
