@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.automl.health import search_warnings
+from vbot_agent.automl.recovery import recover_trials
 from vbot_agent.automl.search_space import (
     SearchSpace,
     check_keys,
@@ -39,7 +40,6 @@ from vbot_agent.automl.settings import (
 from vbot_agent.automl.study import (
     count_done,
     create_study,
-    fail_and_retry,
     load_study,
     open_storage,
     retried_numbers,
@@ -53,7 +53,7 @@ from vbot_agent.trials.score import compute_score, formula
 from vbot_agent.trials.trial import LIVE_FILE, TrialConfig, final_metrics, run_env_steps
 from vbot_agent.workspace import Paths, checkpoints, report
 from vbot_agent.workspace.lock import WorkspaceLock
-from vbot_agent.workspace.state import StateWriter, load_state, new_state, now_iso
+from vbot_agent.workspace.state import StateWriter, count_trials, load_state, new_state, now_iso
 
 RESUME_HINT = "resume with `vbot automl --resume`"
 
@@ -150,7 +150,8 @@ class CampaignSession:
             "run_dir": ua.get("run_dir"), "checkpoint": ua.get("checkpoint"),
             "started_at": now_iso(t.datetime_start.timestamp()) if t.datetime_start else None,
             "finished_at": now_iso(t.datetime_complete.timestamp()) if t.datetime_complete else None,
-            "error": error, "worker": ua.get("worker"), "retry_of": retry_of,
+            "error": error, "worker": ua.get("worker"), "retry_of": retry_of, "retried": t.number in retried,
+            "adopted": bool(ua.get("adopted")),
             "intermediate": [{"step": int(k), "score": v} for k, v in sorted(t.intermediate_values.items())],
         }
 
@@ -250,7 +251,7 @@ class CampaignSession:
         self.say(f"trial {trial.number}: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else "")
                  + (f" ({error})" if error and word != "complete" else ""))
         if word == "complete":
-            self._register(name, record)
+            self.register(name, record)
             return float(r["score"])
         if outcome.stopped_by == "interrupted":
             raise _TrialInterrupted(error)
@@ -260,7 +261,12 @@ class CampaignSession:
             raise optuna.TrialPruned(error)
         raise _TrialFailed(error)
 
-    def _register(self, name: str, record: dict[str, Any]) -> None:
+    def trial_values(self, optuna_params: dict[str, Any]) -> dict[str, Any]:
+        """A trial's optuna parameters as the state's ``params`` and ``reward_scales``."""
+        params, scales = split_values(decode_from_optuna(self.full_space, optuna_params))
+        return {"params": params, "reward_scales": scales}
+
+    def register(self, name: str, record: dict[str, Any]) -> None:
         ckpt = record.get("checkpoint")
         checkpoints.register(self.paths.registry_file, {
             "id": f"{self.automl_id}/{name}", "automl_id": self.automl_id, "trial": record["number"],
@@ -353,7 +359,7 @@ class CampaignSession:
                            intermediate=outcome.events)
         report.write_summary(self.log, "final", {"name": "final", **st["final"]})
         if word == "complete":
-            self._register("final", {"number": "final", **st["final"]})
+            self.register("final", {"number": "final", **st["final"]})
         self.say(f"final training: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else ""))
 
     def _score_finished_final(self, run_dir: Path, cfg: TrialConfig) -> None:
@@ -365,7 +371,7 @@ class CampaignSession:
         st["final"].update(state="complete", metrics=metrics, score=compute_score(metrics, cfg.score),
                            run_dir=str(run_dir), checkpoint=str(last), finished_at=now_iso())
         report.write_summary(self.log, "final", {"name": "final", **st["final"]})
-        self._register("final", {"number": "final", **st["final"]})
+        self.register("final", {"number": "final", **st["final"]})
         self.say(f"final training had reached its {self.settings.final_steps} env steps before the campaign "
                  f"stopped; scored {last}: {st['final']['score']:.4g}")
 
@@ -408,9 +414,7 @@ class CampaignSession:
 
 def summary(state: dict[str, Any], state_path: Path) -> dict[str, Any]:
     """The result of ``vbot automl``: the campaign's outcome in a few keys."""
-    counts: dict[str, int] = {}
-    for t in state["trials"]:
-        counts[t["state"]] = counts.get(t["state"], 0) + 1
+    counts = count_trials(state["trials"])
     return {"automl_id": state["automl_id"], "status": state["status"], "phase": state["phase"],
             "mode": state["mode"], "elapsed_hours": state["elapsed_hours"], "budget_hours": state["budget_hours"],
             "trials": counts, "best": state["best"], "final": state.get("final"), "message": state.get("message"),
@@ -486,8 +490,7 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
         storage = open_storage(storage_url, settings)
         study = load_study(storage, state["study_name"], settings,
                            seed_offset=len(load_study(storage, state["study_name"]).trials))
-        old_owner = f"{state['host']}:{state['pid']}"
-        _recover_trials(study, state, old_owner, settings, say)
+        old_pid, old_host = state["pid"], state["host"]
         previous_status = state["status"]
         state.update(status="running", pid=os.getpid(), host=socket.gethostname(), message=None)
         if state.get("final") and state["final"].get("state") != "complete":
@@ -504,30 +507,13 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
         session = CampaignSession(root=root, settings=settings, automl_id=state["automl_id"], study=study,
                           storage_url=storage_url, role="campaign", say=say, state=state, writer=writer,
                           base_elapsed_hours=float(state["elapsed_hours"]))
+        recover_trials(session, old_pid, old_host)
         study.set_user_attr("status", "running")
         study.set_user_attr("deadline_unix", session.deadline)
         study.set_user_attr("settings", settings_to_dict(settings))
         say(f"resuming campaign {state['automl_id']} (was {previous_status}) at {state['elapsed_hours']:.3f} h "
             f"of {settings.budget_hours:g} h, phase {state['phase']}")
         return _run(session)
-
-
-def _recover_trials(study, state: dict[str, Any], old_owner: str, settings: AutomlSettings, say) -> None:
-    """Fail and queue again the trials the previous campaign process left running or interrupted."""
-    trials = study.get_trials(deepcopy=False)
-    retried = retried_numbers(trials)
-    for t in trials:
-        mine_running = t.state.name == "RUNNING" and t.user_attrs.get("worker") == old_owner
-        interrupted = t.state.name == "FAIL" and t.user_attrs.get("interrupted") and t.number not in retried
-        if not (mine_running or interrupted):
-            continue
-        if mine_running:
-            killed = kill_orphans({f"{state['automl_id']}/{report.trial_name(t.number)}"})
-            if killed:
-                say(f"killed the orphaned processes {killed} of trial {t.number}")
-        queued = fail_and_retry(study, t, f"interrupted: campaign process {state['pid']} on {state['host']} "
-                                          "stopped during the trial", settings.max_retries)
-        say(f"trial {t.number} was interrupted; " + ("queued again" if queued else "retries used up, recorded failed"))
 
 
 def _run(session: CampaignSession) -> dict[str, Any]:

@@ -8,16 +8,14 @@ from typing import Any
 
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.lock import is_locked
-from vbot_agent.workspace.state import load_state, parse_iso
+from vbot_agent.workspace.state import count_trials, load_state, parse_iso
 
 
 def campaign_status(root: Path) -> dict[str, Any]:
     """Phase, budget, trial counts, best, the live trial, and whether the campaign process is alive."""
     paths = Paths(root)
     state = load_state(paths.state_file)
-    counts: dict[str, int] = {}
-    for t in state["trials"]:
-        counts[t["state"]] = counts.get(t["state"], 0) + 1
+    counts = count_trials(state["trials"])
     alive = _alive(state, paths)
     heartbeat_age = None
     if state.get("heartbeat"):
@@ -37,7 +35,8 @@ def campaign_status(root: Path) -> dict[str, Any]:
         "elapsed_hours": state["elapsed_hours"], "budget_hours": state["budget_hours"],
         "heartbeat": state["heartbeat"], "heartbeat_age_s": heartbeat_age, "pid": state["pid"], "host": state["host"],
         "trials": counts, "hp_trials": state["settings"].get("hp_trials"),
-        "best": state["best"], "final": state.get("final"), "live": state.get("live"),
+        "best": state["best"], "final": state.get("final"),
+        "live": state.get("live") if alive else None,  # a dead campaign's last heartbeat is not live
         "recent": [{"number": t["number"], "state": t["state"], "score": t.get("score"), "error": t.get("error")}
                    for t in recent],
         "message": state.get("message"), "next": hint, "score_formula": state["score_formula"],
