@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import replace
 
 import pytest
@@ -92,3 +93,54 @@ def test_the_shipped_template_plans_itself():
     settings = resolve_settings(TEMPLATE_DIR / "automl.yaml", {"budget_hours": 1.0})
     assert (settings.hp_trials, settings.trial_steps, settings.final_steps) == (None, None, None)
     assert automl_config()["hp_trials"] == 4  # the harness keeps explicit counts
+
+
+def test_the_throughput_cache_is_dated_expires_and_can_be_measured_again(tmp_path):
+    from vbot_agent.automl.budget import CACHE_MAX_AGE_DAYS, loaded_measurement_warning, training_throughput
+    from vbot_agent.workspace.state import parse_iso
+
+    measured = []
+
+    class Backend:
+        rate = 20_000.0
+
+        @staticmethod
+        def measure_throughput(env_id, num_envs, train):
+            measured.append(Backend.rate)
+            return Backend.rate
+
+    cache = tmp_path / "throughput.yaml"
+    said = []
+    rate, source, load = training_throughput(cache, Backend, AUTO, say=said.append)
+    assert rate == 20_000.0 and source.startswith("measured now") and measured == [20_000.0]
+    entry = next(iter(yaml.safe_load(cache.read_text()).values()))
+    assert isinstance(entry["load_1min"], float) and load == entry["load_1min"]
+    when = parse_iso(entry["measured_at"])
+
+    Backend.rate = 30_000.0
+    rate, source, _ = training_throughput(cache, Backend, AUTO, say=said.append, now=when + 3 * 3600)
+    assert rate == 20_000.0 and f"measured {entry['measured_at']} (3 h ago" in source and "--recalibrate" in source
+    # a week and a day later the figure is stale: measured again
+    rate, _, _ = training_throughput(cache, Backend, AUTO, say=said.append,
+                                     now=when + (CACHE_MAX_AGE_DAYS + 1) * 86400)
+    assert rate == 30_000.0 and "over 7 days" in said[-2]
+    Backend.rate = 40_000.0
+    rate, _, _ = training_throughput(cache, Backend, AUTO, say=said.append, recalibrate=True)
+    assert rate == 40_000.0 and measured == [20_000.0, 30_000.0, 40_000.0]
+    assert next(iter(yaml.safe_load(cache.read_text()).values()))["env_steps_per_s"] == 40_000.0
+    assert loaded_measurement_warning(0.0) is None
+    assert "--recalibrate" in loaded_measurement_warning(100.0 * (os.cpu_count() or 1))
+
+
+def test_recalibrate_through_the_cli(workspace, monkeypatch):
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "20000")
+    config = write_config(workspace, hp_trials="auto", trial_steps="auto", final_steps="auto",
+                          min_trial_steps=4_000_000, pruner={"type": "none"})
+    args = ("automl", "--config", str(config), "--budget-hours", "1", "--dry-run", "--json")
+    assert json.loads(vbot(workspace, *args).stdout)["plan"]["hp_trials"] == 7
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "40000")
+    proc = vbot(workspace, *args, "--recalibrate")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["plan"]["env_steps_per_s"] == 40000.0 and "measuring training throughput" in proc.stderr
+    refused = vbot(workspace, "automl", "--resume", "--recalibrate")
+    assert refused.returncode == 2 and "--recalibrate" in refused.stderr and refused.stderr.count("\n") == 1

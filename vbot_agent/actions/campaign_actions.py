@@ -36,6 +36,9 @@ AUTOML = Action(
               help="continue the workspace's campaign with the settings in its state (only --budget-hours may change)"),
         Param("dry_run", "bool", default=False,
               help="print the plan (trials, their length, the final run, the time estimate) and start nothing"),
+        Param("recalibrate", "bool", default=False,
+              help="measure this machine's training rate again for the plan instead of using the cached figure "
+                   "(a figure over a week old is measured again anyway); do it on a quiet machine"),
         Param("storage", help="optuna storage URL (default: SQLite in the workspace); postgresql://... for "
                               "workers. Its password is never written to a file: with --resume, give the URL "
                               "again or set PGPASSWORD / ~/.pgpass"),

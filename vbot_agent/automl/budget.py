@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import platform
+import time
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -148,26 +149,71 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def training_throughput(cache_file: Path, backend, settings, *, say) -> tuple[float, str]:
-    """Train env steps/s of ``settings``' env and env count on this machine: cached, else measured
-    once through ``backend.measure_throughput`` and cached. Returns (rate, where it came from)."""
+CACHE_MAX_AGE_DAYS = 7.0  # a figure older than this is measured again (software and machine load change)
+
+
+def training_throughput(cache_file: Path, backend, settings, *, say, recalibrate: bool = False,
+                        now: float | None = None) -> tuple[float, str, float | None]:
+    """Train env steps/s of ``settings``' env and env count on this machine, where it came from, and
+    the 1-minute load average when it was measured (None when not recorded).
+
+    The cached figure when there is one younger than ``CACHE_MAX_AGE_DAYS`` and ``recalibrate`` is
+    False; else measured through ``backend.measure_throughput`` and cached with its date and the
+    machine's load average at the time (a figure taken under load plans too few steps).
+    """
+    from vbot_agent.workspace.state import now_iso, parse_iso
+
+    now = time.time() if now is None else now
     key = machine_key(settings.env_id, settings.num_envs)
     cache = load_yaml(cache_file) if cache_file.is_file() else {}
     entry = (cache or {}).get(key)
-    if isinstance(entry, dict) and isinstance(entry.get("env_steps_per_s"), (int, float)):
-        return float(entry["env_steps_per_s"]), f"measured {entry.get('measured_at', '?')}, cached in {cache_file}"
+    if isinstance(entry, dict) and isinstance(entry.get("env_steps_per_s"), (int, float)) and not recalibrate:
+        measured = _parse_time(entry.get("measured_at"), parse_iso)
+        age_days = (now - measured) / 86400.0 if measured is not None else None
+        if age_days is not None and age_days <= CACHE_MAX_AGE_DAYS:
+            return float(entry["env_steps_per_s"]), (
+                f"measured {entry['measured_at']} ({_age(age_days)} ago{_load_note(entry)}), cached in "
+                f"{cache_file}; `--recalibrate` measures again"), entry.get("load_1min")
+        say(f"the cached training rate in {cache_file} is "
+            + (f"{_age(age_days)} old (over {CACHE_MAX_AGE_DAYS:g} days)" if age_days is not None else "undated")
+            + "; measuring again")
     measure = getattr(backend, "measure_throughput", None)
     if measure is None:
-        raise UsageError(f"the trial backend cannot measure throughput, so --budget-hours cannot plan the "
+        raise UsageError("the trial backend cannot measure throughput, so --budget-hours cannot plan the "
                          "campaign; give --hp-trials, --trial-steps and --final-steps")
-    say(f"measuring training throughput on this machine ({settings.env_id}, {settings.num_envs} envs) ...")
+    load_1min = round(os.getloadavg()[0], 2)
+    say(f"measuring training throughput on this machine ({settings.env_id}, {settings.num_envs} envs, "
+        f"load average {load_1min:g} on {os.cpu_count()} cpus) ...")
     rate = float(measure(settings.env_id, settings.num_envs, settings.train))
-    from vbot_agent.workspace.state import now_iso
-
     cache = dict(cache or {})
-    cache[key] = {"env_steps_per_s": round(rate, 1), "measured_at": now_iso()}
+    cache[key] = {"env_steps_per_s": round(rate, 1), "measured_at": now_iso(now), "load_1min": load_1min}
     atomic_write_yaml(cache_file, cache)
-    return rate, f"measured now, cached in {cache_file}"
+    return rate, f"measured now{_load_note(cache[key])}, cached in {cache_file}", load_1min
+
+
+def loaded_measurement_warning(entry_load: float | None) -> str | None:
+    """A warning when the rate was measured while other work held the cores."""
+    cpus = os.cpu_count() or 1
+    if entry_load is None or entry_load <= 0.5 * cpus:
+        return None
+    return (f"the training rate was measured at load average {entry_load:g} on {cpus} cpus: other work was "
+            "running, so the plan is likely too small; `--recalibrate` on a quiet machine")
+
+
+def _parse_time(text, parse_iso) -> float | None:
+    try:
+        return parse_iso(str(text)) if text else None
+    except ValueError:
+        return None
+
+
+def _age(days: float) -> str:
+    return f"{days * 24:.0f} h" if days < 2 else f"{days:.0f} days"
+
+
+def _load_note(entry: dict[str, Any]) -> str:
+    load = entry.get("load_1min")
+    return f", load average {load:g} on {os.cpu_count()} cpus" if isinstance(load, (int, float)) else ""
 
 
 def render_plan(plan: CampaignPlan, settings) -> str:

@@ -19,7 +19,7 @@ def init(ctx, dir: str | None = None) -> dict[str, Any]:
 
 
 def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_steps=None, final_steps=None,
-           config=None, seed=None, resume=False, storage=None, dry_run=False) -> dict[str, Any]:
+           config=None, seed=None, resume=False, storage=None, dry_run=False, recalibrate=False) -> dict[str, Any]:
     from vbot_agent.automl import campaign
     from vbot_agent.automl.settings import resolve_settings
 
@@ -32,8 +32,9 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
             raise UsageError(f"--resume takes the campaign's settings from its state; drop {', '.join(given)} "
                              "(only --budget-hours may change on resume, and --storage may give the password "
                              "of the campaign's storage)")
-        if dry_run:
-            raise UsageError("--dry-run plans a new campaign; a resumed one keeps the plan in its state")
+        if dry_run or recalibrate:
+            raise UsageError(f"{'--dry-run' if dry_run else '--recalibrate'} plans a new campaign; a resumed one "
+                             "keeps the plan in its state")
         if budget_hours is not None and budget_hours <= 0:
             raise UsageError("--budget-hours must be > 0")
         return _stopping_gracefully(ctx, lambda: campaign.resume(root, budget_hours=budget_hours, say=ctx.say,
@@ -43,23 +44,39 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
              "trial_steps": trial_steps, "final_steps": final_steps, "seed": seed, "storage": storage}
     settings = resolve_settings(config_file, flags)
     ctx.say(f"settings from {config_file}")
-    settings, plan = _planned(root, settings, ctx.say)
+    settings, plan = _planned(root, settings, ctx.say, recalibrate)
     if dry_run:
         return {"dry_run": True, "plan": plan.to_dict() if plan else None, "settings": _plan_fields(settings)}
     return _stopping_gracefully(ctx, lambda: campaign.start(root, settings, say=ctx.say))
 
 
-def _planned(root: Path, settings, say):
+def _planned(root: Path, settings, say, recalibrate: bool = False):
     """Settings with their ``auto`` trial counts and lengths planned for the budget (and the plan,
     printed before anything runs); unchanged settings and None when nothing is ``auto``."""
-    from vbot_agent.automl.budget import apply_plan, needs_plan, plan_campaign, render_plan, training_throughput
+    from dataclasses import replace
+
+    from vbot_agent.automl.budget import (
+        apply_plan,
+        loaded_measurement_warning,
+        needs_plan,
+        plan_campaign,
+        render_plan,
+        training_throughput,
+    )
     from vbot_agent.trials.backend import load_backend
 
     if not needs_plan(settings):
+        if recalibrate:
+            raise UsageError("--recalibrate measures the training rate for a plan, but this campaign's trial "
+                             "count and lengths are all given; leave one `auto` or drop --recalibrate")
         return settings, None
-    rate, source = training_throughput(Paths(root).progress / "throughput.yaml", load_backend(settings.backend),
-                                       settings, say=say)
+    rate, source, load = training_throughput(Paths(root).progress / "throughput.yaml",
+                                             load_backend(settings.backend), settings, say=say,
+                                             recalibrate=recalibrate)
     plan = plan_campaign(settings, rate, source)
+    loaded = loaded_measurement_warning(load)
+    if loaded:
+        plan = replace(plan, warnings=(*plan.warnings, loaded))
     say(render_plan(plan, settings))
     return apply_plan(settings, plan), plan
 
