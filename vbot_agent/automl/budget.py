@@ -27,8 +27,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.errors import UsageError
 from vbot_agent.config import load_yaml
+from vbot_agent.errors import UsageError
 from vbot_agent.fileio import atomic_write_yaml
 
 TRIAL_OVERHEAD_S = 20.0  # start-up, intermediate and final evaluation episodes of one trial

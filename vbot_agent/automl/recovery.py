@@ -9,6 +9,9 @@ A trial the old process was running is in one of three conditions:
 - it was cut off mid-training: failed and queued again with the same settings under a new number
   (``max_retries`` copies at most, then recorded failed).
 - it was stopped by a signal earlier (``interrupted``) and not yet queued again: the same.
+
+The stage's final run is continued from its last checkpoint, or scored when it had reached its
+steps (``prepare_final``, ``final_run_to_continue``, ``score_finished_final``).
 """
 
 from __future__ import annotations
@@ -21,8 +24,16 @@ from vbot_agent.fileio import read_json
 from vbot_agent.trials.backend import load_backend
 from vbot_agent.trials.launcher import kill_orphans
 from vbot_agent.trials.score import compute_score
-from vbot_agent.trials.trial import LIVE_FILE, RESULT_FILE, final_metrics, load_trial_config, run_env_steps
+from vbot_agent.trials.trial import (
+    LIVE_FILE,
+    RESULT_FILE,
+    TrialConfig,
+    final_metrics,
+    load_trial_config,
+    run_env_steps,
+)
 from vbot_agent.workspace import report
+from vbot_agent.workspace.state import now_iso
 
 
 def finished_run(out_dir: Path, config_path: Path) -> dict[str, Any] | None:
@@ -103,3 +114,42 @@ def adopt(session, trial, name: str, done: dict[str, Any]) -> bool:
     session.say(f"trial {trial.number} had finished training before the campaign stopped: adopted, "
                 f"score {done['score']:.4g} (not retrained)")
     return True
+
+
+# -- the stage's final run ------------------------------------------------------------------------
+def prepare_final(state: dict[str, Any], say) -> None:
+    """Mark an unfinished final run to run again at resume: one that was killed, stopped or out of
+    budget continues from its last checkpoint (its orphaned trainer killed first, so it does not
+    write on beside the next one); a failed one starts afresh."""
+    final = state.get("final")
+    if not final or final.get("state") == "complete":
+        return
+    if final.get("state") == "running":
+        killed = kill_orphans({f"{state['automl_id']}/final"})
+        if killed:
+            say(f"killed the orphaned processes {killed} of the final run")
+    final["continue"] = final.get("state") in ("running", "interrupted", "budget")
+    final["state"] = "waiting"
+
+
+def score_finished_final(session, run_dir: Path, cfg: TrialConfig) -> None:
+    """Record a final run that reached its steps while the campaign was down: its own final
+    evaluation when it made one, else evaluation episodes of its last.pt here. Nothing retrains."""
+    last = run_dir / "checkpoints" / "last.pt"
+    metrics, _ = final_metrics(load_backend(cfg.backend), run_dir, last, cfg, cfg.evaluation.final_episodes)
+    st = session.state
+    st["final"].update(state="complete", metrics=metrics, score=compute_score(metrics, cfg.score),
+                       run_dir=str(run_dir), checkpoint=str(last), finished_at=now_iso())
+    report.write_summary(session.log, "final", {"name": "final", **st["final"]})
+    session.register("final", {"number": "final", **st["final"]})
+    session.say(f"final training had reached its {session.settings.final_steps} env steps before the campaign "
+             f"stopped; scored {last}: {st['final']['score']:.4g}")
+
+
+def final_run_to_continue(session, out: Path) -> Path | None:
+    """The interrupted final run's folder, when a resume marked it and it has a last.pt."""
+    if not (session.state.get("final") or {}).get("continue"):
+        return None
+    live = read_json(out / LIVE_FILE)
+    run_dir = Path(live["run_dir"]) if live and live.get("run_dir") else None
+    return run_dir if run_dir is not None and (run_dir / "checkpoints" / "last.pt").is_file() else None
