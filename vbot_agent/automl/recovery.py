@@ -88,6 +88,22 @@ def recover_trials(session, old_pid: int, old_host: str) -> None:
         say(f"trial {t.number} was interrupted; " + ("queued again" if queued else "retries used up, recorded failed"))
 
 
+def adopt_stale_finished(session) -> None:
+    """Adopt each trial whose process stopped beating (a worker killed) but whose training had
+    reached its steps, before optuna fails and queues it again. Its folder must be on this machine
+    (a worker's on another machine is not, and that trial is queued again)."""
+    storage = session.study._storage  # optuna's stale-trial query is private, like its use here
+    find_stale = getattr(storage, "_get_stale_trial_ids", None)
+    if find_stale is None:
+        return
+    for trial_id in find_stale(session.study._study_id):
+        trial = storage.get_trial(trial_id)
+        name = report.trial_name(trial.number)
+        done = finished_run(session.log / "experiments" / name, session.log / "configs" / f"{name}.yaml")
+        if done is not None:
+            adopt(session, trial, name, done)
+
+
 def adopt(session, trial, name: str, done: dict[str, Any]) -> bool:
     """Record the RUNNING optuna ``trial`` as ``done`` (see finished_run); False when another
     process finished it meanwhile."""

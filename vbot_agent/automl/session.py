@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.automl.health import search_warnings
+from vbot_agent.automl.recovery import adopt_stale_finished
 from vbot_agent.automl.search_space import decode_from_optuna, parse_search_space, split_values
 from vbot_agent.automl.settings import AutomlSettings
 from vbot_agent.automl.study import count_done, retried_numbers, state_word
@@ -59,6 +60,7 @@ class CampaignSession:
         self.budget_hit = False
         self.live: dict[str, Any] | None = None
         self._last_write = 0.0
+        self.write_error: str | None = None  # why the last state write failed, until one succeeds
 
     # -- clock and signals ------------------------------------------------------------------
     def elapsed_hours(self) -> float:
@@ -71,8 +73,12 @@ class CampaignSession:
         return {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
 
     # -- state ------------------------------------------------------------------------------
-    def write_state(self, *, force: bool = True) -> None:
-        """Rebuild trials/best from the study and write the state (campaign role only)."""
+    def write_state(self, *, force: bool = True, final: bool = False) -> None:
+        """Rebuild trials/best from the study and write the state (campaign role only).
+
+        A write the file system refuses (OSError) is reported once and retried at the next write, so
+        a full disk does not kill a trial; ``final`` (the closing write) raises VbotError instead.
+        """
         if self.role != "campaign":
             return
         now = time.time()
@@ -88,7 +94,20 @@ class CampaignSession:
         st["elapsed_hours"] = round(self.elapsed_hours(), 6)
         st["heartbeat"] = now_iso(now)
         st["live"] = self.live
-        self.writer.write(st)
+        try:
+            self.writer.write(st)
+        except OSError as exc:  # disk full, folder read-only: the study still records every trial
+            if self.write_error is None:
+                self.say(f"cannot write the campaign state {self.paths.state_file} ({exc.strerror or exc}); "
+                         "trials go on and are recorded in the study; the state is written again once it can be")
+            self.write_error = f"{exc.strerror or exc}"
+            if final:
+                raise VbotError(f"cannot write the campaign state {self.paths.state_file} ({self.write_error}); "
+                                f"every trial is in the study: make the folder writable, then {RESUME_HINT}") from None
+            return
+        if self.write_error is not None:
+            self.say(f"the campaign state is written again ({self.paths.state_file})")
+            self.write_error = None
 
     def trial_record(self, t, retried: set[int]) -> dict[str, Any]:
         """One trial of the state, from its optuna record (plain types)."""
@@ -176,7 +195,8 @@ class CampaignSession:
             if self.role == "worker" and self.study.user_attrs.get("status") not in (None, "running"):
                 self.say(f"campaign status is {self.study.user_attrs.get('status')}; worker stops")
                 break
-            fail_stale_trials(self.study)  # trials of dead workers -> failed and queued again
+            adopt_stale_finished(self)  # a dead worker's trial that had finished training: scored
+            fail_stale_trials(self.study)  # other trials of dead workers -> failed and queued again
             trials = self.study.get_trials(deepcopy=False)
             waiting = [t for t in trials if t.state.name == "WAITING"]
             running = [t for t in trials if t.state.name == "RUNNING"]
@@ -212,7 +232,7 @@ class CampaignSession:
         st["live"] = None
         self.live = None
         self.study.set_user_attr("status", status)
-        self.write_state()
+        self.write_state(final=True)
         report.write_index(self.log, st)
         report.write_report(self.log, st)
         if status == "stopped":

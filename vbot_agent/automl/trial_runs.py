@@ -13,10 +13,10 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.automl.recovery import final_run_to_continue, score_finished_final
+from vbot_agent.automl.recovery import final_run_to_continue, finished_run, score_finished_final
 from vbot_agent.automl.search_space import decode_from_optuna, split_values, suggest_values
 from vbot_agent.trials.launcher import run_trial_process, write_trial_config
-from vbot_agent.trials.trial import LIVE_FILE, run_env_steps
+from vbot_agent.trials.trial import LIVE_FILE, RESULT_FILE, run_env_steps
 from vbot_agent.workspace import report
 from vbot_agent.workspace.state import now_iso
 
@@ -66,20 +66,30 @@ def run_search_trial(session, trial) -> float:
     )
     session.live = None
     r = outcome.result
+    if outcome.stopped_by is None and not (Path(cfg.out_dir) / RESULT_FILE).is_file():
+        # the trial process died (killed) without a result: its training may have finished
+        done = finished_run(Path(cfg.out_dir), config_path)
+        if done is not None:
+            r = {**r, **{k: done[k] for k in ("score", "metrics", "run_dir", "checkpoint", "error")},
+                 "status": "complete" if done["state"] == "complete" else "budget"}
+            session.say(f"trial {trial.number}'s process died after its training had finished: scored its run")
+    stopped_by = outcome.stopped_by
+    if stopped_by == "interrupted" and r.get("status") == "complete":
+        stopped_by = None  # the stop came while the finished run was being scored: keep the score
     error = r.get("error")
-    if outcome.stopped_by == "interrupted":
+    if stopped_by == "interrupted":
         error = f"interrupted by {session.stop_reason}; queued again at resume"
-    elif outcome.stopped_by == "pruned":
+    elif stopped_by == "pruned":
         last = [e for e in outcome.events if e.get("score") is not None][-1]
         error = f"pruned at evaluation {last['step']} (score {last['score']:.4g} below the median of earlier trials)"
     for key, value in {"metrics": r.get("metrics"), "score": r.get("score"), "run_dir": r.get("run_dir"),
                        "checkpoint": r.get("checkpoint"), "error": error, "wall_s": r.get("wall_s"),
                        "eval_s": r.get("eval_s")}.items():
         trial.set_user_attr(key, value)
-    if outcome.stopped_by == "interrupted":
+    if stopped_by == "interrupted":
         trial.set_user_attr("interrupted", True)
         word = "fail"
-    elif outcome.stopped_by == "pruned" or r["status"] == "budget":
+    elif stopped_by == "pruned" or r["status"] == "budget":
         word = "pruned"
         # a search trial stopped at the search's deadline leaves the final run its reserve
         session.budget_hit = session.budget_hit or (r["status"] == "budget" and time.time() >= session.deadline)
@@ -99,7 +109,7 @@ def run_search_trial(session, trial) -> float:
     if word == "complete":
         session.register(name, record)
         return float(r["score"])
-    if outcome.stopped_by == "interrupted":
+    if stopped_by == "interrupted":
         raise TrialInterrupted(error)
     if word == "pruned":
         import optuna
@@ -156,7 +166,7 @@ def run_final(session) -> None:
     session.live = None
     r = outcome.result
     word = {"complete": "complete", "budget": "budget"}.get(r["status"], "fail")
-    if outcome.stopped_by == "interrupted":
+    if outcome.stopped_by == "interrupted" and r["status"] != "complete":
         word = "interrupted"
     session.budget_hit = session.budget_hit or word == "budget"
     st["final"].update(state=word, metrics=r.get("metrics"), score=r.get("score"), run_dir=r.get("run_dir"),
