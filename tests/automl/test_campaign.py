@@ -284,3 +284,19 @@ def test_a_trial_that_finished_training_before_a_kill_9_is_adopted_not_retrained
     assert _starts(fake_env)[tag] == 1  # trained once, scored after the resume
     registry = yaml.safe_load((workspace / "starter_kit_schedule/checkpoints/registry.yaml").read_text())
     assert f"{state['automl_id']}/trial_0000" in {c["id"] for c in registry["checkpoints"]}
+
+
+def test_a_state_write_refused_by_a_full_disk_does_not_stop_the_campaign(workspace, fake_env, monkeypatch, tmp_path):
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / "enospc").touch()  # the first state write fails with ENOSPC (tests/harness/faults)
+    monkeypatch.setenv("VBOT_FAULT_DIR", str(faults))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parents[1] / "harness" / "faults"),
+                                                      os.environ["PYTHONPATH"]]))
+    write_config(workspace, mode="hp", hp_trials=2, pruner={"type": "none"})
+    proc = vbot(workspace, "automl", "--config", "automl_test.yaml", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "No space left on device" in proc.stderr and "the campaign state is written again" in proc.stderr
+    assert not (faults / "enospc").exists()
+    state = read_state(workspace)
+    assert state["status"] == "complete" and [t["state"] for t in state["trials"]] == ["complete", "complete"]
