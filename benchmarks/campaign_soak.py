@@ -56,11 +56,19 @@ def campaign_config(trials: int) -> dict[str, Any]:
             "backend": "fake_backend"}
 
 
+class Violations(list):
+    """Each violation once, however many checks see it again."""
+
+    def append(self, text: str) -> None:
+        if text not in self:
+            super().append(text)
+
+
 class Soak:
     def __init__(self, base: Path, rng: random.Random, storage: str | None, trials: int) -> None:
         self.base, self.rng, self.storage, self.trials = base, rng, storage, trials
         self.faults: Counter[str] = Counter()
-        self.violations: list[str] = []
+        self.violations = Violations()
         self.campaigns = 0
         self.completed = 0
         self.fault_dir = base / "faults"

@@ -2,7 +2,7 @@
 
 Behaviour per trial from $FAKE_PLAN (JSON {"<trial number>" or "final" or "*": behaviour}):
 ok (default), crash (exit 3 after a few iterations), hang (stops making progress), slow (each
-iteration $FAKE_SLOW_FACTOR times longer), nan (checkpoints with NaN quality). ``--resume RUN_DIR`` continues that run from its last.pt.
+iteration $FAKE_SLOW_FACTOR times longer), nan (checkpoints with NaN quality), killed_at_exit (SIGKILL after its last checkpoint, before the summary). ``--resume RUN_DIR`` continues that run from its last.pt.
 $FAKE_LOG gets "start <tag> <pid>" / "end <tag> <pid>" lines (and "resume@<iteration> ..." when
 resuming). Every checkpoint also writes last.pt; SIGTERM saves last.pt and exits 0.
 """
@@ -103,6 +103,8 @@ q = None if behaviour == "nan" else quality
 atomic_json(run_dir / "checkpoints" / "last.pt", {"quality": q, "iteration": it})
 atomic_json(run_dir / "checkpoints" / "best.pt", {"quality": q, "iteration": it})
 log("end")
+if behaviour == "killed_at_exit":  # killed after its last checkpoint, before its summary
+    os.kill(os.getpid(), signal.SIGKILL)
 print(json.dumps({"run_dir": str(run_dir), "env_steps": it * steps_per_iter, "iterations": it,
                   "env_steps_per_s": it * steps_per_iter / max(time.time() - t0, 1e-6),
                   "final_reward": quality, "success_rate": quality}))

@@ -104,6 +104,22 @@ def adopt_stale_finished(session) -> None:
             adopt(session, trial, name, done)
 
 
+def finished_original(session, trial) -> tuple[int, dict[str, Any]] | None:
+    """For a queued copy of failed trials (optuna's ``retry_history``): the newest original whose
+    training had finished on this machine, and its outcome (see finished_run); else None.
+
+    optuna fails a trial whose process stopped beating before anyone can look at its run (its
+    own ``optimize`` does so too), so the copy, not the original, takes the finished run over.
+    """
+    history = session.study._storage.get_trial(trial._trial_id).system_attrs.get("retry_history") or []
+    for number in reversed(history):
+        name = report.trial_name(number)
+        done = finished_run(session.log / "experiments" / name, session.log / "configs" / f"{name}.yaml")
+        if done is not None:
+            return number, done
+    return None
+
+
 def adopt(session, trial, name: str, done: dict[str, Any]) -> bool:
     """Record the RUNNING optuna ``trial`` as ``done`` (see finished_run); False when another
     process finished it meanwhile."""

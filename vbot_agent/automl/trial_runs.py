@@ -13,7 +13,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.automl.recovery import final_run_to_continue, finished_run, score_finished_final
+from vbot_agent.automl.recovery import (
+    final_run_to_continue,
+    finished_original,
+    finished_run,
+    score_finished_final,
+)
 from vbot_agent.automl.search_space import decode_from_optuna, split_values, suggest_values
 from vbot_agent.trials.launcher import run_trial_process, write_trial_config
 from vbot_agent.trials.trial import LIVE_FILE, RESULT_FILE, run_env_steps
@@ -45,6 +50,9 @@ def run_search_trial(session, trial) -> float:
     for key, value in {"worker": session.worker_id, "interrupted": False, "error": None, "metrics": None,
                        "score": None, "run_dir": None, "checkpoint": None}.items():
         trial.set_user_attr(key, value)  # a retried trial inherits its original's attributes
+    original = finished_original(session, trial)
+    if original is not None:
+        return _take_over(session, trial, name, values, *original)
     cfg = session.trial_config(name=name, number=trial.number, values=values, steps=session.settings.trial_steps,
                             seed=session.settings.seed + trial.number)
     config_path = session.log / "configs" / f"{name}.yaml"
@@ -116,6 +124,26 @@ def run_search_trial(session, trial) -> float:
 
         raise optuna.TrialPruned(error)
     raise TrialFailed(error)
+
+
+def _take_over(session, trial, name: str, values: dict[str, Any], number: int, done: dict[str, Any]) -> float:
+    """Record the finished run of failed trial ``number`` as copy ``trial``'s outcome: nothing trains."""
+    for key in ("metrics", "score", "run_dir", "checkpoint", "error"):
+        trial.set_user_attr(key, done[key])
+    trial.set_user_attr("adopted", True)
+    params, scales = split_values(values)
+    record = {"number": trial.number, "name": name, "state": done["state"], "params": params,
+              "reward_scales": scales, **{k: done[k] for k in ("metrics", "score", "run_dir", "checkpoint", "error")},
+              "worker": session.worker_id, "adopted_from": number}
+    report.write_summary(session.log, name, record)
+    session.say(f"trial {trial.number} repeats trial {number}, whose training had finished: scored its run, "
+                f"{done['score']:.4g} (not retrained)")
+    if done["state"] == "complete":
+        session.register(name, record)
+        return float(done["score"])
+    import optuna
+
+    raise optuna.TrialPruned(f"trial {number}'s run was stopped by the budget")
 
 
 def warm_start(session, best) -> str | None:
