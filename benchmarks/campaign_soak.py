@@ -218,7 +218,7 @@ class Soak:
             event, tag = parts[0], parts[1]
             if event == "start" and tag in ended:
                 self.violations.append(f"{root.name}: {tag} trained again after its training had finished")
-            if event == "end":
+            if event == "end":  # "end@<iteration>" is a trainer stopped early, which may continue
                 ended.add(tag)
         if not settled:
             return
@@ -228,7 +228,11 @@ class Soak:
             if not name.startswith("trial_"):
                 continue
             t = trials.get(int(name.split("_")[1]))
-            if t is not None and t["state"] == "fail":
+            # a copy queued for it may have taken its finished run over
+            taken_over = t is not None and any(
+                c["adopted"] and c["state"] in ("complete", "pruned") and c["retry_of"] in (t["number"], t["retry_of"])
+                and c["run_dir"] for c in trials.values())
+            if t is not None and t["state"] == "fail" and not taken_over:
                 self.violations.append(f"{root.name}: trial {t['number']} finished training but was recorded "
                                        f"failed ({t['error']})")
 
