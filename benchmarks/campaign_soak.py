@@ -78,6 +78,7 @@ class Soak:
                     "FAKE_PLAN": "{}"}
         self.env.pop("VBOT_WORKSPACE", None)
         self.procs: list[subprocess.Popen] = []
+        self.keep = False  # a hang keeps the folder for a post-mortem
 
     # -- processes -------------------------------------------------------------------------------
     def vbot(self, root: Path, *args: str) -> subprocess.Popen:
@@ -268,7 +269,15 @@ class Soak:
             if campaign.poll() is not None:
                 continue
             if sum(self.faults[k] for k in KILLS) >= kill_target:
-                campaign.wait(timeout=300)  # let the last campaign finish
+                try:
+                    campaign.wait(timeout=300)  # let the last campaign finish
+                except subprocess.TimeoutExpired:
+                    self.violations.append(f"{root.name}: the campaign did not finish within 300 s of the last "
+                                           f"fault (folder {root})")
+                    campaign.kill()
+                    campaign.wait()
+                    self.keep = True
+                    return
                 continue
             self.inject(root, campaign, worker)
             time.sleep(0.3)
@@ -351,7 +360,7 @@ def main(argv: list[str] | None = None) -> int:
                 proc.wait()
         if stop_db:
             stop_db()
-        if not args.keep:
+        if not (args.keep or soak.keep):
             shutil.rmtree(base, ignore_errors=True)
     kills = sum(soak.faults[k] for k in KILLS)
     print(json.dumps({"benchmark": "campaign_soak", "storage": "postgresql" if storage else "sqlite",
@@ -360,7 +369,7 @@ def main(argv: list[str] | None = None) -> int:
                       "campaigns_completed": soak.completed, "violations": soak.violations,
                       "violation_count": len(soak.violations), "wall_s": round(time.time() - started, 1),
                       "load_1min": round(os.getloadavg()[0], 2), "cpus": os.cpu_count(),
-                      "folder": str(base) if args.keep else None}, indent=2))
+                      "folder": str(base) if args.keep or soak.keep else None}, indent=2))
     return 0 if not soak.violations else 1
 
 
