@@ -57,6 +57,11 @@ def test_stage_campaign_end_to_end_then_views_and_corruption(workspace, fake_env
     best_search = max((t for t in trials.values() if t["state"] == "complete"), key=lambda t: t["score"])
     assert state["final"]["state"] == "complete" and state["final"]["from_trial"] == best_search["number"]
     assert state["final"]["params"] == best_search["params"]
+    # the final run continues from the best trial's policy instead of starting over
+    assert state["final"]["warm_start"] == str(workspace / best_search["checkpoint"]) or \
+        state["final"]["warm_start"] == best_search["checkpoint"]
+    assert any(line.startswith("warm@") and line.split()[1].endswith("/final") for line in fake_env.read_text().splitlines())
+    assert state["search_warnings"] == []  # the fake trials score differently
     assert state["best"]["checkpoint"].endswith("last.pt")
     assert "success_rate" in state["score_formula"] and "fall_rate" in state["score_formula"]
     # every trial trained exactly once (+ the final run)
@@ -126,6 +131,8 @@ def test_kill_9_mid_trial_then_resume(workspace, fake_env, monkeypatch):
 
     status = json_out(vbot(workspace, "status", "--json", check=True))
     assert status["status"] == "died" and status["next"] == "vbot automl --resume"
+    assert status["live"] is None  # the dead campaign's last heartbeat named trial 2 as live
+    assert "live " not in vbot(workspace, "status", check=True).stdout
 
     monkeypatch.setenv("FAKE_PLAN", "{}")
     result = json_out(vbot(workspace, "automl", "--resume", "--json", check=True))
@@ -144,6 +151,9 @@ def test_kill_9_mid_trial_then_resume(workspace, fake_env, monkeypatch):
     assert all(n == 1 for n in starts.values())  # nothing trained twice
     assert state["elapsed_hours"] > elapsed_at_kill
     assert state["status"] == "complete" and state["phase"] == "done"
+    status = json_out(vbot(workspace, "status", "--json", check=True))
+    assert sum(status["trials"].values()) == 4 and "fail" not in status["trials"]  # the retry counts once
+    assert "trials    4 of 4" in vbot(workspace, "status", check=True).stdout
     assert not os.path.exists(f"/proc/{trial_pid}") or Path(f"/proc/{trial_pid}/stat").read_text().split()[2] == "Z"
 
 
@@ -246,3 +256,47 @@ def test_budget_is_enforced_inside_a_trial_and_accumulates_across_resume(workspa
     state = read_state(workspace)
     assert state["budget_hours"] == 0.5 and state["elapsed_hours"] > first_elapsed
     assert state["trials"][0]["state"] == "pruned"  # the budget-stopped trial stays recorded, not rerun
+
+
+def test_a_trial_that_finished_training_before_a_kill_9_is_adopted_not_retrained(workspace, fake_env, monkeypatch):
+    # No intermediate evaluations, and a slow final evaluation: the trial process is still
+    # evaluating trial 0's finished run when the campaign is killed.
+    write_config(workspace, mode="hp", hp_trials=2, pruner={"type": "none"}, evaluation={"every_env_steps": 0})
+    monkeypatch.setenv("FAKE_EVAL_S", "60")
+    campaign = vbot_background(workspace, "automl", "--config", "automl_test.yaml")
+    ended = wait_for(lambda: [line for line in trainer_log(fake_env) if line[0] == "end"], timeout=60,
+                     what="trial 0's trainer to finish")
+    tag = ended[0][1]
+    assert tag.endswith("/trial_0000")
+    wait_for(lambda: (state_or_none(workspace) or {}).get("live", {}) and
+             read_state(workspace)["live"].get("run_dir"), timeout=30, what="the live run folder")
+    os.kill(campaign.pid, signal.SIGKILL)
+    campaign.wait()
+
+    monkeypatch.setenv("FAKE_EVAL_S", "0")
+    proc = vbot(workspace, "automl", "--resume", "--json", check=True)
+    assert "adopted" in proc.stderr
+    state = read_state(workspace)
+    trials = {t["number"]: t for t in state["trials"]}
+    assert trials[0]["state"] == "complete" and trials[0]["adopted"] and trials[0]["score"] is not None
+    assert trials[0]["run_dir"] and Path(trials[0]["checkpoint"]).name == "last.pt"
+    assert [t["retry_of"] for t in trials.values()] == [None, None] and sorted(trials) == [0, 1]
+    assert _starts(fake_env)[tag] == 1  # trained once, scored after the resume
+    registry = yaml.safe_load((workspace / "starter_kit_schedule/checkpoints/registry.yaml").read_text())
+    assert f"{state['automl_id']}/trial_0000" in {c["id"] for c in registry["checkpoints"]}
+
+
+def test_a_state_write_refused_by_a_full_disk_does_not_stop_the_campaign(workspace, fake_env, monkeypatch, tmp_path):
+    faults = tmp_path / "faults"
+    faults.mkdir()
+    (faults / "enospc").touch()  # the first state write fails with ENOSPC (tests/harness/faults)
+    monkeypatch.setenv("VBOT_FAULT_DIR", str(faults))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(Path(__file__).parents[1] / "harness" / "faults"),
+                                                      os.environ["PYTHONPATH"]]))
+    write_config(workspace, mode="hp", hp_trials=2, pruner={"type": "none"})
+    proc = vbot(workspace, "automl", "--config", "automl_test.yaml", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert "No space left on device" in proc.stderr and "the campaign state is written again" in proc.stderr
+    assert not (faults / "enospc").exists()
+    state = read_state(workspace)
+    assert state["status"] == "complete" and [t["state"] for t in state["trials"]] == ["complete", "complete"]

@@ -30,6 +30,8 @@ def train_command(spec, train_config_file):
         argv += ["--config", str(train_config_file)]
     for override in to_overrides(spec.values):
         argv += ["--set", override]
+    if spec.init_checkpoint and not spec.resume_run_dir:
+        argv += ["--checkpoint", spec.init_checkpoint]
     argv.append("--json")
     return resume_argv(argv, spec.resume_run_dir) if spec.resume_run_dir else argv
 
@@ -47,3 +49,8 @@ def evaluate(checkpoint, spec, episodes, seed):
         "time_to_target_s": 20.0 * (1.0 - 0.5 * quality),
         "episode_time_s": 20.0,
     }
+
+
+def measure_throughput(env_id, num_envs, train):
+    """The fake trainer's rate: FAKE_STEPS_PER_S (default 1M env steps/s, it writes files only)."""
+    return float(os.environ.get("FAKE_STEPS_PER_S", "1000000"))

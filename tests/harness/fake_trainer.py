@@ -2,8 +2,9 @@
 
 Behaviour per trial from $FAKE_PLAN (JSON {"<trial number>" or "final" or "*": behaviour}):
 ok (default), crash (exit 3 after a few iterations), hang (stops making progress), slow (each
-iteration $FAKE_SLOW_FACTOR times longer), nan (checkpoints with NaN quality). ``--resume RUN_DIR`` continues that run from its last.pt.
-$FAKE_LOG gets "start <tag> <pid>" / "end <tag> <pid>" lines (and "resume@<iteration> ..." when
+iteration $FAKE_SLOW_FACTOR times longer), nan (checkpoints with NaN quality), killed_at_exit (SIGKILL after its last checkpoint, before the summary). ``--resume RUN_DIR`` continues that run from its last.pt.
+$FAKE_LOG gets "start <tag> <pid>" / "end <tag> <pid>" (trained to its steps) or "end@<iteration> ..."
+(stopped early) lines (and "resume@<iteration> ..." when
 resuming). Every checkpoint also writes last.pt; SIGTERM saves last.pt and exits 0.
 """
 
@@ -26,6 +27,7 @@ parser.add_argument("--config")
 parser.add_argument("--set", action="append", default=[])
 parser.add_argument("--json", action="store_true")
 parser.add_argument("--resume")
+parser.add_argument("--checkpoint")
 args = parser.parse_args()
 
 tag = os.environ.get("VBOT_TRIAL_ID", "standalone")
@@ -60,6 +62,8 @@ def atomic_json(path, data):
 stop = {"flag": False}
 signal.signal(signal.SIGTERM, lambda s, f: stop.update(flag=True))
 log("start")
+if args.checkpoint:
+    log(f"warm@{Path(args.checkpoint).name}")
 first = 1
 if args.resume:
     run_dir = Path(args.resume)
@@ -74,8 +78,11 @@ iterations = max(1, args.max_env_steps // steps_per_iter)
 t0 = time.time()
 quality = 0.0
 it = first - 1
+completed = True
 for it in range(first, iterations + 1):
     if stop["flag"]:
+        completed = False
+        it -= 1  # this iteration did not run
         break
     time.sleep(iter_s)
     if behaviour == "crash" and it == 3:
@@ -99,7 +106,9 @@ for it in range(first, iterations + 1):
 q = None if behaviour == "nan" else quality
 atomic_json(run_dir / "checkpoints" / "last.pt", {"quality": q, "iteration": it})
 atomic_json(run_dir / "checkpoints" / "best.pt", {"quality": q, "iteration": it})
-log("end")
+log("end" if completed else f"end@{it}")  # "end": trained to its steps; "end@<iteration>": stopped early
+if behaviour == "killed_at_exit":  # killed after its last checkpoint, before its summary
+    os.kill(os.getpid(), signal.SIGKILL)
 print(json.dumps({"run_dir": str(run_dir), "env_steps": it * steps_per_iter, "iterations": it,
                   "env_steps_per_s": it * steps_per_iter / max(time.time() - t0, 1e-6),
                   "final_reward": quality, "success_rate": quality}))

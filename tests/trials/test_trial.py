@@ -55,6 +55,14 @@ def test_a_broken_trainer_fails_the_trial_with_the_reason(tmp_path, fake_env, mo
         wait_for(lambda: not os.path.exists(f"/proc/{pid}") or _zombie(pid), timeout=5, what="trainer killed")
 
 
+def test_a_trainer_killed_after_its_last_checkpoint_has_still_trained(tmp_path, fake_env, monkeypatch):
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({"0": "killed_at_exit"}))
+    result = run_trial(_cfg(tmp_path), install_signals=False)
+    assert [line[0] for line in trainer_log(fake_env)] == ["start", "end"]
+    assert result["status"] == "complete", result
+    assert result["score"] == pytest.approx(0.62) and result["env_steps"] == 40000
+
+
 def _zombie(pid):
     try:
         return open(f"/proc/{pid}/stat").read().split()[2] == "Z"

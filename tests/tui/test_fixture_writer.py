@@ -5,8 +5,8 @@ from __future__ import annotations
 import optuna
 
 from tests.tui.workspace_fixture import make_state, make_workspace
-from vbot_agent.automl.records import trial_record
 from vbot_agent.automl.search_space import parse_search_space
+from vbot_agent.automl.session import trial_record
 from vbot_agent.trials.score import METRIC_KEYS, ScoreWeights, compute_score
 from vbot_agent.tui.data import trial_row
 from vbot_agent.workspace.read_model import read_workspace

@@ -24,7 +24,9 @@ AUTOML = Action(
         Param("mode", choices=("hp", "reward", "stage"),
               help="hp: PPO settings, reward: reward weights, stage: both then one long final run (default: config's)"),
         Param("env", help="env id (default: config's env_id)"),
-        Param("budget_hours", "float", min=0.0, help="wall-clock budget, enforced inside trials, kept across resumes"),
+        Param("budget_hours", "float", min=0.0,
+              help="wall-clock budget, enforced inside trials, kept across resumes; trial count and lengths left "
+                   "`auto` are planned to fit it from the throughput measured on this machine"),
         Param("hp_trials", "int", min=1, help="trials in the search phase"),
         Param("trial_steps", "int", min=1, help="env steps per search trial"),
         Param("final_steps", "int", min=1, help="env steps of the final training (mode stage)"),
@@ -32,6 +34,11 @@ AUTOML = Action(
         Param("seed", "int", help="sampler seed"),
         Param("resume", "bool", default=False,
               help="continue the workspace's campaign with the settings in its state (only --budget-hours may change)"),
+        Param("dry_run", "bool", default=False,
+              help="print the plan (trials, their length, the final run, the time estimate) and start nothing"),
+        Param("recalibrate", "bool", default=False,
+              help="measure this machine's training rate again for the plan instead of using the cached figure "
+                   "(a figure over a week old is measured again anyway); do it on a quiet machine"),
         Param("storage", help="optuna storage URL (default: SQLite in the workspace); postgresql://... for "
                               "workers. Its password is never written to a file: with --resume, give the URL "
                               "again or set PGPASSWORD / ~/.pgpass"),

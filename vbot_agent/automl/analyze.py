@@ -34,7 +34,7 @@ def analyze(root: Path, *, plot: str | None = None, top: int = TOP) -> dict[str,
         curves.append({"number": t["number"], "points": points})
     result = {"automl_id": state["automl_id"], "status": state["status"], "score_formula": state["score_formula"],
               "trials": table, "importances": importances, "importances_note": why, "curves": curves,
-              "best": state["best"], "plot": None}
+              "best": state["best"], "search_warnings": state.get("search_warnings") or [], "plot": None}
     if plot:
         result["plot"] = str(write_plot(Path(plot), result, state))
     return result
@@ -153,6 +153,7 @@ def render_analysis(r: dict[str, Any]) -> str:
         lines += [f"  {k:<32} {v:.3f}" for k, v in r["importances"].items()]
     else:
         lines.append(f"parameter importances: {r['importances_note']}")
+    lines += [f"warning: {w}" for w in r.get("search_warnings") or []]
     if r["plot"]:
         lines.append(f"figure: {r['plot']}")
     return "\n".join(lines)

@@ -19,8 +19,8 @@ def init(ctx, dir: str | None = None) -> dict[str, Any]:
 
 
 def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_steps=None, final_steps=None,
-           config=None, seed=None, resume=False, storage=None) -> dict[str, Any]:
-    from vbot_agent.automl import lifecycle as campaign
+           config=None, seed=None, resume=False, storage=None, dry_run=False, recalibrate=False) -> dict[str, Any]:
+    from vbot_agent.automl import campaign
     from vbot_agent.automl.settings import resolve_settings
 
     root = ctx.workspace()
@@ -32,6 +32,9 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
             raise UsageError(f"--resume takes the campaign's settings from its state; drop {', '.join(given)} "
                              "(only --budget-hours may change on resume, and --storage may give the password "
                              "of the campaign's storage)")
+        if dry_run or recalibrate:
+            raise UsageError(f"{'--dry-run' if dry_run else '--recalibrate'} plans a new campaign; a resumed one "
+                             "keeps the plan in its state")
         if budget_hours is not None and budget_hours <= 0:
             raise UsageError("--budget-hours must be > 0")
         return _stopping_gracefully(ctx, lambda: campaign.resume(root, budget_hours=budget_hours, say=ctx.say,
@@ -41,7 +44,46 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
              "trial_steps": trial_steps, "final_steps": final_steps, "seed": seed, "storage": storage}
     settings = resolve_settings(config_file, flags)
     ctx.say(f"settings from {config_file}")
+    settings, plan = _planned(root, settings, ctx.say, recalibrate)
+    if dry_run:
+        return {"dry_run": True, "plan": plan.to_dict() if plan else None, "settings": _plan_fields(settings)}
     return _stopping_gracefully(ctx, lambda: campaign.start(root, settings, say=ctx.say))
+
+
+def _planned(root: Path, settings, say, recalibrate: bool = False):
+    """Settings with their ``auto`` trial counts and lengths planned for the budget (and the plan,
+    printed before anything runs); unchanged settings and None when nothing is ``auto``."""
+    from dataclasses import replace
+
+    from vbot_agent.automl.budget import (
+        apply_plan,
+        loaded_measurement_warning,
+        needs_plan,
+        plan_campaign,
+        render_plan,
+        training_throughput,
+    )
+    from vbot_agent.trials.backend import load_backend
+
+    if not needs_plan(settings):
+        if recalibrate:
+            raise UsageError("--recalibrate measures the training rate for a plan, but this campaign's trial "
+                             "count and lengths are all given; leave one `auto` or drop --recalibrate")
+        return settings, None
+    rate, source, load = training_throughput(Paths(root).progress / "throughput.yaml",
+                                             load_backend(settings.backend), settings, say=say,
+                                             recalibrate=recalibrate)
+    plan = plan_campaign(settings, rate, source)
+    loaded = loaded_measurement_warning(load)
+    if loaded:
+        plan = replace(plan, warnings=(*plan.warnings, loaded))
+    say(render_plan(plan, settings))
+    return apply_plan(settings, plan), plan
+
+
+def _plan_fields(settings) -> dict[str, Any]:
+    return {k: getattr(settings, k) for k in ("env_id", "mode", "budget_hours", "hp_trials", "trial_steps",
+                                               "final_steps", "num_envs")}
 
 
 def _stopping_gracefully(ctx, run):
@@ -66,7 +108,7 @@ def _config_file(root: Path, config: str | None, cwd: Path) -> Path:
 
 
 def automl_worker(ctx, storage: str, study: str) -> dict[str, Any]:
-    from vbot_agent.automl.lifecycle import run_worker
+    from vbot_agent.automl.campaign import run_worker
 
     return _stopping_gracefully(ctx, lambda: run_worker(ctx.workspace(), storage, study, say=ctx.say))
 
@@ -150,6 +192,12 @@ def render_checkpoints(result: dict[str, Any]) -> str:
 
 
 def render_automl(result: dict[str, Any]) -> str:
+    if result.get("dry_run"):
+        s = result["settings"]
+        return (f"dry run: nothing started. `vbot automl` with these flags would run mode {s['mode']} on "
+                f"{s['env_id']}: {s['hp_trials']} trials x {s['trial_steps']:,} env steps"
+                + (f", final {s['final_steps']:,} env steps" if s["mode"] == "stage" else "")
+                + f", {s['num_envs']} envs, budget {s['budget_hours']:g} h")
     counts = ", ".join(f"{n} {k}" for k, n in sorted(result["trials"].items())) or "none"
     lines = [f"campaign {result['automl_id']}: {result['status']} (phase {result['phase']}, mode {result['mode']})",
              f"budget: {result['elapsed_hours']:.3f} h of {result['budget_hours']:g} h; trials: {counts}"]

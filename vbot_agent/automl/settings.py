@@ -24,7 +24,10 @@ from vbot_agent.trials.trial_settings import EvaluationSettings, TimeoutSettings
 
 @dataclass(frozen=True)
 class PrunerSettings:
-    type: Literal["median", "none"] = "median"
+    # successive_halving: trials that rank in the top 1/reduction_factor at min_trial_steps train on
+    # to trial_steps, the rest stop there, so most compute goes to promising settings
+    type: Literal["successive_halving", "median", "none"] = "successive_halving"
+    reduction_factor: int = 3
     n_startup_trials: int = 3  # trials finished before pruning starts
     n_warmup_steps: int = 1  # intermediate evaluations of a trial before it may be pruned
 
@@ -36,10 +39,14 @@ class AutomlSettings:
     env_id: str = "vbot_navigation_section001"
     mode: Literal["hp", "reward", "stage"] = "stage"
     budget_hours: float = 8.0
-    hp_trials: int = 20  # trials of the search phase (complete + pruned + failed)
-    trial_steps: int = 200_000  # env steps per search trial
-    final_steps: int = 2_000_000  # env steps of the final training (mode stage)
-    num_envs: int = 256
+    # None ("auto"): planned from the budget and the measured throughput (automl/budget.py)
+    hp_trials: int | None = None  # trials of the search phase (complete + pruned + failed)
+    trial_steps: int | None = None  # env steps per search trial
+    final_steps: int | None = None  # env steps of the final training (mode stage)
+    min_trial_steps: int = 4_000_000  # section001: no evaluation success before ~4M env steps (learning benchmark)
+    final_fraction: float = 0.5  # share of the budget a planned final run gets (mode stage)
+    num_envs: int = 1024  # as `vbot train`, so a trial learns as a single run does
+    final_reserve_hours: float = 0.0  # mode stage: the search stops this long before the budget ends (planned)
     seed: int = 0  # sampler seed; trial k trains with seed + k
     storage: str | None = None  # optuna storage URL; None: SQLite file in the workspace
     train: dict[str, Any] = field(default_factory=dict)  # base trainer config (as in `vbot train --config`)
@@ -55,9 +62,12 @@ class AutomlSettings:
     def __post_init__(self) -> None:
         if self.budget_hours <= 0:
             raise ValueError("budget_hours must be > 0")
-        for name in ("hp_trials", "trial_steps", "final_steps", "num_envs"):
-            if getattr(self, name) <= 0:
+        for name in ("hp_trials", "trial_steps", "final_steps", "num_envs", "min_trial_steps"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
                 raise ValueError(f"{name} must be > 0")
+        if not 0.0 < self.final_fraction < 1.0:
+            raise ValueError("final_fraction must be between 0 and 1")
 
     def space(self) -> SearchSpace:
         """The search space of this campaign's mode."""
@@ -89,6 +99,9 @@ def resolve_settings(config_file: Path, flags: Mapping[str, Any]) -> AutomlSetti
     for key in FLAG_KEYS:
         if flags.get(key) is not None:
             data[key] = flags[key]
+    for key in ("hp_trials", "trial_steps", "final_steps"):
+        if data.get(key) == "auto":
+            data[key] = None  # planned from the budget (automl/budget.py)
     settings = from_mapping(AutomlSettings, data, where="")
     settings.space()  # parse and check the mode's keys now, at the edge
     return settings

@@ -8,6 +8,7 @@ from typing import Any
 from vbot_agent.errors import UsageError
 from vbot_agent.workspace.liveness import Verdict, resume_command
 from vbot_agent.workspace.read_model import read_workspace
+from vbot_agent.workspace.state import count_trials
 
 
 def campaign_status(root: Path) -> dict[str, Any]:
@@ -22,9 +23,7 @@ def campaign_status(root: Path) -> dict[str, Any]:
     if view.state is None:
         raise UsageError(f"no campaign state at {view.paths.state_file}; start a campaign with `vbot automl`")
     state, liveness = view.state, view.liveness
-    counts: dict[str, int] = {}
-    for t in state["trials"]:
-        counts[t["state"]] = counts.get(t["state"], 0) + 1
+    counts = count_trials(state["trials"])
     status = state["status"]
     if liveness.label == Verdict.DEAD:
         status = "died"
@@ -43,7 +42,9 @@ def campaign_status(root: Path) -> dict[str, Any]:
         "heartbeat_age_s": None if liveness.age_s is None else round(liveness.age_s, 1),
         "pid": state["pid"], "host": state["host"],
         "trials": counts, "hp_trials": state["settings"].get("hp_trials"),
-        "best": view.best, "final": state.get("final"), "live": state.get("live"),
+        "best": view.best, "final": state.get("final"),
+        "live": state.get("live") if liveness.label == Verdict.ALIVE else None,  # a dead campaign's is not live
+        "search_warnings": state.get("search_warnings") or [],
         "recent": [{"number": t["number"], "state": t["state"], "score": t.get("score"), "error": t.get("error")}
                    for t in recent],
         "message": state.get("message"), "next": hint, "score_formula": state["score_formula"],
@@ -84,6 +85,7 @@ def render_status(s: dict[str, Any]) -> str:
         score = f"{t['score']:.4f}" if t.get("score") is not None else "-"
         lines.append(f"  #{t['number']:<4} {t['state']:<9} {score:>8}  {(t.get('error') or '')[:70]}")
     lines.append(f"score     {s['score_formula']}")
+    lines += [f"warning   {w}" for w in s.get("search_warnings") or []]
     if s.get("message"):
         lines.append(f"note      {s['message']}")
     if s.get("next"):

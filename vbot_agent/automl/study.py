@@ -112,6 +112,14 @@ def make_pruner(settings: AutomlSettings):
     p = settings.pruner
     if p.type == "none":
         return optuna.pruners.NopPruner()
+    if p.type == "successive_halving":
+        every = settings.evaluation.every_env_steps
+        if not every:  # no intermediate evaluations: nothing to halve on
+            return optuna.pruners.NopPruner()
+        # reported steps count evaluations (step k at k * every_env_steps); the first rung is where
+        # trials can first differ
+        rung = max(1, -(-(settings.min_trial_steps) // every))
+        return optuna.pruners.SuccessiveHalvingPruner(min_resource=rung, reduction_factor=p.reduction_factor)
     return optuna.pruners.MedianPruner(n_startup_trials=p.n_startup_trials, n_warmup_steps=p.n_warmup_steps)
 
 

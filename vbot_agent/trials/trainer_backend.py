@@ -43,6 +43,8 @@ def train_command(spec, train_config_file: Path | None) -> list[str]:
         argv += ["--set", f"check_point_interval={checkpoint_interval(spec)}"]
     for override in to_overrides(spec.values):
         argv += ["--set", override]
+    if spec.init_checkpoint and not spec.resume_run_dir:
+        argv += ["--checkpoint", spec.init_checkpoint]
     argv.append("--json")
     return resume_argv(argv, spec.resume_run_dir) if spec.resume_run_dir else argv
 
@@ -156,3 +158,27 @@ def check_overrides(env_id: str, train: Mapping[str, Any], assignments: Sequence
 
     for assignment in assignments:
         resolve_train_config(base={**train, "env_id": env_id}, overrides=to_overrides(assignment))
+
+
+def measure_throughput(env_id: str, num_envs: int, train: Mapping[str, Any]) -> float:
+    """Training env steps/s of ``env_id`` with ``num_envs`` envs and the base config ``train`` on this
+    machine: ``vbot bench train`` (a warm-up and 3 timed iterations) in a subprocess, so the campaign
+    process stays free of torch."""
+    import subprocess
+    import tempfile
+
+    from vbot_agent.errors import VbotError
+    from vbot_agent.fileio import atomic_write_yaml
+
+    with tempfile.TemporaryDirectory(prefix="vbot-throughput-") as tmp:
+        argv = [sys.executable, "-m", "vbot_agent.cli", "bench", "train", "--env", env_id,
+                "--num-envs", str(num_envs), "--iterations", "3", "--json"]
+        if train:
+            config = Path(tmp) / "train.yaml"
+            atomic_write_yaml(config, dict(train))
+            argv[-1:-1] = ["--config", str(config)]
+        done = subprocess.run(argv, capture_output=True, text=True, cwd=tmp)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise VbotError(f"measuring training throughput failed (`vbot bench train` exit {done.returncode}): {last}")
+    return float(json.loads(done.stdout)["train_env_steps_per_s"])

@@ -69,6 +69,7 @@ class TrialConfig:
     tag: str = ""  # value of VBOT_TRIAL_ID for the trial's processes
     backend: str = DEFAULT_BACKEND
     resume_run_dir: str | None = None  # continue this run folder from its last.pt instead of a new run
+    init_checkpoint: str | None = None  # a new run warm-started from this policy (vbot train --checkpoint)
 
 
 def load_trial_config(path: str | os.PathLike) -> TrialConfig:
@@ -116,9 +117,13 @@ def _train_and_evaluate(cfg: TrialConfig, out: Path, stop: GracefulStop, result:
         result["stop_reason"] = reason
     rc = proc.wait()
     run_dir = watch.run_dir
-    if reason is None and rc != 0:
+    # a trainer killed on its way out (after its last checkpoint, before its summary) has trained
+    ended_late = reason is None and rc != 0 and run_env_steps(run_dir) >= cfg.max_env_steps
+    if reason is None and rc != 0 and not ended_late:
         raise VbotError(f"trainer exited with code {rc}: {_tail(out / 'trainer.log')}")
-    if reason is None:
+    if ended_late:
+        result["env_steps"] = run_env_steps(run_dir)
+    if reason is None and not ended_late:
         summary = _last_json_line(out / "trainer.stdout")
         run_dir = Path(summary["run_dir"]) if summary.get("run_dir") else run_dir
         result["env_steps"] = summary.get("env_steps")

@@ -30,8 +30,12 @@ class WorkspaceLock:
         self._fd: int | None = None
 
     def acquire(self) -> WorkspaceLock:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as exc:  # a read-only or full workspace: say so instead of a traceback
+            raise VbotError(f"cannot open the workspace lock {self.path} ({exc.strerror or exc}); "
+                            "the campaign needs its starter_kit_schedule/progress/ folder writable") from None
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -66,6 +70,8 @@ def _describe(path: Path) -> str:
         info = json.loads(path.read_text() or "{}")
     except (OSError, ValueError):
         return "holder unknown"
+    if not info.get("pid"):  # it took the lock an instant ago and has not written its name yet
+        return "a campaign starting at this instant"
     return f"automl_id {info.get('automl_id')}, pid {info.get('pid')} on {info.get('host')}, since {info.get('since')}"
 
 

@@ -12,7 +12,9 @@ budget_hours, elapsed_hours, started_at, updated_at, heartbeat, pid, host, stora
 settings, score_formula, trials, best, final, curriculum.
 
 Each trial: number, state (complete | pruned | fail | running | waiting), params, reward_scales,
-metrics, score, run_dir, checkpoint, started_at, finished_at, error, worker, retry_of, intermediate.
+metrics, score, run_dir, checkpoint, started_at, finished_at, error, worker, retry_of (the failed trial
+this one repeats), retried (a copy of this one was queued), adopted (scored after a resume, not
+retrained), intermediate.
 """
 
 from __future__ import annotations
@@ -129,7 +131,20 @@ def new_state(*, automl_id: str, settings: Mapping[str, Any], storage: str, stud
         "live": None,
         "curriculum": None,
         "message": None,
+        "search_warnings": [],  # tied or floor scores (automl/health.py), shown by every reader
     }
+
+
+def count_trials(trials: list[dict[str, Any]]) -> dict[str, int]:
+    """Trials by state, one per slot of ``hp_trials``: a failed trial that was queued again counts
+    through its copy (``retry_of``) only, so the total never exceeds the trials asked for."""
+    superseded = {t["number"] for t in trials if t.get("retried")}
+    superseded |= {t.get("retry_of") for t in trials if t.get("retry_of") is not None}
+    counts: dict[str, int] = {}
+    for t in trials:
+        if t["number"] not in superseded:
+            counts[t["state"]] = counts.get(t["state"], 0) + 1
+    return counts
 
 
 def validate_state(data: Any) -> str | None:

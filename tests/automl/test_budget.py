@@ -1,0 +1,146 @@
+"""Budget planning: trial count, trial length and the final run from the budget and the measured rate."""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import replace
+
+import pytest
+import yaml
+
+from tests.harness.campaign_kit import automl_config, vbot, write_config
+from vbot_agent.automl.budget import TRIAL_OVERHEAD_S, apply_plan, plan_campaign
+from vbot_agent.automl.settings import AutomlSettings, PrunerSettings
+from vbot_agent.errors import UsageError
+
+AUTO = AutomlSettings(budget_hours=1.0, hp_trials=None, trial_steps=None, final_steps=None,
+                      pruner=PrunerSettings(type="median"))
+
+
+def test_one_hour_at_20k_steps_per_s():
+    plan = plan_campaign(AUTO, 20_000.0, "test")
+    # usable 0.9 * 3600 = 3240 s; final 0.5 * 3240 - 20 = 1600 s -> 32.0M env steps, costing 1600 + 20 s
+    assert plan.final_steps == 32_000_000
+    assert plan.final_hours == pytest.approx((32_000_000 / 20_000 + TRIAL_OVERHEAD_S) / 3600)
+    # search: 3240 - 1620 = 1620 s; a trial of 4M costs 200 + 20 = 220 s -> 7 trials (1540 s)
+    assert (plan.hp_trials, plan.trial_steps) == (7, 4_000_000)
+    assert plan.estimate_hours <= 1.0
+    assert plan.warnings == ()
+
+
+def test_successive_halving_plans_longer_trials_that_cost_less_on_average():
+    settings = replace(AUTO, pruner=PrunerSettings(type="successive_halving", reduction_factor=3))
+    plan = plan_campaign(settings, 20_000.0, "test")
+    # trials run to 4M, the top third to 12M: 4M + 8M / 3 = 6.67M env steps = 333 s + 20 s each;
+    # the search's 1620 s hold 4 of them
+    assert (plan.trial_steps, plan.first_rung_steps, plan.hp_trials) == (12_000_000, 4_000_000, 4)
+    assert plan.final_steps == 32_000_000
+    assert apply_plan(settings, plan).final_reserve_hours == pytest.approx(plan.final_hours, abs=1e-4)
+
+
+def test_given_values_are_kept_and_only_auto_ones_planned():
+    settings = replace(AUTO, trial_steps=5_000_000, final_steps=10_000_000)
+    plan = plan_campaign(settings, 20_000.0, "test")
+    assert (plan.trial_steps, plan.final_steps) == (5_000_000, 10_000_000)
+    # search: 3240 - (500 + 20) = 2720 s; trials of 250 + 20 = 270 s -> 10
+    assert plan.hp_trials == 10
+    planned = apply_plan(settings, plan)
+    assert (planned.hp_trials, planned.trial_steps, planned.final_steps) == (10, 5_000_000, 10_000_000)
+
+
+def test_a_budget_too_small_for_a_search_says_so():
+    plan = plan_campaign(replace(AUTO, budget_hours=0.25), 20_000.0, "test")
+    assert plan.hp_trials == 1
+    assert any("cannot learn" in w for w in plan.warnings)
+    with pytest.raises(UsageError, match=r"--budget-hours 0\.\d+ or more"):
+        plan_campaign(replace(AUTO, budget_hours=0.05), 20_000.0, "test")
+
+
+def test_short_trials_are_warned_about():
+    plan = plan_campaign(replace(AUTO, trial_steps=200_000), 20_000.0, "test")
+    assert any("tied scores" in w for w in plan.warnings)
+
+
+def test_dry_run_prints_the_plan_and_starts_nothing(workspace, monkeypatch):
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "20000")
+    config = write_config(workspace, hp_trials="auto", trial_steps="auto", final_steps="auto",
+                          min_trial_steps=4_000_000, pruner={"type": "none"})
+    proc = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--dry-run", "--json")
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["plan"]["hp_trials"] == 7 and out["plan"]["final_steps"] == 32_000_000
+    assert "search: 7 trials x 4,000,000 env steps" in proc.stderr
+    assert not (workspace / "starter_kit_schedule/progress/automl_state.yaml").exists()
+    cache = yaml.safe_load((workspace / "starter_kit_schedule/progress/throughput.yaml").read_text())
+    assert [entry["env_steps_per_s"] for entry in cache.values()] == [20000.0]
+    # the second plan reuses the measurement
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "1")
+    again = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--dry-run", "--json")
+    assert json.loads(again.stdout)["plan"]["hp_trials"] == 7
+    assert "cached in" in again.stderr
+
+
+def test_dry_run_with_resume_is_refused(workspace):
+    proc = vbot(workspace, "automl", "--resume", "--dry-run")
+    assert proc.returncode == 2 and proc.stderr.count("\n") == 1
+
+
+def test_the_shipped_template_plans_itself():
+    from vbot_agent.automl.settings import resolve_settings
+    from vbot_agent.workspace.init import TEMPLATE_DIR
+
+    settings = resolve_settings(TEMPLATE_DIR / "automl.yaml", {"budget_hours": 1.0})
+    assert (settings.hp_trials, settings.trial_steps, settings.final_steps) == (None, None, None)
+    assert automl_config()["hp_trials"] == 4  # the harness keeps explicit counts
+
+
+def test_the_throughput_cache_is_dated_expires_and_can_be_measured_again(tmp_path):
+    from vbot_agent.automl.budget import CACHE_MAX_AGE_DAYS, loaded_measurement_warning, training_throughput
+    from vbot_agent.workspace.state import parse_iso
+
+    measured = []
+
+    class Backend:
+        rate = 20_000.0
+
+        @staticmethod
+        def measure_throughput(env_id, num_envs, train):
+            measured.append(Backend.rate)
+            return Backend.rate
+
+    cache = tmp_path / "throughput.yaml"
+    said = []
+    rate, source, load = training_throughput(cache, Backend, AUTO, say=said.append)
+    assert rate == 20_000.0 and source.startswith("measured now") and measured == [20_000.0]
+    entry = next(iter(yaml.safe_load(cache.read_text()).values()))
+    assert isinstance(entry["load_1min"], float) and load == entry["load_1min"]
+    when = parse_iso(entry["measured_at"])
+
+    Backend.rate = 30_000.0
+    rate, source, _ = training_throughput(cache, Backend, AUTO, say=said.append, now=when + 3 * 3600)
+    assert rate == 20_000.0 and f"measured {entry['measured_at']} (3 h ago" in source and "--recalibrate" in source
+    # a week and a day later the figure is stale: measured again
+    rate, _, _ = training_throughput(cache, Backend, AUTO, say=said.append,
+                                     now=when + (CACHE_MAX_AGE_DAYS + 1) * 86400)
+    assert rate == 30_000.0 and "over 7 days" in said[-2]
+    Backend.rate = 40_000.0
+    rate, _, _ = training_throughput(cache, Backend, AUTO, say=said.append, recalibrate=True)
+    assert rate == 40_000.0 and measured == [20_000.0, 30_000.0, 40_000.0]
+    assert next(iter(yaml.safe_load(cache.read_text()).values()))["env_steps_per_s"] == 40_000.0
+    assert loaded_measurement_warning(0.0) is None
+    assert "--recalibrate" in loaded_measurement_warning(100.0 * (os.cpu_count() or 1))
+
+
+def test_recalibrate_through_the_cli(workspace, monkeypatch):
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "20000")
+    config = write_config(workspace, hp_trials="auto", trial_steps="auto", final_steps="auto",
+                          min_trial_steps=4_000_000, pruner={"type": "none"})
+    args = ("automl", "--config", str(config), "--budget-hours", "1", "--dry-run", "--json")
+    assert json.loads(vbot(workspace, *args).stdout)["plan"]["hp_trials"] == 7
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "40000")
+    proc = vbot(workspace, *args, "--recalibrate")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["plan"]["env_steps_per_s"] == 40000.0 and "measuring training throughput" in proc.stderr
+    refused = vbot(workspace, "automl", "--resume", "--recalibrate")
+    assert refused.returncode == 2 and "--recalibrate" in refused.stderr and refused.stderr.count("\n") == 1

@@ -1,0 +1,212 @@
+"""What a campaign runs: one search trial (the optuna objective) and the stage's final run.
+
+Both spawn ``vbot_agent.trials.trial`` through the launcher, relay its intermediate scores to the
+pruner, and record the outcome in the study (search trials) or the state's ``final`` (final run),
+in ``experiments/<name>/summary.yaml`` and, when complete, in the checkpoint registry.
+``session`` is the CampaignSession of the process (``vbot_agent.automl.session``).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from vbot_agent.automl.recovery import (
+    final_run_to_continue,
+    finished_original,
+    finished_run,
+    score_finished_final,
+)
+from vbot_agent.automl.search_space import decode_from_optuna, split_values, suggest_values
+from vbot_agent.trials.launcher import run_trial_process, write_trial_config
+from vbot_agent.trials.trial import LIVE_FILE, RESULT_FILE, run_env_steps
+from vbot_agent.workspace import report
+from vbot_agent.workspace.state import now_iso
+
+
+class TrialFailed(Exception):
+    """A search trial ended without a score (recorded failed; the search goes on)."""
+
+
+class TrialInterrupted(Exception):
+    """A search trial stopped by a signal to the campaign (queued again at resume)."""
+
+
+TRIAL_ENDINGS = (TrialFailed, TrialInterrupted)  # what ``study.optimize`` records and goes on after
+
+
+def best_trial(study):
+    """The complete trial with the highest score; a tie goes to the later trial, as in the checkpoint
+    registry (``workspace.checkpoints.best_checkpoint``), so the final run trains the trial that
+    ``vbot status`` and WAKE_UP.md call best."""
+    complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE" and t.value is not None]
+    return max(complete, key=lambda t: (t.value, t.number)) if complete else None
+
+
+def run_search_trial(session, trial) -> float:
+    """The optuna objective: run search trial ``trial`` and return its score (raises TrialPruned,
+    TrialFailed or TrialInterrupted otherwise)."""
+    values = suggest_values(trial, session.space)
+    name = report.trial_name(trial.number)
+    for key, value in {"worker": session.worker_id, "interrupted": False, "error": None, "metrics": None,
+                       "score": None, "run_dir": None, "checkpoint": None}.items():
+        trial.set_user_attr(key, value)  # a retried trial inherits its original's attributes
+    original = finished_original(session, trial)
+    if original is not None:
+        return _take_over(session, trial, name, values, *original)
+    cfg = session.trial_config(name=name, number=trial.number, values=values, steps=session.settings.trial_steps,
+                            seed=session.settings.seed + trial.number)
+    config_path = session.log / "configs" / f"{name}.yaml"
+    write_trial_config(config_path, cfg)
+    session.live = {"trial": trial.number, "name": name, "pid": None, "run_dir": None}
+    session.write_state()
+    session.say(f"trial {trial.number}: {_short(values)}")
+
+    def on_event(event: dict[str, Any]) -> bool:
+        if event.get("score") is None:
+            return False
+        trial.report(event["score"], event["step"])
+        return trial.should_prune()
+
+    outcome = run_trial_process(
+        config_path, cfg, on_event=on_event, should_stop=lambda: session.stop_reason is not None,
+        on_tick=lambda pid: session.tick(trial.number, name, pid, Path(cfg.out_dir)),
+        heartbeat_s=session.settings.timeouts.heartbeat_s,
+    )
+    session.live = None
+    r = outcome.result
+    if outcome.stopped_by is None and not (Path(cfg.out_dir) / RESULT_FILE).is_file():
+        # the trial process died (killed) without a result: its training may have finished
+        done = finished_run(Path(cfg.out_dir), config_path)
+        if done is not None:
+            r = {**r, **{k: done[k] for k in ("score", "metrics", "run_dir", "checkpoint", "error")},
+                 "status": "complete" if done["state"] == "complete" else "budget"}
+            session.say(f"trial {trial.number}'s process died after its training had finished: scored its run")
+    stopped_by = outcome.stopped_by
+    if stopped_by == "interrupted" and r.get("status") == "complete":
+        stopped_by = None  # the stop came while the finished run was being scored: keep the score
+    error = r.get("error")
+    if stopped_by == "interrupted":
+        error = f"interrupted by {session.stop_reason}; queued again at resume"
+    elif stopped_by == "pruned":
+        last = [e for e in outcome.events if e.get("score") is not None][-1]
+        error = f"pruned at evaluation {last['step']} (score {last['score']:.4g} below the median of earlier trials)"
+    for key, value in {"metrics": r.get("metrics"), "score": r.get("score"), "run_dir": r.get("run_dir"),
+                       "checkpoint": r.get("checkpoint"), "error": error, "wall_s": r.get("wall_s"),
+                       "eval_s": r.get("eval_s")}.items():
+        trial.set_user_attr(key, value)
+    if stopped_by == "interrupted":
+        trial.set_user_attr("interrupted", True)
+        word = "fail"
+    elif stopped_by == "pruned" or r["status"] == "budget":
+        word = "pruned"
+        # a search trial stopped at the search's deadline leaves the final run its reserve
+        session.budget_hit = session.budget_hit or (r["status"] == "budget" and time.time() >= session.deadline)
+    elif r["status"] == "complete":
+        word = "complete"
+    else:
+        word = "fail"
+    params, scales = split_values(values)
+    record = {"number": trial.number, "name": name, "state": word, "params": params, "reward_scales": scales,
+              "metrics": r.get("metrics"), "score": r.get("score"), "run_dir": r.get("run_dir"),
+              "checkpoint": r.get("checkpoint"), "started_at": r.get("started_at"),
+              "finished_at": r.get("finished_at"), "wall_s": r.get("wall_s"), "eval_s": r.get("eval_s"),
+              "error": error, "worker": session.worker_id, "intermediate": outcome.events}
+    report.write_summary(session.log, name, record)
+    session.say(f"trial {trial.number}: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else "")
+             + (f" ({error})" if error and word != "complete" else ""))
+    if word == "complete":
+        session.register(name, record)
+        return float(r["score"])
+    if stopped_by == "interrupted":
+        raise TrialInterrupted(error)
+    if word == "pruned":
+        import optuna
+
+        raise optuna.TrialPruned(error)
+    raise TrialFailed(error)
+
+
+def _take_over(session, trial, name: str, values: dict[str, Any], number: int, done: dict[str, Any]) -> float:
+    """Record the finished run of failed trial ``number`` as copy ``trial``'s outcome: nothing trains."""
+    for key in ("metrics", "score", "run_dir", "checkpoint", "error"):
+        trial.set_user_attr(key, done[key])
+    trial.set_user_attr("adopted", True)
+    params, scales = split_values(values)
+    record = {"number": trial.number, "name": name, "state": done["state"], "params": params,
+              "reward_scales": scales, **{k: done[k] for k in ("metrics", "score", "run_dir", "checkpoint", "error")},
+              "worker": session.worker_id, "adopted_from": number}
+    report.write_summary(session.log, name, record)
+    session.say(f"trial {trial.number} repeats trial {number}, whose training had finished: scored its run, "
+                f"{done['score']:.4g} (not retrained)")
+    if done["state"] == "complete":
+        session.register(name, record)
+        return float(done["score"])
+    import optuna
+
+    raise optuna.TrialPruned(f"trial {number}'s run was stopped by the budget")
+
+
+def warm_start(session, best) -> str | None:
+    """The best trial's scored checkpoint, which the final run continues from: it trains the same
+    settings (same networks), so the search's experience is not thrown away. None when the file is
+    not on this machine (a trial of another worker), and the final run starts fresh."""
+    path = best.user_attrs.get("checkpoint")
+    if not path:
+        return None
+    found = Path(path) if Path(path).is_absolute() else session.root / path
+    return str(found) if found.is_file() else None
+
+
+def run_final(session) -> None:
+    """mode stage: one long training of the best configuration (recorded under ``final``)."""
+    st = session.state
+    best = best_trial(session.study)
+    if best is None:
+        st["final"] = {"state": "fail", "error": "no complete trial in the search; nothing to train further"}
+        return
+    values = decode_from_optuna(session.full_space, best.params)
+    params, scales = split_values(values)
+    cfg = session.trial_config(name="final", number=-1, values=values, steps=session.settings.final_steps,
+                            seed=session.settings.seed + 1_000_003)
+    resume_dir = final_run_to_continue(session, Path(cfg.out_dir))
+    if resume_dir is None:
+        (Path(cfg.out_dir) / LIVE_FILE).unlink(missing_ok=True)  # an earlier attempt's run is not this one's
+    warm = warm_start(session, best) if resume_dir is None else None
+    cfg = replace(cfg, resume_run_dir=str(resume_dir) if resume_dir else None, init_checkpoint=warm)
+    st["phase"] = "final"
+    st["final"] = {"state": "running", "from_trial": best.number, "params": params, "reward_scales": scales,
+                   "metrics": None, "score": None, "run_dir": None, "checkpoint": None,
+                   "started_at": now_iso(), "finished_at": None, "error": None,
+                   "continued_run": str(resume_dir) if resume_dir else None, "warm_start": warm}
+    if resume_dir is not None and run_env_steps(resume_dir) >= session.settings.final_steps:
+        score_finished_final(session, resume_dir, cfg)  # trained to the end before the campaign recorded it
+        return
+    config_path = session.log / "configs" / "final.yaml"
+    write_trial_config(config_path, cfg)
+    session.write_state()
+    session.say(f"final training of trial {best.number}'s configuration for {session.settings.final_steps} env steps"
+             + (f", continuing {resume_dir}" if resume_dir else "")
+             + (f", warm-started from its policy {warm}" if warm else ""))
+    outcome = run_trial_process(config_path, cfg, on_event=lambda e: False,
+                                should_stop=lambda: session.stop_reason is not None,
+                                on_tick=lambda pid: session.tick("final", "final", pid, Path(cfg.out_dir)),
+                                heartbeat_s=session.settings.timeouts.heartbeat_s)
+    session.live = None
+    r = outcome.result
+    word = {"complete": "complete", "budget": "budget"}.get(r["status"], "fail")
+    if outcome.stopped_by == "interrupted" and r["status"] != "complete":
+        word = "interrupted"
+    session.budget_hit = session.budget_hit or word == "budget"
+    st["final"].update(state=word, metrics=r.get("metrics"), score=r.get("score"), run_dir=r.get("run_dir"),
+                       checkpoint=r.get("checkpoint"), finished_at=r.get("finished_at"), error=r.get("error"),
+                       intermediate=outcome.events)
+    report.write_summary(session.log, "final", {"name": "final", **st["final"]})
+    if word == "complete":
+        session.register("final", {"number": "final", **st["final"]})
+    session.say(f"final training: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else ""))
+
+def _short(values: dict[str, Any]) -> str:
+    return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
