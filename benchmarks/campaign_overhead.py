@@ -32,7 +32,7 @@ from vbot_agent.trials.launcher import run_trial_process, write_trial_config
 from vbot_agent.trials.trial import TrialConfig
 from vbot_agent.trials.trial_settings import EvaluationSettings
 from vbot_agent.workspace.init import init_workspace
-from vbot_agent.workspace.state import parse_iso
+from vbot_agent.workspace.state import parse_time as parse_iso
 
 
 def main() -> int:

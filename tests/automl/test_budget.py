@@ -97,7 +97,7 @@ def test_the_shipped_template_plans_itself():
 
 def test_the_throughput_cache_is_dated_expires_and_can_be_measured_again(tmp_path):
     from vbot_agent.automl.budget import CACHE_MAX_AGE_DAYS, loaded_measurement_warning, training_throughput
-    from vbot_agent.workspace.state import parse_iso
+    from vbot_agent.workspace.state import parse_time as parse_iso
 
     measured = []
 

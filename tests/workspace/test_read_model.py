@@ -7,6 +7,8 @@ import socket
 import subprocess
 import sys
 
+import yaml
+
 from vbot_agent.actions.context import Context
 from vbot_agent.agent.wakeup import build_wake_up, read_snapshot
 from vbot_agent.automl.commands import checkpoints
@@ -56,3 +58,30 @@ def test_a_live_pid_is_alive_everywhere(tmp_path):
     assert campaign_status(tmp_path)["alive"] is True
     assert WorkspaceReader(tmp_path).read(with_curves=False).liveness.label == "alive"
     assert "**ALIVE.**" in build_wake_up(read_snapshot(tmp_path))
+
+
+def test_every_reader_shows_the_search_warnings(tmp_path):
+    """Tied or floor scores (written by the campaign into the state) reach status, WAKE_UP.md and the TUI."""
+    from rich.console import Console
+
+    from vbot_agent.automl.health import search_warnings
+    from vbot_agent.automl.status import render_status
+    from vbot_agent.tui.widgets.campaign_status import CampaignStatus
+
+    _campaign(tmp_path, os.getpid())
+    paths = Paths(tmp_path)
+    state = yaml.safe_load(paths.state_file.read_text())
+    trials = [{"number": n, "state": "complete", "score": -0.1, "metrics": {"success_rate": 0.0}} for n in (0, 1)]
+    state["search_warnings"] = search_warnings(trials, {"trial_steps": 200_000})
+    StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    floor = state["search_warnings"][0]
+    assert floor.startswith("score floor:")
+
+    assert f"warning   {floor}" in render_status(campaign_status(tmp_path))
+    assert f"- Search: {floor}" in build_wake_up(read_snapshot(tmp_path))
+    widget = CampaignStatus()
+    rendered = widget.build(WorkspaceReader(tmp_path).read(with_curves=False))
+
+    console = Console(width=1000, record=True)
+    console.print(rendered)
+    assert f"search: {floor}" in console.export_text()

@@ -333,6 +333,8 @@ def _warnings(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
         budget, elapsed = text.num(snap.state.get("budget_hours")), text.num(snap.state.get("elapsed_hours"))
         if budget and elapsed is not None and elapsed >= 0.9 * budget and snap.state.get("status") == RUNNING:
             found.append(f"Budget nearly spent: {elapsed:.2f} of {budget:.2f} h.")
+        # tied or floor scores (automl/health.py), the same sentences `vbot status` and analyze print
+        found += [f"Search: {w}" for w in snap.state.get("search_warnings") or []]
     found += _diagnosis(snap)
     return [f"- {w}" for w in found] or ["None."]
 

@@ -161,14 +161,14 @@ def training_throughput(cache_file: Path, backend, settings, *, say, recalibrate
     False; else measured through ``backend.measure_throughput`` and cached with its date and the
     machine's load average at the time (a figure taken under load plans too few steps).
     """
-    from vbot_agent.workspace.state import now_iso, parse_iso
+    from vbot_agent.workspace.state import now_iso, parse_time
 
     now = time.time() if now is None else now
     key = machine_key(settings.env_id, settings.num_envs)
     cache = load_yaml(cache_file) if cache_file.is_file() else {}
     entry = (cache or {}).get(key)
     if isinstance(entry, dict) and isinstance(entry.get("env_steps_per_s"), (int, float)) and not recalibrate:
-        measured = _parse_time(entry.get("measured_at"), parse_iso)
+        measured = _parse_time(entry.get("measured_at"), parse_time)
         age_days = (now - measured) / 86400.0 if measured is not None else None
         if age_days is not None and age_days <= CACHE_MAX_AGE_DAYS:
             return float(entry["env_steps_per_s"]), (

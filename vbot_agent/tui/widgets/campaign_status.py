@@ -106,6 +106,7 @@ class CampaignStatus(Static):
                 grid.add_row("ckpt", Text(fit_path(str(best["checkpoint"]), room), style="dim", no_wrap=True))
         else:
             grid.add_row("best", Text("none yet", style="dim"))
-        if state.get("message"):
-            return Group(grid, Text(str(state["message"]), style="yellow"))
-        return grid
+        notes = [Text(str(state["message"]), style="yellow")] if state.get("message") else []
+        # tied or floor scores (automl/health.py): the sentences `vbot status` and WAKE_UP.md print
+        notes += [Text(f"search: {w}", style="yellow") for w in state.get("search_warnings") or []]
+        return Group(grid, *notes) if notes else grid
