@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import signal
 import socket
 from dataclasses import replace
 from datetime import datetime
@@ -130,8 +129,7 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
 
 
 def _run(session: CampaignSession) -> dict[str, Any]:
-    previous = session.install_signals()
-    try:
+    with session.stop:  # SIGINT/SIGTERM: stop the running trial, write the state, exit 130
         session.write_state()
         if session.state["phase"] == "search":
             session.run_search()
@@ -140,9 +138,6 @@ def _run(session: CampaignSession) -> dict[str, Any]:
                 and (session.state.get("final") or {}).get("state") != "complete":
             run_final(session)
         return session.finish()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
 
 
 def run_worker(root: Path, storage_url: str, study_name: str, *, say) -> dict[str, Any]:
@@ -163,12 +158,8 @@ def run_worker(root: Path, storage_url: str, study_name: str, *, say) -> dict[st
     if deadline is not None:
         session.deadline = float(deadline)
     say(f"worker {session.worker_id} joined study {study_name} ({redact(storage_url)})")
-    previous = session.install_signals()
-    try:
+    with session.stop:
         session.run_search()
-    finally:
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
     mine = [t for t in study.get_trials(deepcopy=False) if t.user_attrs.get("worker") == session.worker_id]
     counts: dict[str, int] = {}
     for t in mine:

@@ -10,7 +10,6 @@ its training had finished, else queues again) and one heartbeat of elapsed time.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import time
 from pathlib import Path
@@ -24,6 +23,7 @@ from vbot_agent.automl.study import count_done, retried_numbers, state_word
 from vbot_agent.automl.trial_runs import TRIAL_ENDINGS, run_search_trial
 from vbot_agent.errors import VbotError
 from vbot_agent.fileio import read_json
+from vbot_agent.signals import GracefulStop
 from vbot_agent.trials.trial import LIVE_FILE, TrialConfig
 from vbot_agent.workspace import Paths, checkpoints, report
 from vbot_agent.workspace.state import StateWriter, count_trials, now_iso
@@ -56,7 +56,7 @@ class CampaignSession:
         # the search leaves the planned final run its time
         self.search_deadline = self.deadline - (settings.final_reserve_hours if settings.mode == "stage" else 0.0) * 3600.0
         self.state, self.writer = state, writer
-        self.stop_reason: str | None = None
+        self.stop = GracefulStop()  # entered by the campaign loop; its reason stops trials and the loop
         self.budget_hit = False
         self.live: dict[str, Any] | None = None
         self._last_write = 0.0
@@ -66,11 +66,10 @@ class CampaignSession:
     def elapsed_hours(self) -> float:
         return self.base_elapsed_hours + (time.time() - self.session_start) / 3600.0
 
-    def install_signals(self):
-        def handle(signum, frame):
-            self.stop_reason = self.stop_reason or signal.Signals(signum).name
-
-        return {sig: signal.signal(sig, handle) for sig in (signal.SIGINT, signal.SIGTERM)}
+    @property
+    def stop_reason(self) -> str | None:
+        """``SIGINT``/``SIGTERM`` once a signal asked the campaign to stop, else None."""
+        return self.stop.reason
 
     # -- state ------------------------------------------------------------------------------
     def write_state(self, *, force: bool = True, final: bool = False) -> None:
