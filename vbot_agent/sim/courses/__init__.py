@@ -1,4 +1,4 @@
-"""The competition's obstacle courses (COMPETITION.md), one module per section, and the training terrain.
+"""The competition's obstacle courses (from the official course files and rules), one module per section, and the training terrain.
 
 ``COURSES`` maps a terrain name to a factory; the factories are cheap (no MuJoCo work) and each
 returns a frozen ``Course``. The long course is the three sections in one frame, as the official

@@ -1,6 +1,6 @@
 """Geometry pieces of the competition courses: primitive geoms and height fields.
 
-Frame (COMPETITION.md): +y is the direction of travel, x across, +z up; metres, degrees.
+Frame (the official course files): +y is the direction of travel, x across, +z up; metres, degrees.
 Every piece has ``build(spec, name)`` (adds its geoms to the robot's ``MjSpec``) and
 ``height(x, y)``: the top of the piece at points of any matching shapes, -inf where the piece is
 absent. A course's ground is the highest of its pieces and the plane (0). Pieces that hover (the

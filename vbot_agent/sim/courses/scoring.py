@@ -1,6 +1,6 @@
 """Competition points of the obstacle sections, counted per env while episodes run.
 
-Items (COMPETITION.md; radii the rules leave open are our choice, written beside each):
+Items (the competition rules; radii the rules leave open are our choice, written beside each):
 
 - ``near``: +points the first time the base comes within ``radius`` m (horizontally) of (x, y),
   with the base height in [z_min, z_max] (a smiley zone: any body part entering; we use the base

@@ -1,6 +1,6 @@
 """Section 011 (20 points): START -> pothole field -> strip -> 15 degree ramp -> "2026" platform.
 
-Numbers from COMPETITION.md. Scoring: 3 smiley zones (+4, base within 1.0 m), 3 red packets above
+Numbers from the official course file. Scoring: 3 smiley zones (+4, base within 1.0 m), 3 red packets above
 the ramp (+2, base within 0.6 m), the celebration on the platform (+2).
 """
 

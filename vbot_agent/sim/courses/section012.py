@@ -1,5 +1,5 @@
 """Section 012 (60 points): "2026" -> waves -> two stair flights -> bridge or riverbed -> stairs down
--> exit platform. Numbers from COMPETITION.md; the choices the files leave open are written here.
+-> exit platform. Numbers from the official course file; the choices the files leave open are written here.
 
 - The bridge is 23 fixed flat slats whose tops follow a parabola from 2.804 at the ends to 2.595 at
   y 17.82; each rail is one straight box from the lowest deck to 0.58 m above the highest.

@@ -1,5 +1,5 @@
 """Section 013 (25 points): exit platform -> ball area -> 0.2 m ramp -> random terrain -> final
-platform with three gold balls. Numbers from COMPETITION.md; the rolling balls' motion is ours
+platform with three gold balls. Numbers from the official course file; the rolling balls' motion is ours
 (``balls.py``). Scoring: the ball area to the random terrain +10 (+15 if a ball was touched and the
 robot neither fell nor left), the random terrain to the final platform +5, the celebration +5.
 """
