@@ -385,3 +385,16 @@ def test_a_share_of_almost_nothing_is_not_standing_dominance(tmp_path):
     data = rd.load_run(write_run(tmp_path / "farm_probe_PPO", series, healthy_config(),
                                  steps=np.linspace(6e3, 3e5, POINTS)))
     assert "standing_dominance" not in ids(rd.diagnose(data))
+
+
+def test_the_cli_prints_the_diagnosis_with_its_audit_line_and_sources():
+    from vbot_agent.actions import REGISTRY
+    from vbot_agent.rewards.diagnosis import render_diagnosis
+
+    result = {"run": "runs/x/y", "env_id": "vbot_navigation_section001", "env_steps": 300_000, "note": None,
+              "audit": {"passed": False, "flagged": ["lazy_robot"]}, "rollout": None, "missing_series": [],
+              "findings": [{"severity": "high", "id": "standing_dominance", "source": "logs", "title": "t",
+                            "evidence": {"survival_share": 1.0}, "cause": "c", "fix": "f", "command": "vbot x"}]}
+    text = REGISTRY.get("diagnose-reward").load_render()(result)
+    assert text == render_diagnosis(result)
+    assert "reward audit of the run's config: flagged lazy_robot" in text and "(from logs)" in text

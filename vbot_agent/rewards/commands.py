@@ -299,20 +299,6 @@ def _audit_of_run(ctx, data) -> dict[str, Any] | None:
 
 
 def render_diagnose(result: dict[str, Any]) -> str:
-    lines = [f"reward diagnosis of {result['run']} ({result['env_id']}, {result.get('env_steps', 0)} env steps)"]
-    if result.get("note"):
-        lines.append(f"  note: {result['note']}")
-    if result.get("rollout"):
-        r = result["rollout"]
-        lines.append(f"  rollout: success {r.get('success_rate')}, falls {r.get('fall_rate')}, "
-                     f"final distance {r.get('mean_final_distance_m')} m over {r.get('episodes')} episodes")
-    if result.get("missing_series"):
-        lines.append(f"  not logged (rules using them stayed quiet): {', '.join(result['missing_series'])}")
-    if not result["findings"]:
-        lines.append("no findings: none of the known reward pathologies shows in this run.")
-        return "\n".join(lines)
-    for f in result["findings"]:
-        evidence = ", ".join(f"{k}={v}" for k, v in f["evidence"].items())
-        lines += ["", f"[{f['severity']}] {f['id']}: {f['title']}", f"  evidence: {evidence}",
-                  f"  cause:    {f['cause']}", f"  fix:      {f['fix']}", f"  test:     {f['command']}"]
-    return "\n".join(lines)
+    from vbot_agent.rewards.diagnosis import render_diagnosis
+
+    return render_diagnosis(result)

@@ -73,7 +73,7 @@ def rule_standing_dominance(data: RunData) -> Finding | None:
     scale = data.scales.get(biggest, 0.0)
     return Finding(
         "standing_dominance", "high", "Most of the return is paid for surviving, not for arriving",
-        {"survival_terms_per_step": {k: fmt(v) for k, v in survival.items()},
+        {"survival_terms_per_step": {k: fmt(v) for k, v in survival.items() if v},
          "positive_terms_per_step": fmt(positive), "survival_share": fmt(share),
          f"{biggest}_per_episode_standing": fmt(per_episode), f"{biggest}_scale": scale},
         f"{biggest} pays {survival[biggest]:.4g} per step ({per_episode:.0f} over a full episode) whether or not the "
