@@ -45,3 +45,18 @@ def test_missing_or_nan_measurement_is_an_error_not_a_default(key):
 def test_zero_weight_is_refused():
     with pytest.raises(ValueError, match="fall_rate"):
         ScoreWeights(fall_rate=0.0)
+
+
+def test_points_term_is_a_fraction_of_the_envs_maximum():
+    """A course's points (out of 20, 60, 105 per robot) weigh as much as the flat arena's (out of 2)."""
+    from vbot_agent.trials.trainer_backend import metrics_from_result
+
+    flat = {**BASE, "competition_points": 1.0}  # no max_points: the flat arena's 2
+    course = {**BASE, "competition_points": 10.0, "max_points": 20.0}
+    assert compute_score(flat, ScoreWeights()) == pytest.approx(compute_score(course, ScoreWeights()))
+    result = {"episodes": 4, "success_rate": 0.5, "fall_rate": 0.0, "mean_time_to_target_s": 30.0,
+              "competition_points": 40.0, "max_competition_points": 80}
+    metrics = metrics_from_result(result, 60.0)
+    assert (metrics["competition_points"], metrics["max_points"]) == (10.0, 20.0)
+    with pytest.raises(VbotError, match="max_points"):
+        compute_score({**course, "max_points": 0}, ScoreWeights())

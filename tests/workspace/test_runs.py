@@ -99,3 +99,35 @@ def test_env_filter_and_an_empty_workspace(workspace, capsys, tmp_path_factory, 
     assert _cli(capsys, "init")[0] == 0
     code, out, _ = _cli(capsys, "runs")
     assert code == 0 and "no runs under" in out and "vbot train" in out
+
+
+def test_a_campaign_trial_run_shows_the_registry_measurement(tmp_path, capsys, monkeypatch):
+    """A trial trains with evaluation off and is scored afterwards: `vbot runs` shows that score's
+    measurement (the same entry `vbot checkpoints` lists), not "not evaluated yet"."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("VBOT_WORKSPACE", raising=False)
+    assert _cli(capsys, "init")[0] == 0
+    code, out, err = _cli(capsys, "train", *TINY, "--set", "eval.enabled=false", "--json")
+    assert code == 0, err
+    run_dir = Path(json.loads(out)["run_dir"])
+    for leftover in ("final_evaluation.json", "checkpoints/best.pt"):
+        (run_dir / leftover).unlink(missing_ok=True)
+    for event_file in run_dir.glob("events.out.tfevents.*"):
+        event_file.unlink()
+    code, out, _ = _cli(capsys, "runs")
+    assert code == 0 and "(not evaluated yet)" in out
+    from vbot_agent.workspace import Paths
+    from vbot_agent.workspace.checkpoints import register
+
+    rel = str(run_dir.relative_to(tmp_path))
+    register(Paths(tmp_path).registry_file, {
+        "id": "automl_x/trial_0003", "checkpoint": f"{rel}/checkpoints/last.pt", "run_dir": rel, "score": 0.25,
+        "env_id": "dummy:point_nav", "metrics": {"episodes": 20, "success_rate": 0.55, "fall_rate": 0.05}})
+    code, out, _ = _cli(capsys, "runs", "--json")
+    [row] = json.loads(out)["runs"]
+    assert (row["success_rate"], row["fall_rate"]) == (0.55, 0.05)
+    assert row["measured"] == "automl_x/trial_0003 evaluation, 20 episodes"
+    assert row["best_checkpoint"] == f"{rel}/checkpoints/last.pt"
+    code, out, _ = _cli(capsys, "runs")
+    assert "success 0.55  falls 0.05  (automl_x/trial_0003 evaluation, 20 episodes)" in out
+    assert "steps 128 (budget 128)" in out

@@ -29,6 +29,7 @@ from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
 from vbot_agent.workspace.read_model import WorkspaceView, read_workspace
 from vbot_agent.workspace.runs import RunInfo
+from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace.state import parse_time
 
 __all__ = ["RunHistory", "WakeUpInput", "build_wake_up", "read_snapshot"]
@@ -163,7 +164,7 @@ def _campaign(snap: WakeUpInput) -> list[str]:
         f"- trials: {len(trials)} (" + (", ".join(f"{v} {k}" for k, v in sorted(counts.items())) or "none yet") + ")",
     ]
     if s.get("score_formula"):
-        lines.append(f"- score formula: `{s['score_formula']}`")
+        lines.append(f"- score formula: `{s['score_formula']}`, where {SCORE_LEGEND}")
     curriculum = s.get("curriculum")
     if isinstance(curriculum, dict):
         stage_bits = ", ".join(f"{k}: {text.fmt(v)}" for k, v in curriculum.items() if not isinstance(v, (dict, list)))

@@ -8,6 +8,7 @@ from typing import Any
 from vbot_agent.errors import UsageError
 from vbot_agent.workspace.liveness import Verdict, resume_command
 from vbot_agent.workspace.read_model import read_workspace
+from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace.state import count_trials
 
 
@@ -85,6 +86,7 @@ def render_status(s: dict[str, Any]) -> str:
         score = f"{t['score']:.4f}" if t.get("score") is not None else "-"
         lines.append(f"  #{t['number']:<4} {t['state']:<9} {score:>8}  {(t.get('error') or '')[:70]}")
     lines.append(f"score     {s['score_formula']}")
+    lines.append(f"          where {SCORE_LEGEND}")
     lines += [f"warning   {w}" for w in s.get("search_warnings") or []]
     if s.get("message"):
         lines.append(f"note      {s['message']}")

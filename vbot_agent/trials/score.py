@@ -6,8 +6,11 @@ there is no additive constant; ``formula`` is the text written into the state an
 
 Inputs (the evaluation contract, see ``vbot_agent.trials.backend``):
     success_rate        fraction of evaluation episodes that reached the target and did not fall, [0, 1]
-    competition_points  mean competition points per robot and episode, [0, MAX_POINTS]
-                        (+1 inside the inner fence, +1 at the centre, a fall loses them)
+    competition_points  mean competition points per robot and episode, [0, max_points]
+                        (flat arena: +1 inside the inner fence, +1 at the centre, a fall loses them)
+    max_points          the most one robot can score in an episode: 2 on the flat arena
+                        (MAX_POINTS, the default when absent), a course's section total (20, 60,
+                        25 or 105), so the points term is a fraction on every env
     fall_rate           fraction of episodes that ended in a fall, [0, 1]
     time_to_target_s    mean time to reach the target over all episodes, an episode that never
                         reached it counting the full episode time (s)
@@ -43,11 +46,16 @@ class ScoreWeights:
                 raise ValueError(f"score weight {name} must be a number > 0 (every measured term counts), got {value!r}")
 
 
+LEGEND = ("success_rate, fall_rate: fractions of the evaluation episodes; competition_points: mean points per "
+          f"robot and episode, out of max_points ({MAX_POINTS:g} on the flat arena: +1 inside the inner fence, +1 at "
+          "the centre; a course's section total); time_to_target_s: a miss counts the full episode_time_s")
+
+
 def formula(weights: ScoreWeights) -> str:
     """The score formula as text (written into the state file and report.md)."""
     w = weights
     return (
-        f"score = {w.success_rate:g}*success_rate + {w.competition_points:g}*competition_points/{MAX_POINTS:g}"
+        f"score = {w.success_rate:g}*success_rate + {w.competition_points:g}*competition_points/max_points"
         f" - {w.fall_rate:g}*fall_rate - {w.time_to_target:g}*time_to_target_s/episode_time_s"
     )
 
@@ -66,10 +74,13 @@ def compute_score(metrics: Mapping[str, Any], weights: ScoreWeights) -> float:
         values[key] = float(value)
     if values["episode_time_s"] <= 0:
         raise VbotError(f"evaluation metric episode_time_s must be > 0, got {values['episode_time_s']}")
+    max_points = metrics.get("max_points", MAX_POINTS)
+    if isinstance(max_points, bool) or not isinstance(max_points, (int, float)) or not max_points > 0:
+        raise VbotError(f"evaluation metric max_points must be a number > 0, got {max_points!r}")
     w = weights
     return (
         w.success_rate * values["success_rate"]
-        + w.competition_points * values["competition_points"] / MAX_POINTS
+        + w.competition_points * values["competition_points"] / float(max_points)
         - w.fall_rate * values["fall_rate"]
         - w.time_to_target * values["time_to_target_s"] / values["episode_time_s"]
     )

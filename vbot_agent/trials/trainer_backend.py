@@ -119,7 +119,8 @@ def final_evaluation(run_dir: Path, spec) -> dict[str, Any] | None:
 def metrics_from_result(result: Mapping[str, Any], episode_time_s: float) -> dict[str, Any]:
     """The score's metrics from ``vbot_agent.rl.evaluate.EvalResult.to_dict()``.
 
-    ``competition_points`` becomes points per robot (EvalResult sums over episodes);
+    ``competition_points`` becomes points per robot (EvalResult sums over episodes) and
+    ``max_points`` the most one robot can score (2 on the flat arena, the section total on a course);
     ``time_to_target_s`` becomes the mean over all episodes with an unreached target counting the
     full episode time (EvalResult averages successful episodes only, which would reward failing).
     Unmeasured values stay None, so the score refuses them.
@@ -136,11 +137,13 @@ def metrics_from_result(result: Mapping[str, Any], episode_time_s: float) -> dic
     else:
         time_all = success * mean_time_success + (1.0 - success) * episode_time_s
     points = result.get("competition_points")
+    most = result.get("max_competition_points")
     return {
         "episodes": episodes,
         "success_rate": success,
         "fall_rate": result.get("fall_rate"),
         "competition_points": None if points is None or episodes == 0 else points / episodes,
+        **({"max_points": most / episodes} if isinstance(most, (int, float)) and most > 0 and episodes else {}),
         "time_to_target_s": time_all,
         "episode_time_s": episode_time_s,
         "mean_return": result.get("mean_return"),

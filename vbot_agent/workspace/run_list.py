@@ -7,7 +7,9 @@ checkpoint and the command that made it. Sources, cheapest first:
 - ``progress.json`` (status, steps, pid, last update; written by the trainer every iteration);
 - ``final_evaluation.json`` when the run has one, else the last ``Eval / success_rate`` and
   ``Eval / fall_rate`` in its TensorBoard files (deterministic evaluation episodes of a checkpoint,
-  per finished episode), else nothing: training-episode success is not a measured success;
+  per finished episode), else the checkpoint registry's measurement of one of its checkpoints (a
+  campaign trial trains without evaluating and is scored afterwards; ``vbot checkpoints`` lists the
+  same entry), else nothing: training-episode success is not a measured success;
 - ``experiment_meta.json`` (the command line, the env id).
 
 Status is ``running``, ``finished``, ``stopped`` or ``failed``. A run whose ``progress.json`` says
@@ -74,7 +76,22 @@ def _eval_metrics(run_dir: Path) -> dict[str, Any]:
     return out
 
 
-def describe_run(run_dir: Path, root: Path, now: float) -> dict[str, Any]:
+def _registry_metrics(run_dir: Path, root: Path, registry: list[dict[str, Any]]) -> dict[str, Any]:
+    """The registry's best-scored measurement of a checkpoint of this run (a campaign trial's score)."""
+    rel = _rel(run_dir, root)
+    entries = [e for e in registry if isinstance(e, dict) and e.get("run_dir") == rel
+               and isinstance((e.get("metrics") or {}).get("success_rate"), (int, float))]
+    if not entries:
+        return {}
+    entry = max(entries, key=lambda e: float(e.get("score") if isinstance(e.get("score"), (int, float)) else -1e9))
+    metrics = entry["metrics"]
+    episodes = metrics.get("episodes")
+    return {"success_rate": metrics.get("success_rate"), "fall_rate": metrics.get("fall_rate"),
+            "best_checkpoint": entry.get("checkpoint"),
+            "measured": f"{entry.get('id', 'registry')} evaluation" + (f", {episodes} episodes" if episodes else "")}
+
+
+def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One run as ``vbot runs`` lists it; unreadable files are reported in ``error``, never skipped."""
     from vbot_agent.fileio import read_json
 
@@ -103,6 +120,11 @@ def describe_run(run_dir: Path, root: Path, now: float) -> dict[str, Any]:
         row.update(_eval_metrics(run_dir))
     except Exception as exc:  # a torn event file: say so in the row, keep listing the others
         row["error"] = f"TensorBoard data unreadable: {type(exc).__name__}: {exc}"
+    if row["measured"] is None and registry:
+        measured = _registry_metrics(run_dir, root, registry)
+        if measured and row["best_checkpoint"]:
+            measured.pop("best_checkpoint")
+        row.update(measured)
     return row
 
 
@@ -115,9 +137,16 @@ def _rel(path: Path, root: Path) -> str:
 
 def list_runs(runs_root: Path, root: Path, env: str | None = None, now: float | None = None) -> dict[str, Any]:
     """Every run under ``runs_root`` (newest first), optionally of one env id."""
+    from vbot_agent.workspace import Paths
+    from vbot_agent.workspace.checkpoints import load_registry
+
     now = time.time() if now is None else now
     folders = [p for p in runs_root.glob("*/*") if p.is_dir()] if runs_root.is_dir() else []
-    rows = [describe_run(p, root, now) for p in sorted(folders, key=lambda p: p.name, reverse=True)]
+    try:
+        registry = load_registry(Paths(root).registry_file).get("checkpoints") or []
+    except (OSError, ValueError, UsageError):  # no workspace, or a registry `vbot checkpoints` reports as broken
+        registry = []
+    rows = [describe_run(p, root, now, registry) for p in sorted(folders, key=lambda p: p.name, reverse=True)]
     if env is not None:
         known = sorted({r["env_id"] for r in rows})
         rows = [r for r in rows if r["env_id"] == env]
@@ -136,7 +165,7 @@ def render_runs(result: dict[str, Any]) -> str:
     for r in rows:
         steps = f"{r['env_steps']:,}" if isinstance(r["env_steps"], int) else "-"
         if isinstance(r["max_env_steps"], int):
-            steps += f"/{r['max_env_steps']:,}"
+            steps += f" (budget {r['max_env_steps']:,})"
         success = f"{r['success_rate']:.2f}" if isinstance(r["success_rate"], (int, float)) else "-"
         falls = f"{r['fall_rate']:.2f}" if isinstance(r["fall_rate"], (int, float)) else "-"
         lines.append(f"{r['run']}  {r['status'].upper()}" + (f" ({r['why']})" if r.get("why") else ""))
