@@ -284,7 +284,7 @@ def test_reward_diagnosis_findings_become_warnings(workspace, monkeypatch):
     def fake_diagnose(root, run_dir):
         calls.append(run_dir)
         time.sleep(0.3)
-        return [f"Reward diagnosis [warning] `lazy_robot` in `{run_dir}`: standing earns more than arriving"]
+        return [f"Reward diagnosis [warning] `lazy_robot` in `{run_dir}`: standing earns more than arriving"], 1
 
     monkeypatch.setattr(watcher_module, "diagnose", fake_diagnose)
     write_state(workspace, make_state())
@@ -303,6 +303,34 @@ def test_reward_diagnosis_findings_become_warnings(workspace, monkeypatch):
         watcher.stop()
         thread.join(timeout=5)
     assert len(calls) == 2  # once per cache, not once per refresh
+
+
+def test_an_older_lazy_run_is_diagnosed_and_campaign_trials_are_left_to_the_search_warnings(workspace, monkeypatch):
+    """Not only the newest run: the newest runs outside the campaign (trial runs matched by
+    runs/<env>/<run> even when the state holds absolute paths of a moved workspace)."""
+    from vbot_agent.agent import watcher as watcher_module
+
+    calls = []
+
+    def fake_diagnose(root, run_dir):
+        calls.append(run_dir)
+        if run_dir.endswith("lazy_PPO"):
+            return [f"Reward diagnosis [high] `lazy_robot` in `{run_dir}`: alive pays everything"], 1
+        return [], 0
+
+    monkeypatch.setattr(watcher_module, "diagnose", fake_diagnose)
+    for name in ("2026-11-20_lazy_PPO", "2026-11-21_healthy_PPO", "2026-11-22_trial_PPO", "2026-11-23_final_PPO"):
+        write_run(workspace, name, status="finished")
+    state = make_state()
+    state["trials"][0]["run_dir"] = "/elsewhere/runs/vbot_navigation_section001/2026-11-22_trial_PPO"
+    state["final"] = {**(state.get("final") or {}), "run_dir": "runs/vbot_navigation_section001/2026-11-23_final_PPO"}
+    write_state(workspace, state)
+    Watcher(workspace).snapshot()
+    text = wake_text(workspace)
+    assert sorted(Path(c).name for c in calls) == ["2026-11-20_lazy_PPO", "2026-11-21_healthy_PPO"]
+    assert "Reward diagnosis of the 2 newest runs outside the campaign" in text
+    assert "`lazy_robot` in `runs/vbot_navigation_section001/2026-11-20_lazy_PPO`" in text
+    assert "`vbot diagnose-reward RUN` diagnoses one" in text
 
 
 def test_without_the_action_the_warning_says_so(workspace, monkeypatch):

@@ -102,8 +102,11 @@ class DiagnosisCache:
             self.on_done()  # new findings: rebuild WAKE_UP.md now rather than at the next change
 
 
-def diagnose(root: Path, run_dir: str) -> list[str]:
-    """Run the ``diagnose-reward`` action on ``run_dir`` and turn its findings into warning lines."""
+DIAGNOSED_RUNS = 3  # the newest runs outside a campaign that WAKE_UP.md diagnoses (~1-3 s each)
+
+
+def diagnose(root: Path, run_dir: str) -> tuple[list[str], int]:
+    """Run the ``diagnose-reward`` action on ``run_dir``: (warning lines of its findings, how many)."""
     import io
 
     from vbot_agent.actions.context import Context
@@ -114,13 +117,9 @@ def diagnose(root: Path, run_dir: str) -> list[str]:
         ctx = Context(json=True, workspace_override=str(root), stdout=io.StringIO(), stderr=io.StringIO(), cwd=root)
         result = action.run(ctx, params) or {}
     except Exception as exc:  # reported as a warning line, never dropped
-        return [f"Reward diagnosis of `{run_dir}` failed: {type(exc).__name__}: {exc}"]
+        return [f"Reward diagnosis of `{run_dir}` failed: {type(exc).__name__}: {exc}"], 1
     findings = result.get("findings") or []
-    # Only the newest run is diagnosed here (each diagnosis replays the audit); say how to reach the rest.
-    others = "the newest run; `vbot runs` lists the others, `vbot diagnose-reward RUN` diagnoses one"
-    if not findings:
-        return [f"Reward diagnosis of `{run_dir}` ({others}): no findings."]
-    lines = [f"Reward diagnosis of `{run_dir}` ({others}):"]
+    lines = []
     for finding in findings:
         text = f"Reward diagnosis [{finding.get('severity', '?')}] `{finding.get('id', '?')}` in `{run_dir}`"
         if finding.get("cause"):
@@ -130,7 +129,88 @@ def diagnose(root: Path, run_dir: str) -> list[str]:
         if finding.get("command"):
             text += f". Test the fix: `{finding['command']}`"
         lines.append(text)
-    return lines
+    return lines, len(findings)
+
+
+def runs_to_diagnose(snap: wakeup.WakeUpInput, limit: int = DIAGNOSED_RUNS) -> list[Path]:
+    """The newest readable runs that are not a campaign's trials (the campaign's search warnings cover
+    those), at most ``limit``; when every run is a trial, the newest trial run."""
+    from vbot_agent.workspace.read_model import run_dir_of
+
+    readable = [r.path for r in snap.runs if r.error is None]
+    state = snap.state or {}
+    entries = list(state.get("trials") or []) + [state.get("final") or {}]
+    # matched by runs/<env>/<run>, so a workspace moved with its absolute paths still matches
+    trial_dirs = {(d.parent.name, d.name) for d in (run_dir_of(snap.paths.root, e) for e in entries if e) if d}
+    outside = [p for p in readable if (p.parent.name, p.name) not in trial_dirs]
+    return (outside or readable[:1])[:limit]
+
+
+class DiagnosisCache:
+    """Reward-diagnosis findings for WAKE_UP.md's warnings, when the ``diagnose-reward`` action exists.
+
+    The newest runs outside a campaign are diagnosed (``runs_to_diagnose``), each result kept until
+    its ``progress.json`` changes or ``DIAGNOSIS_TTL_S`` passes. ``background`` runs the diagnoses in
+    a thread and shows the last results meanwhile (watch mode); otherwise they run inline (snapshot).
+    """
+
+    def __init__(self, root: Path, *, background: bool, enabled: bool = True,
+                 on_done: Callable[[], None] | None = None):
+        self.root, self.background, self.enabled, self.on_done = root, background, enabled, on_done
+        self._results: dict[str, tuple[tuple, float, list[str], int]] = {}  # run -> (key, at, lines, findings)
+        self._thread: threading.Thread | None = None
+        self._lock = threading.Lock()
+
+    def _rel(self, path: Path) -> str:
+        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
+
+    def __call__(self, snap: wakeup.WakeUpInput) -> list[str]:
+        if not self.enabled:
+            return ["Reward diagnosis: turned off for this watcher."]
+        try:
+            from vbot_agent.actions import REGISTRY
+        except ImportError as exc:
+            return [f"Reward diagnosis: unavailable, the action registry failed to import ({exc})."]
+        if "diagnose-reward" not in REGISTRY:
+            return ["Reward diagnosis: not available in this version (no `diagnose-reward` action)."]
+        chosen = runs_to_diagnose(snap)
+        if not chosen:
+            return ["Reward diagnosis: no run to diagnose yet."]
+        wanted = []
+        for run in chosen:
+            progress = run / PROGRESS_FILE
+            wanted.append((self._rel(run), (str(run), progress.stat().st_mtime_ns if progress.exists() else 0)))
+        with self._lock:
+            stale = [(name, key) for name, key in wanted if not self._fresh(name, key)]
+            start = bool(stale) and (self._thread is None or not self._thread.is_alive())
+            if start and self.background:
+                self._thread = threading.Thread(target=self._run, args=(stale,), daemon=True)
+                self._thread.start()
+        if start and not self.background:
+            self._run(stale)
+        with self._lock:
+            done = [(name, self._results[name]) for name, _ in wanted if name in self._results]
+        if not done:
+            return ["Reward diagnosis: running, results on the next refresh."]
+        names = ", ".join(f"`{name}`" for name, _ in done)
+        scope = (f"the {len(done)} newest runs outside the campaign" if len(done) > 1 else "the newest run")
+        reach = "`vbot runs` lists the others, `vbot diagnose-reward RUN` diagnoses one"
+        lines = [line for _, (_, _, run_lines, _) in done for line in run_lines]
+        if not any(count for _, (_, _, _, count) in done):
+            return [f"Reward diagnosis of {scope} ({names}; {reach}): no findings."] + lines
+        return [f"Reward diagnosis of {scope} ({names}; {reach}):"] + lines
+
+    def _fresh(self, name: str, key: tuple) -> bool:
+        held = self._results.get(name)
+        return held is not None and held[0] == key and time.monotonic() - held[1] < DIAGNOSIS_TTL_S
+
+    def _run(self, stale: list[tuple[str, tuple]]) -> None:
+        for name, key in stale:
+            lines, count = diagnose(self.root, name)
+            with self._lock:
+                self._results[name] = (key, time.monotonic(), lines, count)
+        if self.background and self.on_done:
+            self.on_done()  # new findings: rebuild WAKE_UP.md now rather than at the next change
 
 
 @dataclass
