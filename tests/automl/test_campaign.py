@@ -208,6 +208,27 @@ def test_a_final_run_that_finished_while_the_campaign_was_down_is_scored_not_ret
     assert starts[f"{done['automl_id']}/final"] == 1  # scored from its last.pt, not trained again
 
 
+def test_a_final_recorded_failed_after_its_training_ended_is_scored_not_retrained(workspace, fake_env):
+    """The trial process killed between the trainer's end and its result: the campaign records the
+    final failed; the resume scores the finished run instead of training it again (soak finding)."""
+    write_config(workspace, mode="stage", hp_trials=2, trial_steps=20_000, final_steps=50_000,
+                 pruner={"type": "none"})
+    vbot(workspace, "automl", "--config", "automl_test.yaml", check=True)
+    done = read_state(workspace)
+    state_file = workspace / "starter_kit_schedule/progress/automl_state.yaml"
+    broken = {**done, "status": "failed", "phase": "final",
+              "final": {**done["final"], "state": "fail", "metrics": None, "score": None,
+                        "error": "trial process killed (signal 9)"}}
+    state_file.write_text(yaml.safe_dump(broken, sort_keys=False))
+
+    result = json_out(vbot(workspace, "automl", "--resume", "--json", check=True))
+    assert result["status"] == "complete"
+    final = read_state(workspace)["final"]
+    assert final["state"] == "complete" and final["run_dir"] == done["final"]["run_dir"]
+    assert final["score"] == done["final"]["score"]
+    assert _starts(fake_env)[f"{done['automl_id']}/final"] == 1
+
+
 def test_second_campaign_refused_and_sigterm_stops_gracefully(workspace, fake_env, monkeypatch):
     monkeypatch.setenv("FAKE_PLAN", json.dumps({"1": "slow"}))
     monkeypatch.setenv("FAKE_SLOW_FACTOR", "100")

@@ -41,3 +41,36 @@ def test_bare_postgresql_urls_use_the_psycopg2_driver():
     assert sqlalchemy_url("postgresql://u@h/db") == "postgresql+psycopg2://u@h/db"
     assert sqlalchemy_url("postgresql+psycopg://u@h/db") == "postgresql+psycopg://u@h/db"
     assert sqlalchemy_url("sqlite:///x.db") == "sqlite:///x.db"
+
+
+def test_a_trial_whose_process_died_before_its_first_heartbeat_is_queued_again(tmp_path):
+    """optuna's stale check skips a RUNNING trial with no heartbeat at all (its worker was killed
+    between creating it and the heartbeat thread's first beat): the campaign would wait forever."""
+    import time
+    from types import SimpleNamespace
+
+    import optuna
+    from optuna.storages import RDBStorage
+
+    from vbot_agent.automl.recovery import fail_unbeaten
+
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
+    storage = RDBStorage(f"sqlite:///{tmp_path / 'study.db'}", heartbeat_interval=1, grace_period=2)
+    study = optuna.create_study(storage=storage, study_name="s", direction="maximize")
+    study.enqueue_trial({"x": 0.5})
+    orphan = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})  # no heartbeat ever
+    beating = study.ask({"x": optuna.distributions.FloatDistribution(0, 1)})
+    storage.record_heartbeat(beating._trial_id)
+    said = []
+    session = SimpleNamespace(study=study, say=said.append,
+                              settings=SimpleNamespace(timeouts=SimpleNamespace(grace_s=0.3), max_retries=2))
+    fail_unbeaten(session)
+    assert study.trials[orphan.number].state.name == "RUNNING"  # younger than the grace period
+    time.sleep(0.4)
+    fail_unbeaten(session)
+    states = [t.state.name for t in study.get_trials(deepcopy=False)]
+    assert states[orphan.number] == "FAIL" and states[beating.number] == "RUNNING"
+    assert states.count("WAITING") == 1, states
+    copy = next(t for t in study.get_trials(deepcopy=False) if t.state.name == "WAITING")
+    assert copy.params == study.trials[orphan.number].params
+    assert said == [f"trial {orphan.number} never started (no heartbeat after 0.3 s); queued again"]

@@ -104,6 +104,41 @@ def adopt_stale_finished(session) -> None:
             adopt(session, trial, name, done)
 
 
+def fail_unbeaten(session) -> None:
+    """Fail and queue again each RUNNING trial that never recorded a heartbeat and is older than the
+    grace period: its process died between optuna creating the trial and its heartbeat thread's first
+    beat. optuna's stale check skips trials without a heartbeat, so without this the campaign would
+    wait for it forever. Nothing of it ran (training starts after the first beat)."""
+    from datetime import datetime
+
+    storage = getattr(session.study._storage, "_backend", session.study._storage)  # under optuna's cache
+    try:  # optuna's heartbeat table is private, like the stale-trial query above
+        from optuna.storages._rdb import models
+    except ImportError:
+        return
+    if not hasattr(storage, "scoped_session"):
+        return
+    grace = session.settings.timeouts.grace_s
+    now = datetime.now()  # optuna stamps datetime_start in naive local time
+    old = [t for t in session.study.get_trials(deepcopy=False)
+           if t.state.name == "RUNNING" and t.datetime_start is not None
+           and (now - t.datetime_start).total_seconds() > grace]
+    if not old:
+        return
+    db = storage.scoped_session()
+    try:
+        beaten = {row[0] for row in db.query(models.TrialHeartbeatModel.trial_id)
+                  .filter(models.TrialHeartbeatModel.trial_id.in_([t._trial_id for t in old])).all()}
+    finally:
+        db.close()
+    for trial in old:
+        if trial._trial_id not in beaten:
+            queued = fail_and_retry(session.study, trial, "its process died before its first heartbeat",
+                                    session.settings.max_retries)
+            session.say(f"trial {trial.number} never started (no heartbeat after {grace:g} s); "
+                        + ("queued again" if queued else "retries used up, recorded failed"))
+
+
 def finished_original(session, trial) -> tuple[int, dict[str, Any]] | None:
     """For a queued copy of failed trials (optuna's ``retry_history``): the newest original whose
     training had finished on this machine, and its outcome (see finished_run); else None.
@@ -179,9 +214,14 @@ def score_finished_final(session, run_dir: Path, cfg: TrialConfig) -> None:
 
 
 def final_run_to_continue(session, out: Path) -> Path | None:
-    """The interrupted final run's folder, when a resume marked it and it has a last.pt."""
-    if not (session.state.get("final") or {}).get("continue"):
-        return None
+    """The earlier final run's folder when it has a last.pt and either a resume marked it to continue
+    (killed, stopped or out of budget) or it had reached its steps: a final recorded failed after
+    its training ended (its trial process killed before the result was written) is scored, never
+    trained again."""
     live = read_json(out / LIVE_FILE)
     run_dir = Path(live["run_dir"]) if live and live.get("run_dir") else None
-    return run_dir if run_dir is not None and (run_dir / "checkpoints" / "last.pt").is_file() else None
+    if run_dir is None or not (run_dir / "checkpoints" / "last.pt").is_file():
+        return None
+    if (session.state.get("final") or {}).get("continue"):
+        return run_dir
+    return run_dir if run_env_steps(run_dir) >= session.settings.final_steps else None

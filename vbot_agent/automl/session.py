@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.automl.health import search_warnings
-from vbot_agent.automl.recovery import adopt_stale_finished
+from vbot_agent.automl.recovery import adopt_stale_finished, fail_unbeaten
 from vbot_agent.automl.search_space import decode_from_optuna, parse_search_space, split_values
 from vbot_agent.automl.settings import AutomlSettings
 from vbot_agent.automl.study import count_done, retried_numbers, state_word
@@ -178,6 +178,7 @@ class CampaignSession:
                 break
             adopt_stale_finished(self)  # a dead worker's trial that had finished training: scored
             fail_stale_trials(self.study)  # other trials of dead workers -> failed and queued again
+            fail_unbeaten(self)  # a worker killed before its trial's first heartbeat: queued again
             trials = self.study.get_trials(deepcopy=False)
             waiting = [t for t in trials if t.state.name == "WAITING"]
             running = [t for t in trials if t.state.name == "RUNNING"]
