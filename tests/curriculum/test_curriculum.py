@@ -181,6 +181,23 @@ def test_run_promotes_each_stage_when_criteria_hold_and_warm_starts_the_next(wor
     assert again["status"] == "complete" and len(launches(launch_log)) == 2
 
 
+def test_on_stuck_advance_goes_on_from_the_best_checkpoint_and_keeps_the_stage_stuck(workspace, launch_log, capsys):
+    # lr 1e-2 caps the fake's success rate at 0.37: stage a is stuck, and its plan says to go on anyway
+    stages = [_stage("a", overrides={"ppo.learning_rate": 0.01}, on_stuck="advance"), _stage("b")]
+    out = curriculum.run(workspace, str(write_plan(workspace, stages)), cwd=workspace, say=_quiet)
+    assert out["status"] == "complete", out
+    a, b = out["stages"]
+    assert (a["status"], a["advanced"], b["status"]) == ("stuck", True, "promoted")
+    assert launches(launch_log)[1]["checkpoint"] == str(workspace / a["best_checkpoint"])
+    ids = {c["id"] for c in load_registry(workspace / "starter_kit_schedule/checkpoints/registry.yaml")["checkpoints"]}
+    assert ids == {"curriculum/test_plan/b"}  # a stuck stage is never registered as promoted
+    text = vbot(workspace, "curriculum", "status", check=True).stdout
+    assert "advanced anyway (on_stuck: advance)" in text and "not met: success_rate" in text
+    bad = write_plan(workspace, [_stage("a", on_stuck="skip")], file="bad.yaml")
+    proc = vbot(workspace, "curriculum", "status", "--plan", str(bad))
+    assert proc.returncode == 2 and "on_stuck must be one of stop, advance" in proc.stderr
+
+
 def test_advance_refuses_naming_the_criterion_then_promotes_when_it_holds(workspace, launch_log):
     # lr 1e-2 caps the fake's success rate at exp(-1) = 0.37: stage a can never reach 0.5
     stages = [_stage("a", overrides={"ppo.learning_rate": 0.01}), _stage("b")]

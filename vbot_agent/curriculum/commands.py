@@ -136,6 +136,8 @@ def render_curriculum(s: dict[str, Any]) -> str:
                      f"[needs >= {c['success_rate']:g} x{c['patience']} after {c['min_env_steps']:,}]")
         if st["status"] not in (StageStatus.PENDING, StageStatus.PROMOTED) and not st["check"]["met"]:
             lines.append(f"      not met: {'; '.join(st['check']['failing'])}")
+        if st["advanced"]:
+            lines.append("      advanced anyway (on_stuck: advance): the next stage started from its best checkpoint")
         if st.get("error"):
             lines.append(f"      error: {st['error']}")
     if s.get("message"):

@@ -12,6 +12,9 @@ An evaluation *passes* when ``success_rate >= promote.success_rate`` (and, if gi
 ``fall_rate <= promote.max_fall_rate``). The stage is promotable as soon as ``patience``
 counted evaluations in a row pass. It is *stuck* when its step budget is used up without that, or
 earlier when ``stuck_after`` counted evaluations in a row fail (None: only the budget ends it).
+A stuck stage stops the curriculum, unless it says ``on_stuck: advance``: then the next stage
+starts from its best checkpoint and the stage stays recorded as stuck (a plan run under a wall
+budget, where the later stages are what is scored).
 
 Nothing here imports torch or mujoco; env options are checked through the trial backend's
 ``check_overrides`` (the real trainer's config), which loads the env schema when called.
@@ -31,6 +34,7 @@ from vbot_agent.trials.backend import DEFAULT_BACKEND
 from vbot_agent.trials.trial_settings import EvaluationSettings, TimeoutSettings
 
 PREVIOUS, NONE = "previous", "none"  # warm_start.checkpoint words; anything else is a path
+ON_STUCK = ("stop", "advance")
 STAGE_REQUIRED = ("name", "env_id", "steps", "promote")
 
 
@@ -84,10 +88,15 @@ class Stage:
     overrides: dict[str, Any] = field(default_factory=dict)  # other dotted trainer keys, e.g. ppo.entropy_coef
     warm_start: StageWarmStart = field(default_factory=StageWarmStart)
     num_envs: int | None = None  # None: the plan's
+    # stuck (budget used without promotion): ``stop`` the curriculum there, or ``advance`` to the
+    # next stage from this stage's best checkpoint (recorded as stuck, never as promoted)
+    on_stuck: str = "stop"
 
     def __post_init__(self) -> None:
         if self.steps <= 0:
             raise ValueError(f"steps must be > 0, got {self.steps}")
+        if self.on_stuck not in ON_STUCK:
+            raise ValueError(f"on_stuck must be one of {', '.join(ON_STUCK)}, got {self.on_stuck!r}")
         if self.promote.min_env_steps > self.steps:
             raise ValueError(f"promote.min_env_steps {self.promote.min_env_steps} is above the stage's steps {self.steps}")
         if self.num_envs is not None and self.num_envs <= 0:

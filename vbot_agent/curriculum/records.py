@@ -101,6 +101,7 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
                          "patience": stage.promote.patience, "max_fall_rate": stage.promote.max_fall_rate,
                          "stuck_after": stage.promote.stuck_after},
             "check": check.to_dict(), "warm_start": rec["warm_start"], "error": rec["error"],
+            "advanced": bool(rec.get("advanced")),
         })
     index = cur["stage_index"]
     nxt = {CurriculumStatus.COMPLETE: None, CurriculumStatus.STUCK: f"edit {cur['plan']} then vbot curriculum run --plan {cur['plan']}"}.get(

@@ -201,14 +201,8 @@ class CurriculumSession:
         result: dict[str, Any] = {"promoted": stage.name, "checkpoint": rec["best_checkpoint"], "metrics": rec["metrics"],
                                   "registry_id": registry_id, "next_stage": None}
         if index + 1 < len(self.plan.stages):
-            nxt, nrec = self.plan.stages[index + 1], cur["stages"][index + 1]
-            source = nxt.warm_source(index + 1)
-            ckpt = rec["best_checkpoint"] if source == PREVIOUS else None if source == NONE else source
-            nrec["warm_start"] = {"checkpoint": ckpt, "lr_multiplier": nxt.warm_start.lr_multiplier,
-                                  "reset_optimizer": nxt.warm_start.reset_optimizer,
-                                  "freeze_normalizer": nxt.warm_start.freeze_normalizer}
-            cur["stage_index"] = index + 1
-            result.update(next_stage=nxt.name, warm_start=nrec["warm_start"])
+            nxt, ckpt = self.hand_over(index)
+            result.update(next_stage=nxt.name, warm_start=cur["stages"][index + 1]["warm_start"])
             self.say(f"stage {stage.name!r} promoted (success_rate {format_success(rec['metrics'])}); next: {nxt.name!r} "
                      f"on {nxt.env_id}, warm from {ckpt or 'fresh weights'}")
         else:
@@ -216,6 +210,19 @@ class CurriculumSession:
             self.say(f"stage {stage.name!r} promoted; plan {self.plan.name!r} complete")
         self.write()
         return result
+
+    def hand_over(self, index: int):
+        """Set up stage ``index + 1`` warm from stage ``index``'s best checkpoint (its plan's
+        ``warm_start``) and make it current; returns (next stage, its warm-start checkpoint)."""
+        cur, rec = self.cur, self.cur["stages"][index]
+        nxt, nrec = self.plan.stages[index + 1], cur["stages"][index + 1]
+        source = nxt.warm_source(index + 1)
+        ckpt = rec["best_checkpoint"] if source == PREVIOUS else None if source == NONE else source
+        nrec["warm_start"] = {"checkpoint": ckpt, "lr_multiplier": nxt.warm_start.lr_multiplier,
+                              "reset_optimizer": nxt.warm_start.reset_optimizer,
+                              "freeze_normalizer": nxt.warm_start.freeze_normalizer}
+        cur["stage_index"] = index + 1
+        return nxt, ckpt
 
     # -- training one stage -----------------------------------------------------------------------
     def train_stage(self, index: int) -> None:
@@ -348,6 +355,14 @@ class CurriculumSession:
                 rec.update(status=StageStatus.STUCK, stuck_at_steps=stage.steps)
             if rec["status"] == StageStatus.STUCK:
                 check = check_promotion(stage.promote, rec["evaluations"])
+                if stage.on_stuck == "advance" and i + 1 < len(self.plan.stages) and rec["best_checkpoint"]:
+                    rec["advanced"] = True
+                    nxt, ckpt = self.hand_over(i)
+                    self.say(f"stage {stage.name!r} is stuck after {rec['env_steps']:,} env steps "
+                             f"({'; '.join(check.failing)}); its plan says on_stuck: advance, so {nxt.name!r} "
+                             f"starts warm from its best checkpoint {ckpt}")
+                    self.write()
+                    continue
                 cur.update(status=CurriculumStatus.STUCK, message=(
                     f"stage {stage.name!r} is stuck after {rec['env_steps']:,} env steps: {'; '.join(check.failing)}. "
                     f"Raise its steps (or lower its criteria) in {cur['plan']} and run `vbot curriculum run --plan "
