@@ -112,3 +112,13 @@ def test_text_output_rounds_floats_json_keeps_them():
     assert rounded([123456.789])[0] == 123457.0
     assert render_default({"rate": 0.1 + 0.2, "steps": 7}) == "rate:  0.3\nsteps: 7"
     assert "0.333333\n" in render_default({"nested": {"third": 1 / 3}}) + "\n"
+
+
+def test_text_output_prints_typed_words_as_words():
+    """`vbot trial` (no --json) returns its result.json status as a TrialOutcome: the nested YAML
+    rendering used to fail on it ("cannot represent an object")."""
+    from vbot_agent.textout import render_default
+    from vbot_agent.trials.outcomes import TrialOutcome
+
+    text = render_default({"status": TrialOutcome.COMPLETE, "metrics": {"state": TrialOutcome.FAIL}})
+    assert text == "status: complete\nmetrics:\n  state: fail"

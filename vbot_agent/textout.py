@@ -24,9 +24,12 @@ def render_default(result: Any) -> str:
 
 def rounded(value: Any, digits: int = FLOAT_DIGITS) -> Any:
     """``value`` with every finite float rounded to ``digits`` significant digits (0.30000000000000004
-    -> 0.3, 123456.789 -> 123457.0), through dicts, lists and tuples; anything else unchanged."""
+    -> 0.3, 123456.789 -> 123457.0), through dicts, lists and tuples; a typed word (a ``WordEnum``
+    member) becomes its plain word; anything else unchanged."""
     if isinstance(value, float) and math.isfinite(value):
         return float(f"{value:.{digits}g}")
+    if isinstance(value, str) and type(value) is not str:
+        return str(value)
     if isinstance(value, dict):
         return {k: rounded(v, digits) for k, v in value.items()}
     if isinstance(value, (list, tuple)):

@@ -50,58 +50,6 @@ def is_relevant(event: Any) -> bool:
     return any(Path(p).name in INPUT_NAMES for p in paths)
 
 
-class DiagnosisCache:
-    """Reward-diagnosis findings for WAKE_UP.md's warnings, when the ``diagnose-reward`` action exists.
-
-    ``background`` runs the diagnosis in a thread and shows the last result meanwhile (watch mode);
-    otherwise it runs inline (snapshot mode).
-    """
-
-    def __init__(self, root: Path, *, background: bool, enabled: bool = True,
-                 on_done: Callable[[], None] | None = None):
-        self.root, self.background, self.enabled, self.on_done = root, background, enabled, on_done
-        self._lines: list[str] | None = None
-        self._key: tuple | None = None
-        self._at = 0.0
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def __call__(self, snap: wakeup.WakeUpInput) -> list[str]:
-        if not self.enabled:
-            return ["Reward diagnosis: turned off for this watcher."]
-        try:
-            from vbot_agent.actions import REGISTRY
-        except ImportError as exc:
-            return [f"Reward diagnosis: unavailable, the action registry failed to import ({exc})."]
-        if "diagnose-reward" not in REGISTRY:
-            return ["Reward diagnosis: not available in this version (no `diagnose-reward` action)."]
-        readable = [r for r in snap.runs if r.error is None]
-        if not readable:
-            return ["Reward diagnosis: no run to diagnose yet."]
-        path = readable[0].path / PROGRESS_FILE
-        key = (str(path.parent), path.stat().st_mtime_ns if path.exists() else 0)
-        run_dir = str(path.parent.relative_to(self.root)) if path.is_relative_to(self.root) else str(path.parent)
-        with self._lock:
-            fresh = self._key is not None and self._key[0] == key[0] and time.monotonic() - self._at < DIAGNOSIS_TTL_S
-            start = not fresh and (self._thread is None or not self._thread.is_alive())
-            if start and self.background:
-                self._thread = threading.Thread(target=self._run, args=(run_dir, key), daemon=True)
-                self._thread.start()
-        if start and not self.background:
-            self._run(run_dir, key)
-        with self._lock:
-            if self._lines is None:
-                return ["Reward diagnosis: running, results on the next refresh."]
-            return list(self._lines)
-
-    def _run(self, run_dir: str, key: tuple) -> None:
-        lines = diagnose(self.root, run_dir)
-        with self._lock:
-            self._lines, self._key, self._at = lines, key, time.monotonic()
-        if self.background and self.on_done:
-            self.on_done()  # new findings: rebuild WAKE_UP.md now rather than at the next change
-
-
 DIAGNOSED_RUNS = 3  # the newest runs outside a campaign that WAKE_UP.md diagnoses (~1-3 s each)
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.workspace import Paths
-from vbot_agent.workspace.state import load_state
+from vbot_agent.workspace.state import TrialState, load_state
 
 TOP = 3
 
@@ -28,7 +28,7 @@ def analyze(root: Path, *, plot: str | None = None, top: int = TOP) -> dict[str,
     importances, why = _importances(state)
     every = state["settings"].get("evaluation", {}).get("every_env_steps") or 0
     curves = []
-    for t in [t for t in ranked if t["state"] == "complete"][:top]:
+    for t in [t for t in ranked if t["state"] == TrialState.COMPLETE][:top]:
         points = [{"env_steps": p["step"] * every, "score": p["score"]} for p in t.get("intermediate") or []]
         points.append({"env_steps": state["settings"].get("trial_steps"), "score": t["score"], "final": True})
         curves.append({"number": t["number"], "points": points})
@@ -41,7 +41,7 @@ def analyze(root: Path, *, plot: str | None = None, top: int = TOP) -> dict[str,
 
 
 def _importances(state: dict[str, Any]) -> tuple[dict[str, float] | None, str | None]:
-    complete = [t for t in state["trials"] if t["state"] == "complete"]
+    complete = [t for t in state["trials"] if t["state"] == TrialState.COMPLETE]
     if len(complete) < 2:
         return None, f"needs at least 2 complete trials (have {len(complete)})"
     if len({t["score"] for t in complete}) < 2:
@@ -80,26 +80,26 @@ def write_plot(path: Path, result: dict[str, Any], state: dict[str, Any]) -> Pat
     path.parent.mkdir(parents=True, exist_ok=True)
     fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
     ax = axes[0]
-    colours = {"complete": "tab:blue", "pruned": "tab:orange", "fail": "tab:red", "running": "tab:gray",
-               "waiting": "tab:gray"}
+    colours = {TrialState.COMPLETE: "tab:blue", TrialState.PRUNED: "tab:orange", TrialState.FAIL: "tab:red",
+               TrialState.RUNNING: "tab:gray", TrialState.WAITING: "tab:gray"}
     trials = sorted(state["trials"], key=lambda t: t["number"])
     for word, colour in colours.items():
         pts = [(t["number"], t["score"]) for t in trials if t["state"] == word and t.get("score") is not None]
         if pts:
             ax.scatter(*zip(*pts), color=colour, label=word, zorder=3)
     stopped = [(t["number"], t["intermediate"][-1]["score"]) for t in trials
-               if t["state"] == "pruned" and t.get("score") is None and t.get("intermediate")]
+               if t["state"] == TrialState.PRUNED and t.get("score") is None and t.get("intermediate")]
     if stopped:
         ax.scatter(*zip(*stopped), facecolors="none", edgecolors="tab:orange", zorder=3,
                    label="pruned (last intermediate score)")
-    failed = [t["number"] for t in trials if t["state"] == "fail" and t.get("score") is None]
+    failed = [t["number"] for t in trials if t["state"] == TrialState.FAIL and t.get("score") is None]
     if failed:
         shown = [t["score"] for t in trials if t.get("score") is not None] + [y for _, y in stopped]
         bottom = min(shown or [0.0])
         ax.scatter(failed, [bottom] * len(failed), marker="x", color="tab:red", label="fail (no score)", zorder=3)
     best_x, best_y, best = [], [], None
     for t in trials:
-        if t["state"] == "complete" and t.get("score") is not None:
+        if t["state"] == TrialState.COMPLETE and t.get("score") is not None:
             best = t["score"] if best is None else max(best, t["score"])
         if best is not None:
             best_x.append(t["number"])

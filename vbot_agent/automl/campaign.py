@@ -33,7 +33,7 @@ from vbot_agent.trials.backend import load_backend
 from vbot_agent.trials.score import formula
 from vbot_agent.workspace import Paths, report
 from vbot_agent.workspace.lock import WorkspaceLock
-from vbot_agent.workspace.state import StateWriter, load_state, new_state
+from vbot_agent.workspace.state import CampaignState, FinalState, StateWriter, load_state, new_state
 
 __all__ = ["CampaignStopped", "check_search_space", "resume", "run_worker", "start"]
 
@@ -60,7 +60,7 @@ def start(root: Path, settings: AutomlSettings, *, say) -> dict[str, Any]:
         study = create_study(storage, automl_id, settings, seed_offset=0)
         study.set_user_attr("settings", settings_to_dict(settings))
         study.set_user_attr("automl_id", automl_id)
-        study.set_user_attr("status", "running")
+        study.set_user_attr("status", CampaignState.RUNNING)
         for values in space.known_good:
             study.enqueue_trial(encode_for_optuna(space, values), user_attrs={"known_good": True})
         state = new_state(automl_id=automl_id, settings=settings_to_dict(settings), storage=redact(storage_url),
@@ -99,7 +99,7 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
             settings = replace(settings, budget_hours=budget_hours)
             state["budget_hours"] = budget_hours
         state["settings"] = settings_to_dict(settings)  # also redacts a password an older state kept
-        if state["status"] == "complete":
+        if state["status"] == CampaignState.COMPLETE:
             say(f"campaign {state['automl_id']} is already complete; nothing to resume")
             return summary(state, paths.state_file)
         if state["elapsed_hours"] >= settings.budget_hours:
@@ -112,7 +112,7 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
                            seed_offset=len(load_study(storage, state["study_name"]).trials))
         old_pid, old_host = state["pid"], state["host"]
         previous_status = state["status"]
-        state.update(status="running", pid=os.getpid(), host=socket.gethostname(), message=None)
+        state.update(status=CampaignState.RUNNING.value, pid=os.getpid(), host=socket.gethostname(), message=None)
         prepare_final(state, say)
         log = report.log_dir(root, state["automl_id"])
         writer = StateWriter(paths.state_file, log / "state.yaml", text)
@@ -120,7 +120,7 @@ def resume(root: Path, *, budget_hours: float | None, say, storage: str | None =
                           storage_url=storage_url, role="campaign", say=say, state=state, writer=writer,
                           base_elapsed_hours=float(state["elapsed_hours"]))
         recover_trials(session, old_pid, old_host)
-        study.set_user_attr("status", "running")
+        study.set_user_attr("status", CampaignState.RUNNING)
         study.set_user_attr("deadline_unix", session.deadline)
         study.set_user_attr("settings", settings_to_dict(settings))
         say(f"resuming campaign {state['automl_id']} (was {previous_status}) at {state['elapsed_hours']:.3f} h "
@@ -135,7 +135,7 @@ def _run(session: CampaignSession) -> dict[str, Any]:
             session.run_search()
         if session.state["phase"] in ("search", "final") and session.settings.mode == "stage" \
                 and session.stop_reason is None and not session.budget_hit \
-                and (session.state.get("final") or {}).get("state") != "complete":
+                and (session.state.get("final") or {}).get("state") != FinalState.COMPLETE:
             run_final(session)
         return session.finish()
 
@@ -176,7 +176,7 @@ def _existing_state_text(paths: Paths) -> str | None:
     if not paths.state_file.exists():
         return None
     state = load_state(paths.state_file)  # corrupt -> UsageError naming the last good snapshot
-    if state["status"] in ("running", "stopped"):
+    if state["status"] in (CampaignState.RUNNING, CampaignState.STOPPED):
         raise UsageError(
             f"campaign {state['automl_id']} in this workspace is unfinished (status {state['status']}); "
             f"{RESUME_HINT}, or move {paths.state_file} away to start a new one "

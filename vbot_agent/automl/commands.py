@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.errors import UsageError, VbotError
+from vbot_agent.trials.outcomes import TrialOutcome
 from vbot_agent.workspace import Paths
 
 
@@ -119,7 +120,7 @@ def trial(ctx, config: str) -> dict[str, Any]:
     path = Path(config)
     cfg = load_trial_config(path if path.is_absolute() else ctx.cwd / path)
     result = run_trial(cfg)
-    if result["status"] != "complete":
+    if result["status"] != TrialOutcome.COMPLETE:
         raise VbotError(f"trial {result['name']} {result['status']}: {result.get('error')}; "
                         f"details in {Path(cfg.out_dir) / 'result.json'}")
     return result

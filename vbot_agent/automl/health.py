@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from vbot_agent.workspace.state import TrialState
+
 TIE_TOLERANCE = 1e-6  # scores closer than this are the same evaluation outcome
 MIN_TRIALS = 2  # a tie needs at least two complete trials
 
@@ -22,7 +24,7 @@ def search_warnings(trials: Sequence[Mapping[str, Any]], settings: Mapping[str, 
     ``trials`` are state trial records (``state``, ``score``, ``metrics``); ``settings`` the state's
     settings (for the trial length and the env).
     """
-    scored = [t for t in trials if t.get("state") == "complete" and isinstance(t.get("score"), (int, float))]
+    scored = [t for t in trials if t.get("state") == TrialState.COMPLETE and isinstance(t.get("score"), (int, float))]
     if len(scored) < MIN_TRIALS:
         return []
     steps = settings.get("trial_steps")

@@ -23,6 +23,7 @@ from vbot_agent.automl.study import fail_and_retry, retried_numbers
 from vbot_agent.fileio import read_json
 from vbot_agent.trials.backend import load_backend
 from vbot_agent.trials.launcher import kill_orphans
+from vbot_agent.trials.outcomes import TrialOutcome
 from vbot_agent.trials.score import compute_score
 from vbot_agent.trials.trial import (
     LIVE_FILE,
@@ -33,7 +34,7 @@ from vbot_agent.trials.trial import (
     run_env_steps,
 )
 from vbot_agent.workspace import report
-from vbot_agent.workspace.state import now_iso
+from vbot_agent.workspace.state import FinalState, TrialState, now_iso
 
 
 def finished_run(out_dir: Path, config_path: Path) -> dict[str, Any] | None:
@@ -43,8 +44,9 @@ def finished_run(out_dir: Path, config_path: Path) -> dict[str, Any] | None:
     TrialConfig YAML. Returns {state: complete | pruned, score, metrics, run_dir, checkpoint, error}.
     """
     result = read_json(out_dir / RESULT_FILE)
-    if result and result.get("status") in ("complete", "budget") and result.get("score") is not None:
-        return {"state": "complete" if result["status"] == "complete" else "pruned", "score": result["score"],
+    if result and result.get("status") in (TrialOutcome.COMPLETE, TrialOutcome.BUDGET) and result.get("score") is not None:
+        return {"state": TrialState.COMPLETE if result["status"] == TrialOutcome.COMPLETE else TrialState.PRUNED,
+                "score": result["score"],
                 "metrics": result.get("metrics"), "run_dir": result.get("run_dir"),
                 "checkpoint": result.get("checkpoint"), "error": result.get("error")}
     live = read_json(out_dir / LIVE_FILE)
@@ -58,7 +60,7 @@ def finished_run(out_dir: Path, config_path: Path) -> dict[str, Any] | None:
     if run_env_steps(run_dir) < cfg.max_env_steps or not last.is_file():
         return None
     metrics, _ = final_metrics(load_backend(cfg.backend), run_dir, last, cfg, cfg.evaluation.final_episodes)
-    return {"state": "complete", "score": compute_score(metrics, cfg.score), "metrics": metrics,
+    return {"state": TrialState.COMPLETE, "score": compute_score(metrics, cfg.score), "metrics": metrics,
             "run_dir": str(run_dir.resolve()), "checkpoint": str(last.resolve()), "error": None}
 
 
@@ -165,7 +167,7 @@ def adopt(session, trial, name: str, done: dict[str, Any]) -> bool:
     try:
         for key, value in {**attrs, "adopted": True}.items():
             storage.set_trial_user_attr(trial._trial_id, key, value)
-        if done["state"] == "complete":
+        if done["state"] == TrialState.COMPLETE:
             storage.set_trial_state_values(trial._trial_id, state=optuna.trial.TrialState.COMPLETE,
                                            values=[float(done["score"])])
         else:
@@ -176,7 +178,7 @@ def adopt(session, trial, name: str, done: dict[str, Any]) -> bool:
     record = {"number": trial.number, "name": name, "state": done["state"], **params, **attrs,
               "worker": trial.user_attrs.get("worker"), "adopted": True}
     report.write_summary(session.log, name, record)
-    if done["state"] == "complete":
+    if done["state"] == TrialState.COMPLETE:
         session.register(name, record)
     session.say(f"trial {trial.number} had finished training before the campaign stopped: adopted, "
                 f"score {done['score']:.4g} (not retrained)")
@@ -189,14 +191,14 @@ def prepare_final(state: dict[str, Any], say) -> None:
     budget continues from its last checkpoint (its orphaned trainer killed first, so it does not
     write on beside the next one); a failed one starts afresh."""
     final = state.get("final")
-    if not final or final.get("state") == "complete":
+    if not final or final.get("state") == FinalState.COMPLETE:
         return
-    if final.get("state") == "running":
+    if final.get("state") == FinalState.RUNNING:
         killed = kill_orphans({f"{state['automl_id']}/final"})
         if killed:
             say(f"killed the orphaned processes {killed} of the final run")
-    final["continue"] = final.get("state") in ("running", "interrupted", "budget")
-    final["state"] = "waiting"
+    final["continue"] = final.get("state") in (FinalState.RUNNING, FinalState.INTERRUPTED, FinalState.BUDGET)
+    final["state"] = FinalState.WAITING.value
 
 
 def score_finished_final(session, run_dir: Path, cfg: TrialConfig) -> None:
@@ -205,7 +207,7 @@ def score_finished_final(session, run_dir: Path, cfg: TrialConfig) -> None:
     last = run_dir / "checkpoints" / "last.pt"
     metrics, _ = final_metrics(load_backend(cfg.backend), run_dir, last, cfg, cfg.evaluation.final_episodes)
     st = session.state
-    st["final"].update(state="complete", metrics=metrics, score=compute_score(metrics, cfg.score),
+    st["final"].update(state=FinalState.COMPLETE.value, metrics=metrics, score=compute_score(metrics, cfg.score),
                        run_dir=str(run_dir), checkpoint=str(last), finished_at=now_iso())
     report.write_summary(session.log, "final", {"name": "final", **st["final"]})
     session.register("final", {"number": "final", **st["final"]})

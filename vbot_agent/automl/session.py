@@ -26,7 +26,14 @@ from vbot_agent.fileio import read_json
 from vbot_agent.signals import GracefulStop
 from vbot_agent.trials.trial import LIVE_FILE, TrialConfig
 from vbot_agent.workspace import Paths, checkpoints, report
-from vbot_agent.workspace.state import StateWriter, count_trials, now_iso
+from vbot_agent.workspace.state import (
+    CampaignState,
+    FinalState,
+    StateWriter,
+    TrialState,
+    count_trials,
+    now_iso,
+)
 
 RESUME_HINT = "resume with `vbot automl --resume`"
 
@@ -113,13 +120,13 @@ class CampaignSession:
 
     @staticmethod
     def best_record(trials: list[dict[str, Any]], final: dict[str, Any] | None) -> dict[str, Any] | None:
-        candidates = [t for t in trials if t["state"] == "complete" and t["score"] is not None]
+        candidates = [t for t in trials if t["state"] == TrialState.COMPLETE and t["score"] is not None]
         best = max(candidates, key=lambda t: (t["score"], t["number"])) if candidates else None  # ties: the later
         record = None
         if best is not None:
             record = {k: best[k] for k in ("score", "params", "reward_scales", "checkpoint", "metrics", "run_dir")}
             record["trial"] = best["number"]
-        if final and final.get("state") == "complete" and (record is None or final["score"] >= record["score"]):
+        if final and final.get("state") == FinalState.COMPLETE and (record is None or final["score"] >= record["score"]):
             record = {k: final.get(k) for k in ("score", "params", "reward_scales", "checkpoint", "metrics", "run_dir")}
             record["trial"] = "final"
         return record
@@ -173,7 +180,7 @@ class CampaignSession:
             if time.time() >= self.search_deadline:
                 self.budget_hit = time.time() >= self.deadline
                 break
-            if self.role == "worker" and self.study.user_attrs.get("status") not in (None, "running"):
+            if self.role == "worker" and self.study.user_attrs.get("status") not in (None, CampaignState.RUNNING):
                 self.say(f"campaign status is {self.study.user_attrs.get('status')}; worker stops")
                 break
             adopt_stale_finished(self)  # a dead worker's trial that had finished training: scored
@@ -197,27 +204,27 @@ class CampaignSession:
         """Write the closing state and report; raise CampaignStopped after a signal."""
         st = self.state
         if self.stop_reason:
-            status = "stopped"
+            status = CampaignState.STOPPED
             st["message"] = f"stopped by {self.stop_reason} at {now_iso()}; {RESUME_HINT}"
         elif self.budget_hit:
-            status = "budget_exhausted"
+            status = CampaignState.BUDGET_EXHAUSTED
             st["message"] = (f"budget of {self.settings.budget_hours:g} h used up; to go on, "
                              f"`vbot automl --resume --budget-hours H` with H > {self.settings.budget_hours:g}")
-        elif st["final"] and st["final"].get("state") == "fail":
-            status = "failed"
+        elif st["final"] and st["final"].get("state") == FinalState.FAIL:
+            status = CampaignState.FAILED
             st["message"] = f"final training failed: {st['final'].get('error')}"
         else:
-            status = "complete"
+            status = CampaignState.COMPLETE
             st["phase"] = "done"
             st["message"] = None
-        st["status"] = status
+        st["status"] = status.value
         st["live"] = None
         self.live = None
         self.study.set_user_attr("status", status)
         self.write_state(final=True)
         report.write_index(self.log, st)
         report.write_report(self.log, st)
-        if status == "stopped":
+        if status == CampaignState.STOPPED:
             raise CampaignStopped(st["message"])
         return summary(st, self.paths.state_file)
 

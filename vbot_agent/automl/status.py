@@ -9,7 +9,7 @@ from vbot_agent.errors import UsageError
 from vbot_agent.workspace.liveness import Verdict, resume_command
 from vbot_agent.workspace.read_model import read_workspace
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
-from vbot_agent.workspace.state import count_trials
+from vbot_agent.workspace.state import CampaignState, count_trials
 
 
 def campaign_status(root: Path) -> dict[str, Any]:
@@ -29,9 +29,9 @@ def campaign_status(root: Path) -> dict[str, Any]:
     if liveness.label == Verdict.DEAD:
         status = "died"
     hint = None
-    if status in ("died", "stopped"):
+    if status in ("died", CampaignState.STOPPED):
         hint = resume_command(state)
-    elif status == "budget_exhausted":
+    elif status == CampaignState.BUDGET_EXHAUSTED:
         hint = "vbot automl --resume --budget-hours H"
     recent = sorted(state["trials"], key=lambda t: t["number"])[-5:]
     return {

@@ -16,8 +16,10 @@ from typing import Any
 
 from vbot_agent.automl.settings import AutomlSettings, redact
 from vbot_agent.errors import UsageError, VbotError
+from vbot_agent.workspace.state import TrialState
 
-STATE_WORDS = {"COMPLETE": "complete", "PRUNED": "pruned", "FAIL": "fail", "RUNNING": "running", "WAITING": "waiting"}
+# optuna TrialState name -> the state file's word (plain str: trial records and worker counts are returned as results)
+STATE_WORDS = {s.name: s.value for s in TrialState}
 
 
 def quiet_optuna() -> None:

@@ -21,9 +21,10 @@ from vbot_agent.automl.recovery import (
 )
 from vbot_agent.automl.search_space import decode_from_optuna, split_values, suggest_values
 from vbot_agent.trials.launcher import run_trial_process, write_trial_config
+from vbot_agent.trials.outcomes import StopCause, TrialOutcome
 from vbot_agent.trials.trial import LIVE_FILE, RESULT_FILE, run_env_steps
 from vbot_agent.workspace import report
-from vbot_agent.workspace.state import now_iso
+from vbot_agent.workspace.state import FinalState, TrialState, now_iso
 
 
 class TrialFailed(Exception):
@@ -82,32 +83,32 @@ def run_search_trial(session, trial) -> float:
         done = finished_run(Path(cfg.out_dir), config_path)
         if done is not None:
             r = {**r, **{k: done[k] for k in ("score", "metrics", "run_dir", "checkpoint", "error")},
-                 "status": "complete" if done["state"] == "complete" else "budget"}
+                 "status": TrialOutcome.COMPLETE if done["state"] == TrialState.COMPLETE else TrialOutcome.BUDGET}
             session.say(f"trial {trial.number}'s process died after its training had finished: scored its run")
     stopped_by = outcome.stopped_by
-    if stopped_by == "interrupted" and r.get("status") == "complete":
+    if stopped_by == StopCause.INTERRUPTED and r.get("status") == TrialOutcome.COMPLETE:
         stopped_by = None  # the stop came while the finished run was being scored: keep the score
     error = r.get("error")
-    if stopped_by == "interrupted":
+    if stopped_by == StopCause.INTERRUPTED:
         error = f"interrupted by {session.stop_reason}; queued again at resume"
-    elif stopped_by == "pruned":
+    elif stopped_by == StopCause.PRUNED:
         last = [e for e in outcome.events if e.get("score") is not None][-1]
         error = f"pruned at evaluation {last['step']} (score {last['score']:.4g} below the median of earlier trials)"
     for key, value in {"metrics": r.get("metrics"), "score": r.get("score"), "run_dir": r.get("run_dir"),
                        "checkpoint": r.get("checkpoint"), "error": error, "wall_s": r.get("wall_s"),
                        "eval_s": r.get("eval_s")}.items():
         trial.set_user_attr(key, value)
-    if stopped_by == "interrupted":
+    if stopped_by == StopCause.INTERRUPTED:
         trial.set_user_attr("interrupted", True)
-        word = "fail"
-    elif stopped_by == "pruned" or r["status"] == "budget":
-        word = "pruned"
+        word = TrialState.FAIL
+    elif stopped_by == StopCause.PRUNED or r["status"] == TrialOutcome.BUDGET:
+        word = TrialState.PRUNED
         # a search trial stopped at the search's deadline leaves the final run its reserve
-        session.budget_hit = session.budget_hit or (r["status"] == "budget" and time.time() >= session.deadline)
-    elif r["status"] == "complete":
-        word = "complete"
+        session.budget_hit = session.budget_hit or (r["status"] == TrialOutcome.BUDGET and time.time() >= session.deadline)
+    elif r["status"] == TrialOutcome.COMPLETE:
+        word = TrialState.COMPLETE
     else:
-        word = "fail"
+        word = TrialState.FAIL
     params, scales = split_values(values)
     record = {"number": trial.number, "name": name, "state": word, "params": params, "reward_scales": scales,
               "metrics": r.get("metrics"), "score": r.get("score"), "run_dir": r.get("run_dir"),
@@ -116,13 +117,13 @@ def run_search_trial(session, trial) -> float:
               "error": error, "worker": session.worker_id, "intermediate": outcome.events}
     report.write_summary(session.log, name, record)
     session.say(f"trial {trial.number}: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else "")
-             + (f" ({error})" if error and word != "complete" else ""))
-    if word == "complete":
+             + (f" ({error})" if error and word != TrialState.COMPLETE else ""))
+    if word == TrialState.COMPLETE:
         session.register(name, record)
         return float(r["score"])
-    if stopped_by == "interrupted":
+    if stopped_by == StopCause.INTERRUPTED:
         raise TrialInterrupted(error)
-    if word == "pruned":
+    if word == TrialState.PRUNED:
         import optuna
 
         raise optuna.TrialPruned(error)
@@ -141,7 +142,7 @@ def _take_over(session, trial, name: str, values: dict[str, Any], number: int, d
     report.write_summary(session.log, name, record)
     session.say(f"trial {trial.number} repeats trial {number}, whose training had finished: scored its run, "
                 f"{done['score']:.4g} (not retrained)")
-    if done["state"] == "complete":
+    if done["state"] == TrialState.COMPLETE:
         session.register(name, record)
         return float(done["score"])
     import optuna
@@ -165,7 +166,8 @@ def run_final(session) -> None:
     st = session.state
     best = best_trial(session.study)
     if best is None:
-        st["final"] = {"state": "fail", "error": "no complete trial in the search; nothing to train further"}
+        st["final"] = {"state": FinalState.FAIL.value,
+                       "error": "no complete trial in the search; nothing to train further"}
         return
     values = decode_from_optuna(session.full_space, best.params)
     params, scales = split_values(values)
@@ -177,7 +179,7 @@ def run_final(session) -> None:
     warm = warm_start(session, best) if resume_dir is None else None
     cfg = replace(cfg, resume_run_dir=str(resume_dir) if resume_dir else None, init_checkpoint=warm)
     st["phase"] = "final"
-    st["final"] = {"state": "running", "from_trial": best.number, "params": params, "reward_scales": scales,
+    st["final"] = {"state": FinalState.RUNNING.value, "from_trial": best.number, "params": params, "reward_scales": scales,
                    "metrics": None, "score": None, "run_dir": None, "checkpoint": None,
                    "started_at": now_iso(), "finished_at": None, "error": None,
                    "continued_run": str(resume_dir) if resume_dir else None, "warm_start": warm}
@@ -196,15 +198,16 @@ def run_final(session) -> None:
                                 heartbeat_s=session.settings.timeouts.heartbeat_s)
     session.live = None
     r = outcome.result
-    word = {"complete": "complete", "budget": "budget"}.get(r["status"], "fail")
-    if outcome.stopped_by == "interrupted" and r["status"] != "complete":
-        word = "interrupted"
-    session.budget_hit = session.budget_hit or word == "budget"
-    st["final"].update(state=word, metrics=r.get("metrics"), score=r.get("score"), run_dir=r.get("run_dir"),
+    word = {TrialOutcome.COMPLETE: FinalState.COMPLETE,
+            TrialOutcome.BUDGET: FinalState.BUDGET}.get(r["status"], FinalState.FAIL)
+    if outcome.stopped_by == StopCause.INTERRUPTED and r["status"] != TrialOutcome.COMPLETE:
+        word = FinalState.INTERRUPTED
+    session.budget_hit = session.budget_hit or word == FinalState.BUDGET
+    st["final"].update(state=word.value, metrics=r.get("metrics"), score=r.get("score"), run_dir=r.get("run_dir"),
                        checkpoint=r.get("checkpoint"), finished_at=r.get("finished_at"), error=r.get("error"),
                        intermediate=outcome.events)
     report.write_summary(session.log, "final", {"name": "final", **st["final"]})
-    if word == "complete":
+    if word == FinalState.COMPLETE:
         session.register("final", {"number": "final", **st["final"]})
     session.say(f"final training: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else ""))
 

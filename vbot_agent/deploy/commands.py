@@ -25,7 +25,7 @@ def _load_vbot_checkpoint(ctx, policy: str):
     if data["env_id"] not in ENV_IDS:
         raise UsageError(f"checkpoint {path} is for {data['env_id']}; export and robustness support VBot envs "
                          f"({', '.join(ENV_IDS)})")
-    from vbot_agent.rl.checkpoint import check_compatible
+    from vbot_agent.rl.envs import check_compatible
     from vbot_agent.sim.navigation import OBS_DIM
     from vbot_agent.sim.robot import NUM_JOINTS
 

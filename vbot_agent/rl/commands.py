@@ -187,8 +187,7 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
          video: str | None = None, frames: str | None = None, seed: int = 0,
          device: str = "cpu") -> dict[str, Any]:
     """Deterministic evaluation episodes of a checkpoint (see ``vbot play --help``)."""
-    from vbot_agent.rl.checkpoint import check_compatible, load_checkpoint
-    from vbot_agent.rl.envs import check_env_id, make_env
+    from vbot_agent.rl.envs import check_compatible, check_env_id, make_env
     from vbot_agent.rl.evaluate import run_episodes, summarize_episodes
     from vbot_agent.rl.run_dir import resolve_policy_path
 
@@ -196,10 +195,17 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
     if env is not None:
         check_env_id(env)
     path = resolve_policy_path(runs_root(ctx), policy, env if policy == "latest" else None)
-    data = load_checkpoint(path)
-    from vbot_agent.rl.checkpoint import InferencePolicy
+    if (video or frames) and device == "cpu":
+        # Recording holds a software GL context; the policy then runs as numpy arrays extracted by a
+        # child process, so torch (~220 MB) is never loaded beside it (vbot_agent.rl.array_policy).
+        from vbot_agent.rl.array_policy import load_array_policy
 
-    pol = InferencePolicy(data, device)
+        pol = load_array_policy(path)
+    else:
+        from vbot_agent.rl.checkpoint import InferencePolicy, load_checkpoint
+
+        pol = InferencePolicy(load_checkpoint(path), device)
+    sizes = {"env_id": pol.env_id, "obs_dim": pol.obs_dim, "action_dim": pol.action_dim}
     env_id = env or pol.env_id
     env_options, reward_options = dict(pol.config.env), dict(pol.config.reward)
     if env_id != pol.env_id:
@@ -221,7 +227,7 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
         for r in range(rounds):
             batch = make_env(env_id, num_envs, seed=seed + r, env=env_options, reward=reward_options)
             try:
-                check_compatible(data, path, env_id=env_id, obs_dim=batch.obs_dim, action_dim=batch.action_dim,
+                check_compatible(sizes, path, env_id=env_id, obs_dim=batch.obs_dim, action_dim=batch.action_dim,
                                  same_env_id=False)
                 on_step = _bind_recorders(recorders, batch) if r == 0 else None
                 episodes_r = run_episodes(pol, batch, seed=seed + r, on_step=on_step)

@@ -179,3 +179,15 @@ class GymVectorEnv:
 
     def close(self) -> None:
         self._env.close()
+
+
+def check_compatible(data: dict[str, Any], path: Any, *, env_id: str, obs_dim: int,
+                     action_dim: int, same_env_id: bool) -> None:
+    """UsageError when the checkpoint was made for another env (id or observation/action sizes)."""
+    if (data["obs_dim"], data["action_dim"]) != (obs_dim, action_dim):
+        raise UsageError(
+            f"checkpoint {path} is for {data['env_id']} (obs {data['obs_dim']}, actions {data['action_dim']}), "
+            f"but {env_id} has obs {obs_dim}, actions {action_dim}"
+        )
+    if same_env_id and data["env_id"] != env_id:
+        raise UsageError(f"checkpoint {path} is from env {data['env_id']}, not {env_id}")

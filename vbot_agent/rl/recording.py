@@ -70,11 +70,16 @@ class StepProgress:
         print(f"{self.label}: {summary} ({elapsed:.1f} s)", file=self.stream, flush=True)
 
 
+# x264 with its default look-ahead and frame threads holds ~120 MB of frames; a fast preset without
+# look-ahead or B-frames, one thread, holds ~60 MB (files a little larger; flat-shaded renders compress well).
+X264_PARAMS = ["-preset", "veryfast", "-tune", "zerolatency", "-threads", "1"]
+
+
 def _ffmpeg_writer(path: Path, fps: float):
     """imageio-ffmpeg's streaming writer: each appended frame is piped to ffmpeg at once."""
     import imageio.v2 as imageio
 
-    return imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, macro_block_size=1)
+    return imageio.get_writer(path, format="FFMPEG", mode="I", fps=fps, macro_block_size=1, ffmpeg_params=X264_PARAMS)
 
 
 class VideoRecorder:

@@ -33,9 +33,9 @@ import torch
 from vbot_agent import tensorboard_tags as tags
 from vbot_agent.config import to_dict
 from vbot_agent.fileio import atomic_write_json
-from vbot_agent.rl.checkpoint import check_compatible, decode_tree, encode_tree, save_checkpoint
+from vbot_agent.rl.checkpoint import decode_tree, encode_tree, save_checkpoint
 from vbot_agent.rl.config import TrainConfig
-from vbot_agent.rl.envs import make_env
+from vbot_agent.rl.envs import check_compatible, make_env
 from vbot_agent.rl.episode_stats import EpisodeAccumulator
 from vbot_agent.rl.evaluate import EvalResult, evaluate
 from vbot_agent.rl.networks import ActorCritic
