@@ -46,7 +46,7 @@ def main() -> None:
         exported = export(ctx, policy=args.policy, onnx=str(Path(tmp) / "policy.onnx"),
                           torchscript=str(Path(tmp) / "policy.pt"), episodes=args.episodes, seed=args.seed)
         start = time.perf_counter()
-        played = subprocess.run([sys.executable, str(ROOT / "examples" / "onnx_player.py"),
+        played = subprocess.run([sys.executable, str(ROOT / "vbot_agent" / "deploy" / "onnx_player.py"),
                                  exported["files"]["sidecar"], "--json"], capture_output=True, text=True, check=True)
         player_s = time.perf_counter() - start
     player = json.loads(played.stdout)

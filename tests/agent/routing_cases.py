@@ -36,6 +36,7 @@ CASES = [
     ("learning plateaus after 10M steps, sweep the hparams", "hyperparameter-optimization"),
     # reward-penalty-engineering
     ("the robot just stands still and never walks to the target", "reward-penalty-engineering"),
+    ("a run never learns to walk, why", "reward-penalty-engineering"),  # trap: visual-debugging
     ("it sprints at the target and falls over", "reward-penalty-engineering"),
     ("return keeps going up but success does not", "reward-penalty-engineering"),
     ("audit my reward config before I train", "reward-penalty-engineering"),

@@ -54,6 +54,11 @@ def test_stemming_and_stop_words():
      "vbot automl --mode reward --env vbot_navigation_section001 --budget-hours 3.0"),
     ("start a campaign overnight on section011 with a 6 hour budget", "training-campaign",
      "vbot automl --mode stage --env vbot_navigation_section011 --budget-hours 6.0"),
+    # what a cold agent asked and got wrong before
+    ("train the obstacle courses next with the shipped terrain curriculum", "curriculum-learning",
+     "vbot curriculum run --plan terrain"),
+    ("a run never learns to walk, why", "reward-penalty-engineering", "vbot diagnose-reward latest"),
+    ("export the best policy for deployment", "training-pipeline", "vbot export --policy best --onnx out/policy.onnx"),
 ])
 def test_proposed_action(skills, real_registry, task, skill, command):
     proposal = propose(task, skills, real_registry)

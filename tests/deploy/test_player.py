@@ -1,4 +1,4 @@
-"""examples/onnx_player.py: a torch-free player that reproduces the trainer's episodes in plain MuJoCo."""
+"""vbot_agent/deploy/onnx_player.py (copied beside every export): a torch-free player that reproduces the trainer's episodes in plain MuJoCo."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 onnxruntime = pytest.importorskip("onnxruntime", reason="the export extra (onnx, onnxruntime) is in the test extra")
 
 ROOT = Path(__file__).resolve().parents[2]
-PLAYER = ROOT / "examples" / "onnx_player.py"
+PLAYER = ROOT / "vbot_agent" / "deploy" / "onnx_player.py"
 
 
 def _player_module():

@@ -100,6 +100,9 @@ CHECKPOINTS = Action(
     params=(
         Param("best", "bool", default=False, help="only the best-scoring checkpoint"),
         Param("env", help="only checkpoints of this env id"),
+        Param("add", "path", help="score a run folder's best.pt (or a .pt file) with the campaign's evaluation and "
+              "formula and register it, so --best, status and WAKE_UP.md weigh it (plain `vbot train` runs)"),
+        Param("episodes", "int", default=32, min=1, help="with --add: evaluation episodes (seed 12345, as a campaign)"),
     ),
 )
 

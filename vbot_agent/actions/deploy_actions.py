@@ -2,7 +2,7 @@
 
 from vbot_agent.actions.registry import Action, Param
 
-_POLICY = Param("policy", default="latest", help="checkpoint file, run folder (best.pt, else last.pt) or 'latest'")
+_POLICY = Param("policy", default="latest", help="checkpoint file, run folder (best.pt, else last.pt), 'latest' (the newest run's) or 'best' (the registry's best, as `vbot checkpoints --best`)")
 
 EXPORT = Action(
     name="export",
@@ -12,15 +12,16 @@ EXPORT = Action(
     params=(
         _POLICY,
         Param("onnx", "path", default="policy.onnx",
-              help="ONNX file to write; the sidecar (.json), scene (.scene.xml) and episode starts "
-                   "(.episodes.json) go beside it"),
+              help="ONNX file to write; the sidecar (.json), scene (.scene.xml), episode starts "
+                   "(.episodes.json) and the torch-free player (onnx_player.py) go beside it"),
         Param("torchscript", "path", help="also write a TorchScript module here (.pt)"),
         Param("episodes", "int", default=32, min=1, max=4096,
               help="episode starts to write, those of `vbot play --episodes N --seed S`"),
         Param("seed", "int", default=0, help="episode seed of the starts"),
     ),
+    render="vbot_agent.deploy.commands:render_export",
     epilog="Needs the export extra: pip install 'vbot-agent[export]'. Play the export without torch: "
-           "python examples/onnx_player.py policy.json",
+           "python onnx_player.py policy.json (written beside the policy)",
 )
 
 ROBUSTNESS = Action(

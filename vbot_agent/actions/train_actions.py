@@ -23,7 +23,8 @@ TRAIN = Action(
               help="iterations between checkpoints and evaluations (default: 50)"),
         Param("seed", "int", help="random seed (default: 0)"),
         Param("device", help="cpu or cuda[:N] (default: cpu)"),
-        Param("config", "path", help="YAML file: ppo:, policy:, eval:, env: options and reward: scales"),
+        Param("config", "path", help="YAML file (ppo:, policy:, eval:, env: options and reward: scales) or a packaged "
+              "preset's name: domain_randomization"),
         Param("overrides", repeat=True, flag="--set",
               help="dotted key=value, repeatable, e.g. --set ppo.learning_rate=3e-4 --set reward.scales.arrival=10"),
         Param("resume", const="latest",
@@ -55,7 +56,7 @@ PLAY = Action(
     params=(
         Param("env", help=_ENV_HELP + " (default: the checkpoint's env)"),
         Param("policy", default="latest",
-              help="checkpoint file, run folder (best.pt, else last.pt) or 'latest'"),
+              help="checkpoint file, run folder (best.pt, else last.pt), 'latest' (the newest run's) or 'best' (the registry's best, as `vbot checkpoints --best`)"),
         Param("episodes", "int", default=32, min=1, max=4096,
               help="episodes (one per env); with --competition, robots (rounds of 10)"),
         Param("competition", "bool", default=False,

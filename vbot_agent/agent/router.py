@@ -196,7 +196,7 @@ _HINTS = {
     "render": "view image", "picture": "view image", "image": "view image", "look": "view",
     "fast": "bench", "speed": "bench", "throughput": "bench", "benchmark": "bench",
     "record": "video", "video": "video", "promote": "advance", "next": "advance",
-    "probe": "train", "diagnose": "diagnose", "weight": "reward",
+    "probe": "train", "train": "train run", "diagnose": "diagnose", "why": "diagnose", "learn": "diagnose", "weight": "reward",
 }
 ACTION_HINTS = {stem(k): v for k, v in _HINTS.items()}
 

@@ -27,7 +27,7 @@ from vbot_agent.agent.wakeup_text import RunHistory
 from vbot_agent.fileio import atomic_write_text
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
-from vbot_agent.workspace.read_model import WorkspaceView, read_workspace
+from vbot_agent.workspace.read_model import WorkspaceView, read_workspace, unregistered_notes
 from vbot_agent.workspace.runs import RunInfo
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace.state import parse_time
@@ -216,12 +216,14 @@ def _best(snap: WakeUpInput) -> list[str]:
     if snap.view.best_error:
         return [f"Not available: the checkpoint registry could not be read ({snap.view.best_error})."]
     best = snap.view.best
+    notes = [f"- {note}" for note in unregistered_notes(snap.view)]
     if not best:
-        return ["No checkpoint registered yet (a campaign registers each complete trial's)."]
+        return ["No checkpoint registered yet (a campaign registers each complete trial's, "
+                "`vbot checkpoints --add RUN` a training run's)."] + ([""] + notes if notes else [])
     lines = [
-        "The best checkpoint in the registry (campaign trials and final runs, by campaign score; as "
-        "`vbot status` and `vbot checkpoints --best`). Plain `vbot train` runs are not registered: "
-        "`vbot runs` shows their measured success.",
+        "The best checkpoint in the registry (campaign trials, final runs, curriculum stages and runs added "
+        "with `vbot checkpoints --add`, by campaign score; as `vbot status` and `vbot checkpoints --best`).",
+        *([""] + notes if notes else []),
         "",
         f"- `{best.get('id', '?')}` (trial {best.get('trial', '-')}), score **{text.fmt(best.get('score'), 4)}**",
         f"- checkpoint: `{best.get('checkpoint') or '-'}`",

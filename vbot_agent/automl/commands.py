@@ -165,30 +165,75 @@ def render_analyze(result: dict[str, Any]) -> str:
     return render_analysis(result)
 
 
-def checkpoints(ctx, best: bool = False, env: str | None = None) -> dict[str, Any]:
+ADD_SEED = 12345  # a campaign's evaluation seed (templates/automl.yaml): added runs meet the same episodes
+
+
+def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None = None,
+                episodes: int = 32) -> dict[str, Any]:
     from vbot_agent.workspace.checkpoints import load_registry
-    from vbot_agent.workspace.read_model import read_best
+    from vbot_agent.workspace.read_model import read_best, read_workspace, unregistered_notes
 
     paths = Paths(ctx.workspace())
+    added = add_checkpoint(ctx, paths, add, episodes) if add else None
     if best:  # the workspace's one notion of best (also in `vbot status`, WAKE_UP.md and the TUI)
         top = read_best(paths, env)
         entries = [top] if top else []
     else:
         entries = [c for c in load_registry(paths.registry_file)["checkpoints"] if env is None or c.get("env_id") == env]
     entries.sort(key=lambda c: -(c.get("score") if isinstance(c.get("score"), (int, float)) else float("-inf")))
-    return {"registry": str(paths.registry_file), "checkpoints": entries}
+    view = read_workspace(paths.root)
+    unregistered = [note for note, run in zip(unregistered_notes(view), view.unregistered)
+                    if env is None or (run.progress.get("env_id") or run.env_folder) == env]
+    return {"registry": str(paths.registry_file), "checkpoints": entries, "added": added, "unregistered": unregistered}
+
+
+def add_checkpoint(ctx, paths: Paths, target: str, episodes: int) -> dict[str, Any]:
+    """Evaluate ``target`` (a run folder: its best.pt, else last.pt; or a .pt file) on ``episodes``
+    deterministic episodes with a campaign's seed, score it by the campaign's formula, register it."""
+    import socket
+
+    from vbot_agent.trials.score import ScoreWeights, compute_score
+    from vbot_agent.trials.trainer_backend import evaluate
+    from vbot_agent.rl.run_dir import resolve_policy_path
+    from vbot_agent.workspace.checkpoints import register
+
+    given = Path(target).expanduser()
+    checkpoint = resolve_policy_path(paths.runs, str(given if given.is_absolute() else ctx.cwd / given)).resolve()
+    run_dir = checkpoint.parent.parent
+    metrics = evaluate(checkpoint, None, episodes, ADD_SEED)
+    entry = {"id": f"run/{run_dir.parent.name}/{run_dir.name}/{checkpoint.stem}", "automl_id": None, "trial": None,
+             "env_id": run_dir.parent.name, "checkpoint": _rel(paths.root, checkpoint), "run_dir": _rel(paths.root, run_dir),
+             "score": compute_score(metrics, ScoreWeights()), "metrics": metrics, "params": None, "reward_scales": None,
+             "host": socket.gethostname(), "evaluation": {"episodes": episodes, "seed": ADD_SEED}}
+    register(paths.registry_file, entry)
+    return entry
+
+
+def _rel(root: Path, path: Path) -> str:
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
 
 
 def render_checkpoints(result: dict[str, Any]) -> str:
+    lines = []
+    if result.get("added"):
+        a = result["added"]
+        lines.append(f"registered {a['checkpoint']} as {a['id']}: score {a['score']:.4f} on "
+                     f"{a['evaluation']['episodes']} evaluation episodes (seed {a['evaluation']['seed']})")
     if not result["checkpoints"]:
-        return f"no checkpoints registered yet ({result['registry']}); a campaign registers each complete trial's"
-    lines = [f"{'score':>8}  {'success':>7}  {'falls':>6}  checkpoint"]
+        lines.append(f"no checkpoints registered yet ({result['registry']}); a campaign registers each complete "
+                     "trial's, `vbot checkpoints --add RUN` a training run's")
+    else:
+        lines.append(f"{'score':>8}  {'success':>7}  {'falls':>6}  checkpoint")
     for c in result["checkpoints"]:
         m = c.get("metrics") or {}
         score = f"{c['score']:.4f}" if isinstance(c.get("score"), (int, float)) else "-"
         success = f"{m['success_rate']:.3f}" if isinstance(m.get("success_rate"), (int, float)) else "-"
         falls = f"{m['fall_rate']:.3f}" if isinstance(m.get("fall_rate"), (int, float)) else "-"
         lines.append(f"{score:>8}  {success:>7}  {falls:>6}  {c.get('checkpoint')}  ({c.get('id')})")
+    lines += result.get("unregistered") or []
     return "\n".join(lines)
 
 

@@ -87,8 +87,9 @@ def export(ctx, *, policy: str = "latest", onnx: str = "policy.onnx", torchscrip
     sidecar["verification"] = {"torch_vs_onnxruntime_max_abs_diff": differences,
                                "observations": {"random": len(random_obs), "recorded": len(recorded_obs)}}
 
+    player_path = onnx_path.parent / PLAYER.name
     files = {"onnx": str(onnx_path), "sidecar": str(sidecar_path), "scene": str(scene_path),
-             "episodes": str(episodes_path)}
+             "episodes": str(episodes_path), "player": str(player_path)}
     torchscript_seconds = None
     if torchscript is not None:
         torchscript_seconds = deployed.export_torchscript(module, Path(torchscript), data["obs_dim"])
@@ -96,13 +97,43 @@ def export(ctx, *, policy: str = "latest", onnx: str = "policy.onnx", torchscrip
     atomic_write_text(scene_path, build_scene_spec(get_spec(data["env_id"]).terrain).to_xml())
     atomic_write_text(episodes_path, json.dumps(episode_starts(data, episodes, seed)) + "\n")
     atomic_write_text(sidecar_path, json.dumps(sidecar, indent=2) + "\n")
+    atomic_write_text(player_path, PLAYER.read_text())
     return {
         "policy": str(ckpt_path), "env_id": data["env_id"], "files": files,
         "onnx_bytes": onnx_path.stat().st_size, "onnx_export_s": round(onnx_seconds, 3),
         "torchscript_export_s": None if torchscript_seconds is None else round(torchscript_seconds, 3),
         "max_abs_diff": differences, "config_sha256": sidecar["config_sha256"],
-        "episodes": episodes, "seed": seed,
+        "episodes": episodes, "seed": seed, "deploy": deploy_facts(sidecar),
     }
+
+
+PLAYER = Path(__file__).with_name("onnx_player.py")
+
+
+def deploy_facts(sidecar: dict[str, Any]) -> dict[str, Any]:
+    """What a deployer reads first, from the sidecar (which has the rest)."""
+    action, training = sidecar["action"], sidecar.get("training_randomization") or {}
+    return {"observation_dim": sidecar["observation"]["dim"], "control_rate_hz": sidecar["control"]["rate_hz"],
+            "action_dim": action["dim"], "action_clip": action["clip"], "action_scale_rad": action["scale_rad"],
+            "action_filter": action["filter"], "trained_with_randomization": bool(training.get("enabled"))}
+
+
+def render_export(result: dict[str, Any]) -> str:
+    d, files = result["deploy"], result["files"]
+    diff = max(result["max_abs_diff"].values())
+    lines = [f"exported {result['policy']} ({result['env_id']})",
+             f"  observation {d['observation_dim']} values, raw (the normaliser is folded into the graph); "
+             f"control {d['control_rate_hz']} Hz",
+             f"  action {d['action_dim']} values: clip to {d['action_clip']}, exponential filter alpha "
+             f"{d['action_filter'].get('alpha')}, joint target = default pose + {d['action_scale_rad']} rad x filtered",
+             f"  torch vs onnxruntime: max difference {diff:.1e}; ONNX {result['onnx_bytes']:,} bytes in "
+             f"{result['onnx_export_s']:.2f} s",
+             "  trained with domain randomisation" if d["trained_with_randomization"] else
+             "  trained WITHOUT domain randomisation: check it with `vbot robustness` before another simulator or a "
+             "robot (`vbot train --config domain_randomization` trains with it)"]
+    lines += [f"  {name:<11} {path}" for name, path in files.items()]
+    lines.append(f"play it without torch: python {files['player']} {files['sidecar']}")
+    return "\n".join(lines)
 
 
 def robustness(ctx, *, policy: str = "latest", episodes: int = 32, seed: int = 0, json_out: str | None = None,

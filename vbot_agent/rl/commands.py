@@ -194,7 +194,7 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
     _check_device(device)
     if env is not None:
         check_env_id(env)
-    path = resolve_policy_path(runs_root(ctx), policy, env if policy == "latest" else None)
+    path = resolve_policy_path(runs_root(ctx), policy, env if policy in ("latest", "best") else None)
     if (video or frames) and device == "cpu":
         # Recording holds a software GL context; the policy then runs as numpy arrays extracted by a
         # child process, so torch (~220 MB) is never loaded beside it (vbot_agent.rl.array_policy).

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from vbot_agent.config import apply_overrides, from_mapping, load_yaml, to_dict
-from vbot_agent.errors import UsageError
+from vbot_agent.errors import UsageError, suggest
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,26 @@ def _positive(obj: Any, *names: str) -> None:
             raise ValueError(f"{name} must be > 0, got {getattr(obj, name)}")
 
 
+PRESETS_DIR = Path(__file__).resolve().parents[1] / "sim" / "presets"
+
+
+def presets() -> list[str]:
+    """Names of the packaged configs ``--config NAME`` accepts (``vbot_agent/sim/presets/NAME.yaml``)."""
+    return sorted(p.stem for p in PRESETS_DIR.glob("*.yaml"))
+
+
+def config_path(config_file: str | Path) -> Path:
+    """``--config``: a YAML file, or the name of a packaged preset (e.g. ``domain_randomization``)."""
+    path = Path(config_file).expanduser()
+    if path.is_file():
+        return path
+    preset = PRESETS_DIR / f"{path.name.removesuffix('.yaml')}.yaml"
+    if len(path.parts) == 1 and preset.is_file():
+        return preset
+    raise UsageError(f"--config {config_file}: no such file, and no packaged preset of that name"
+                     f"{suggest(path.name, presets())} (presets: {', '.join(presets()) or 'none'})")
+
+
 def resolve_train_config(
     *,
     base: TrainConfig | Mapping[str, Any] | None = None,
@@ -147,7 +167,7 @@ def resolve_train_config(
     """
     data: dict[str, Any] = to_dict(base) if base is not None and not isinstance(base, Mapping) else dict(base or {})
     if config_file is not None:
-        _deep_update(data, load_yaml(config_file))
+        _deep_update(data, load_yaml(config_path(config_file)))
     cfg = from_mapping(TrainConfig, data)
     if overrides:
         cfg = apply_overrides(TrainConfig, cfg, list(overrides))

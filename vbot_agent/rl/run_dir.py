@@ -63,7 +63,13 @@ def find_latest_run(runs_root: Path, env_id: str | None = None) -> Path:
 
 
 def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None) -> Path:
-    """``latest`` | run folder | checkpoint file -> a checkpoint file (best.pt, else last.pt)."""
+    """``latest`` | ``best`` | run folder | checkpoint file -> a checkpoint file (best.pt, else last.pt).
+
+    ``latest`` is the newest run's; ``best`` the workspace's best registered checkpoint (the one of
+    `vbot checkpoints --best`, `vbot status` and WAKE_UP.md; the workspace is the folder above
+    ``runs_root``)."""
+    if policy == "best":
+        return _best_registered(runs_root.parent, env_id)
     path = find_latest_run(runs_root, env_id) if policy == "latest" else Path(policy)
     if path.is_dir():
         for name in ("best.pt", "last.pt"):
@@ -73,6 +79,21 @@ def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None)
     if not path.exists():
         raise UsageError(f"checkpoint {path} not found")
     return path
+
+
+def _best_registered(root: Path, env_id: str | None) -> Path:
+    from vbot_agent.workspace import Paths
+    from vbot_agent.workspace.read_model import read_best, resolve
+
+    best = read_best(Paths(root), env_id)
+    checkpoint = resolve(root, (best or {}).get("checkpoint"))
+    if checkpoint is None:
+        raise UsageError(f"--policy best: no checkpoint registered in {root}" + (f" for {env_id}" if env_id else "")
+                         + "; a campaign registers its trials', `vbot checkpoints --add RUN` a training run's; "
+                         "or give --policy latest or a path")
+    if not checkpoint.is_file():
+        raise UsageError(f"--policy best: the registered checkpoint {checkpoint} ({best.get('id')}) is gone")
+    return checkpoint
 
 
 def utc_now() -> str:

@@ -68,6 +68,7 @@ class WorkspaceView:
     best_error: str | None = None
     runs: tuple[RunInfo, ...] = ()
     runs_error: str | None = None
+    registered: tuple[dict[str, Any], ...] = ()  # every registry entry (``best`` is the top one)
 
     @property
     def trials(self) -> list[dict[str, Any]]:
@@ -80,6 +81,35 @@ class WorkspaceView:
     @property
     def best_run_dir(self) -> Path | None:
         return run_dir_of(self.paths.root, self.best)
+
+    @property
+    def unregistered(self) -> list[RunInfo]:
+        """Finished runs with an evaluated ``best.pt`` that reached the target (trainer's score > 0)
+        and that no registry entry comes from (plain ``vbot train`` runs): ``best`` cannot weigh them
+        until ``vbot checkpoints --add`` scores them."""
+        mine = {(d.parent.name, d.name) for d in (run_dir_of(self.paths.root, e) for e in self.registered) if d}
+        return [r for r in self.runs if r.error is None and r.status == "finished" and "best.pt" in r.checkpoints
+                and (trainer_best_score(r.progress) or 0.0) > 0.0 and (r.env_folder, r.name) not in mine]
+
+
+def unregistered_notes(view: WorkspaceView) -> list[str]:
+    """One sentence per run ``best`` cannot weigh (``WorkspaceView.unregistered``), with the command
+    that registers it; the same words in `vbot checkpoints`, `vbot status` and WAKE_UP.md."""
+    notes = []
+    for run in view.unregistered:
+        rel = run.path.relative_to(view.paths.root) if run.path.is_relative_to(view.paths.root) else run.path
+        notes.append(f"not weighed: {rel} has an evaluated best.pt (trainer's score "
+                     f"{trainer_best_score(run.progress):.3f}) but is not in the registry; "
+                     f"`vbot checkpoints --add {rel}` scores it by the campaign's formula")
+    return notes
+
+
+def trainer_best_score(progress: dict[str, Any]) -> float | None:
+    """The evaluation score of a run's best.pt by the trainer's rule (``best_score`` in older runs)."""
+    for key in ("best_checkpoint_score", "best_score"):
+        if isinstance(progress.get(key), (int, float)):
+            return float(progress[key])
+    return None
 
 
 def resolve(root: Path, path: str | None) -> Path | None:
@@ -121,9 +151,12 @@ def read_workspace(root: Path, now: float | None = None, *, files: FileCache | N
     except (UsageError, ValueError, OSError) as exc:
         state_error = str(exc)
     best = best_error = None
+    registered: list[dict[str, Any]] = []
     try:
         if paths.registry_file.exists():
-            best = best_checkpoint(cached(paths.registry_file, load_registry))
+            registry = cached(paths.registry_file, load_registry)
+            best = best_checkpoint(registry)
+            registered = [e for e in registry["checkpoints"] if isinstance(e, dict)]
     except (UsageError, OSError) as exc:
         best_error = str(exc)
     runs, runs_error = [], None
@@ -139,4 +172,5 @@ def read_workspace(root: Path, now: float | None = None, *, files: FileCache | N
             runs.append(RunInfo(folder, folder.parent.name, folder.name, progress, error, checkpoint_names(folder)))
     except OSError as exc:
         runs_error = f"{type(exc).__name__}: {exc}"
-    return WorkspaceView(paths, now, state, state_error, liveness, best, best_error, tuple(runs), runs_error)
+    return WorkspaceView(paths, now, state, state_error, liveness, best, best_error, tuple(runs), runs_error,
+                         tuple(registered))

@@ -1,8 +1,11 @@
 #!/usr/bin/env python
 """Play an exported VBot policy in plain MuJoCo: mujoco + numpy + onnxruntime, no torch, no vbot_agent.
 
-    vbot export --policy latest --onnx out/policy.onnx      # writes policy.json, .scene.xml, .episodes.json
-    python examples/onnx_player.py out/policy.json [--episodes N] [--json]
+    vbot export --policy best --onnx out/policy.onnx   # writes policy.json, .scene.xml, .episodes.json
+    python out/onnx_player.py out/policy.json [--episodes N] [--json]
+
+``vbot export`` copies this file beside the policy; it imports nothing of vbot_agent, so the folder
+can travel on its own.
 
 Everything comes from the files ``vbot export`` wrote: the sidecar (``policy.json``) says how to
 build the observation and what to do with the action; the scene XML is the nominal MuJoCo world;
