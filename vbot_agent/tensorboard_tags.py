@@ -30,6 +30,14 @@ COLLECTION_TIME_S = "Perf / collection_time_s"
 LEARN_TIME_S = "Perf / learn_time_s"
 
 
+EVAL_PREFIX = "Eval / "  # + an EvalResult field: deterministic evaluation episodes of a checkpoint
+
+
+def eval_tag(key: str) -> str:
+    """``Eval / <key>``: one field of a checkpoint's evaluation (success_rate, fall_rate, score, ...)."""
+    return f"{EVAL_PREFIX}{key}"
+
+
 def term_tag(term: str) -> str:
     """``Reward Instant / <term> (mean)``: the per-step mean of one reward term."""
     return f"{TERM_PREFIX}{term}{TERM_SUFFIX}"

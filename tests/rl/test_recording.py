@@ -180,3 +180,26 @@ def test_an_interrupted_video_leaves_no_half_written_file(tmp_path):
     finally:
         env.close()
     assert not (tmp_path / "cut.mp4").exists()
+
+
+def test_the_sheet_follows_the_robot_it_is_given(tmp_path):
+    """`vbot play --robot K`: the sheet records row K's episode (its target, its fall), not row 0's."""
+    lean = np.array([1, -1, -1, -1, 1, 1, 1, -1, -1, -1, 1, 1], dtype=np.float32)
+
+    def row1_thrashes(obs):
+        actions = np.zeros((len(obs), 12), np.float32)
+        actions[1] = lean
+        return actions
+
+    env = make_env(ENV, 3, seed=0, env={"episode_length_s": 1.0, "max_tilt_deg": 10.0})
+    recorder = ContactSheetRecorder(str(tmp_path / "sheet.png"), title="robot 1", row=1)
+    try:
+        recorder.bind(env)
+        episodes = run_episodes(row1_thrashes, env, seed=0, on_step=recorder.on_step)
+        recorder.close()
+        assert recorder.end == "fell"
+    finally:
+        env.close()
+    by_row = dict(zip(episodes["row"].tolist(), episodes["fall"].tolist()))
+    assert by_row == {0: False, 1: True, 2: False}
+    assert len(recorder.parts) == int(episodes["length"][list(episodes["row"]).index(1)])

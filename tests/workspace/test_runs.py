@@ -59,7 +59,8 @@ def test_lists_a_finished_run_with_its_measured_numbers(workspace, capsys):
     assert row["run"] == str(run_dir.relative_to(root)) and row["env_id"] == "dummy:point_nav"
     assert row["status"] == "finished" and row["env_steps"] == 128 and row["max_env_steps"] == 128
     assert isinstance(row["success_rate"], float) and isinstance(row["fall_rate"], float)
-    assert row["measured"].startswith("evaluation at 128 env steps")
+    assert row["measured"].startswith("last evaluation, at 128 env steps")
+    assert row["best_evaluation"]["env_steps"] <= 128 and "success_rate" in row["best_evaluation"]
     assert row["best_checkpoint"] == str((run_dir / "checkpoints" / "best.pt").relative_to(root))
     assert row["command"].startswith("vbot train --env dummy:point_nav --num-envs 8")
     code, out, _ = _cli(capsys, "runs")

@@ -68,9 +68,13 @@ PLAY = Action(
         Param("frames", "path",
               help="write a PNG contact sheet of the first robot's episode: 12 frames with time, distance, "
                    "speed and the largest reward terms, and a top-down map of its path"),
+        Param("robot", "int", default=0, min=0, help="with --video/--frames: record this robot's episode (the output's "
+              "robots_missed lists the first round's robots that did not reach the target)"),
         Param("seed", "int", default=0, help="episode seed"),
         Param("device", default="cpu", help="cpu or cuda[:N]"),
     ),
+    epilog="mean_time_to_target_s averages the successful episodes only (a campaign's time_to_target_s counts "
+           "a miss as the whole episode).",
 )
 
 BENCH_TRAIN = Action(

@@ -273,7 +273,10 @@ def _live_runs(snap: WakeUpInput, history: RunHistory) -> list[str]:
     shown = live or list(snap.runs)
     lines = [] if live else ["No run is training now; the most recent runs:", ""]
     lines += [
-        "| run | status | progress | steps/s | reward | success | distance (m) | updated | trend |",
+        "Reward, success and distance here are the training episodes' running figures (progress.json, "
+        "exploring policy); `vbot runs` shows each run's measured evaluation.",
+        "",
+        "| run | status | progress | steps/s | train reward | train success | train distance (m) | updated | trend |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for info in shown[:LIVE_RUNS]:

@@ -30,7 +30,8 @@ TAG_FALL = tags.FALL_RATE
 TAG_STD = tags.POLICY_STD
 TAG_ENTROPY = tags.LOSS_ENTROPY
 TERM_TAG = tags.TERM_PREFIX + "{}" + tags.TERM_SUFFIX
-FALLBACKS = {TAG_SUCCESS: "Eval / success_rate", TAG_FALL: "Eval / fall_rate", TAG_DISTANCE: "Eval / mean_final_distance"}
+FALLBACKS = {TAG_SUCCESS: tags.eval_tag("success_rate"), TAG_FALL: tags.eval_tag("fall_rate"),
+             TAG_DISTANCE: tags.eval_tag("mean_final_distance")}
 
 TAIL = 0.1  # the "last" value of a series: mean of its final 10% of points (noise-robust)
 

@@ -184,7 +184,7 @@ def _train_with_progress(ctx, runner):
 
 
 def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int = 32, competition: bool = False,
-         video: str | None = None, frames: str | None = None, seed: int = 0,
+         video: str | None = None, frames: str | None = None, robot: int = 0, seed: int = 0,
          device: str = "cpu") -> dict[str, Any]:
     """Deterministic evaluation episodes of a checkpoint (see ``vbot play --help``)."""
     from vbot_agent.rl.envs import check_compatible, check_env_id, make_env
@@ -221,7 +221,9 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
     elif competition:
         env_options = _competition_options(env_id, env_options)
         num_envs, rounds = COMPETITION_ROBOTS, max(1, math.ceil(episodes / COMPETITION_ROBOTS))
-    recorders = _recorders(ctx, video, frames, path, pol)
+    if robot >= num_envs:
+        raise UsageError(f"--robot {robot}: the first round has robots 0-{num_envs - 1}")
+    recorders = _recorders(ctx, video, frames, path, pol, robot)
     results = []
     try:
         for r in range(rounds):
@@ -254,6 +256,9 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
         out["competition_points"] = float(sum(per_round) / len(per_round))
         out["competition_max_points"] = COMPETITION_ROBOTS * 2
         out["competition_rounds"] = len(per_round)
+    first = results[0][1]
+    if "success" in first and "row" in first:  # robots of the first round that missed: record one with --robot
+        out["robots_missed"] = sorted(int(r) for r, ok in zip(first["row"], first["success"]) if not ok)
     for key, recorder in recorders.items():
         started = time.perf_counter()
         out[key] = recorder.close()
@@ -262,17 +267,18 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
     return out
 
 
-def _recorders(ctx, video: str | None, frames: str | None, policy_path: Path, pol) -> dict[str, Any]:
+def _recorders(ctx, video: str | None, frames: str | None, policy_path: Path, pol, robot: int = 0) -> dict[str, Any]:
     """The recorders asked for, by result key; their file names are checked before anything runs."""
     from vbot_agent.rl.recording import VideoRecorder
     from vbot_agent.rl.sheet_recorder import ContactSheetRecorder
 
     recorders: dict[str, Any] = {}
     if video:
-        recorders["video"] = VideoRecorder(video, stream=ctx.stderr)
+        recorders["video"] = VideoRecorder(video, stream=ctx.stderr, row=robot)
     if frames:
-        title = f"{_short_path(policy_path)}  (iteration {pol.iteration}, {pol.env_steps:,} env steps)"
-        recorders["frames"] = ContactSheetRecorder(frames, title=title)
+        title = (f"{_short_path(policy_path)}  (iteration {pol.iteration}, {pol.env_steps:,} env steps)"
+                 + (f"  robot {robot}" if robot else ""))
+        recorders["frames"] = ContactSheetRecorder(frames, title=title, row=robot)
     return recorders
 
 

@@ -69,7 +69,8 @@ def evaluate(policy: Callable[[np.ndarray], np.ndarray], env, *, seed: int) -> E
 
 def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env, *, seed: int,
                  on_step: Callable[[np.ndarray, np.ndarray], None] | None = None) -> dict[str, np.ndarray]:
-    """Run the first episode of each of the ``env.num_envs`` envs; return ``info["episode"]`` arrays [N].
+    """Run the first episode of each of the ``env.num_envs`` envs; return ``info["episode"]`` arrays [N]
+    in the order the episodes ended, and ``row``: the env row each one ran in.
 
     ``policy``: obs [N, O] -> actions [N, A]. ``on_step(terminated, truncated)`` ([N] bool each) is
     called after every step (video, contact sheet); rows that ended are already reset by then.
@@ -87,7 +88,8 @@ def run_episodes(policy: Callable[[np.ndarray], np.ndarray], env, *, seed: int,
         done = np.asarray(terminated | truncated)
         if done.any():
             first = ~finished[done]  # rows of this step's finished episodes that are first episodes
-            for key, values in info["episode"].items():
+            episode = {**info["episode"], "row": np.flatnonzero(done)}  # which env row each one ran in
+            for key, values in episode.items():
                 values = np.asarray(values)
                 prev = collected.get(key, np.empty((0,), dtype=values.dtype))
                 collected[key] = np.concatenate([prev, values[first]])

@@ -123,7 +123,7 @@ def _checkpoint(runner: OnPolicyRunner, writer, *, periodic: bool) -> None:
         result = runner.evaluate()
         for key, value in result.to_dict().items():
             if isinstance(value, (int, float)) and key != "max_competition_points":
-                writer.add_scalar(f"Eval / {key}", value, runner.env_steps)
+                writer.add_scalar(tags.eval_tag(key), value, runner.env_steps)
         if result.score > runner.best_score:
             runner.best_score = result.score
             runner.save("best.pt")

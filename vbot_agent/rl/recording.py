@@ -19,7 +19,7 @@ import numpy as np
 
 from vbot_agent.errors import UsageError, VbotError
 
-ROW = 0  # the recorded robot
+ROW = 0  # the recorded robot unless `--robot` names another
 VIDEO_FPS = 30.0  # target frame rate; the real one is 1 / (a whole number of control steps)
 VIDEO_SIZE = (640, 480)  # px
 
@@ -83,13 +83,14 @@ def _ffmpeg_writer(path: Path, fps: float):
 
 
 class VideoRecorder:
-    """Row 0's first episode as an mp4: each rendered frame goes straight to the encoder, so memory
+    """One row's first episode (row 0 unless ``row``) as an mp4: each rendered frame goes straight to the encoder, so memory
     holds one frame whatever the episode length. ``writer_factory(path, fps)`` returns an object with
     ``append_data(frame)`` and ``close()`` (tests pass a fake)."""
 
     def __init__(self, path: str, *, size: tuple[int, int] = VIDEO_SIZE, stream: TextIO | None = None,
-                 writer_factory: Callable[[Path, float], Any] = _ffmpeg_writer) -> None:
+                 writer_factory: Callable[[Path, float], Any] = _ffmpeg_writer, row: int = ROW) -> None:
         self.path = check_suffix(path, "--video", ".mp4")
+        self.row = row
         self.size, self.stream, self.writer_factory = size, stream, writer_factory
         self.frames = 0
         self.fps = VIDEO_FPS
@@ -113,11 +114,11 @@ class VideoRecorder:
     def on_step(self, terminated: np.ndarray, truncated: np.ndarray) -> None:
         if self._ended:
             return
-        if terminated[ROW] or truncated[ROW]:  # row 0 already shows its next episode
+        if terminated[self.row] or truncated[self.row]:  # the row already shows its next episode
             self._ended = True
             return
         if self._step % self.frame_every == 0:
-            self._writer.append_data(self.renderer.render(ROW))
+            self._writer.append_data(self.renderer.render(self.row))
             self.frames += 1
             self.progress.update(self.frames)
         self._step += 1

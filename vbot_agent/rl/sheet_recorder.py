@@ -18,10 +18,11 @@ TERMS_IN_SUMMARY = 6
 
 
 class ContactSheetRecorder:
-    """Records row 0's first episode; ``close()`` renders ``frames`` evenly spaced moments into a PNG."""
+    """Records one row's first episode (row 0 unless ``row``); ``close()`` renders ``frames`` evenly spaced moments into a PNG."""
 
-    def __init__(self, path: str, *, title: str, frames: int = SHEET_FRAMES) -> None:
+    def __init__(self, path: str, *, title: str, frames: int = SHEET_FRAMES, row: int = ROW) -> None:
         self.path = check_suffix(path, "--frames", ".png")
+        self.row = row
         self.title, self.frames = title, frames
         self.env = None
         self.states: list[np.ndarray] = []  # [nstate] physics state after each step
@@ -32,23 +33,23 @@ class ContactSheetRecorder:
     def bind(self, env) -> None:
         check_renderable(env, "--frames")
         self.env = env
-        self.target = env.target[ROW].copy()
-        self.target_yaw = float(env.target_yaw[ROW])
+        self.target = env.target[self.row].copy()
+        self.target_yaw = float(env.target_yaw[self.row])
 
     def on_step(self, terminated: np.ndarray, truncated: np.ndarray) -> None:
         env = self.env
         if self.end is not None:
             return
         if not self.parts:  # the episode's own target: the evaluation resets the env after bind()
-            self.target = env.target[ROW].copy()
-            self.target_yaw = float(env.target_yaw[ROW])
+            self.target = env.target[self.row].copy()
+            self.target_yaw = float(env.target_yaw[self.row])
         # The terms of the last step (the fall penalty, the arrival bonus) are paid before the reset.
-        self.parts.append({k: float(v[ROW]) for k, v in getattr(env, "last_reward_parts", {}).items()})
-        if terminated[ROW] or truncated[ROW]:
-            self.end = "fell" if terminated[ROW] else "time limit"
+        self.parts.append({k: float(v[self.row]) for k, v in getattr(env, "last_reward_parts", {}).items()})
+        if terminated[self.row] or truncated[self.row]:
+            self.end = "fell" if terminated[self.row] else "time limit"
             return
-        self.states.append(env.physics.state[ROW].copy())
-        if self.reached_at is None and bool(env.reached[ROW]):
+        self.states.append(env.physics.state[self.row].copy())
+        if self.reached_at is None and bool(env.reached[self.row]):
             self.reached_at = len(self.parts) * env.control_dt
 
     def discard(self) -> None:

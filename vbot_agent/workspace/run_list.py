@@ -26,9 +26,11 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.errors import UsageError
+from vbot_agent.tensorboard_tags import eval_tag
 
 STATUSES = ("running", "finished", "stopped", "failed")
-EVAL_TAGS = {"success_rate": "Eval / success_rate", "fall_rate": "Eval / fall_rate"}
+EVAL_TAGS = {"success_rate": eval_tag("success_rate"), "fall_rate": eval_tag("fall_rate")}
+SCORE_TAG = eval_tag("score")  # the trainer's checkpoint score, which picks best.pt
 
 
 def run_status(progress: dict[str, Any], now: float) -> tuple[str, str | None]:
@@ -72,7 +74,13 @@ def _eval_metrics(run_dir: Path) -> dict[str, Any]:
     for key, tag in EVAL_TAGS.items():
         if tag in tags and (events := acc.Scalars(tag)):
             out[key] = round(float(events[-1].value), 4)
-            out["measured"] = f"evaluation at {events[-1].step:,} env steps"
+            out["measured"] = f"last evaluation, at {events[-1].step:,} env steps"
+    if SCORE_TAG in tags and (scores := acc.Scalars(SCORE_TAG)):
+        # best.pt is the checkpoint of the first evaluation with the highest score (the trainer's rule)
+        top = max(scores, key=lambda e: (e.value, -e.step))
+        at = {key: {e.step: e.value for e in acc.Scalars(tag)} for key, tag in EVAL_TAGS.items() if tag in tags}
+        out["best_evaluation"] = {"env_steps": top.step,
+                                  **{key: round(float(v[top.step]), 4) for key, v in at.items() if top.step in v}}
     return out
 
 
@@ -97,7 +105,8 @@ def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str,
 
     row: dict[str, Any] = {"run": _rel(run_dir, root), "env_id": run_dir.parent.name, "status": "failed",
                            "why": None, "env_steps": None, "max_env_steps": None, "success_rate": None,
-                           "fall_rate": None, "measured": None, "best_checkpoint": None, "command": None,
+                           "fall_rate": None, "measured": None, "best_checkpoint": None, "best_evaluation": None,
+                           "command": None,
                            "updated_at": None, "error": None}
     try:
         progress = read_json(run_dir / "progress.json")
@@ -171,7 +180,10 @@ def render_runs(result: dict[str, Any]) -> str:
         lines.append(f"{r['run']}  {r['status'].upper()}" + (f" ({r['why']})" if r.get("why") else ""))
         lines.append(f"    env {r['env_id']}  steps {steps}  success {success}  falls {falls}"
                      + (f"  ({r['measured']})" if r.get("measured") else "  (not evaluated yet)"))
-        lines.append(f"    best {r['best_checkpoint'] or '-'}")
+        best = r.get("best_evaluation") or {}
+        lines.append(f"    best {r['best_checkpoint'] or '-'}" + (
+            f"  (its evaluation at {best['env_steps']:,} env steps: success {best.get('success_rate', float('nan')):.2f}"
+            f", falls {best.get('fall_rate', float('nan')):.2f})" if best and r["best_checkpoint"] else ""))
         lines.append(f"    made by: {r['command'] or '-'}")
         if r.get("error"):
             lines.append(f"    error: {r['error']}")

@@ -88,7 +88,7 @@ def run_summary(run: RunInfo, meta: dict[str, Any] | None, meta_error: str | Non
     steps, total = p.get("env_steps"), p.get("max_env_steps")
     grid.add_row("steps", f"{_num(steps, ',')} / {_num(total, ',')}  ({_num(run.fraction, '.0%')})"
                           f"  {_num(p.get('env_steps_per_s'), ',.0f')} steps/s")
-    grid.add_row("metrics", f"reward {_num(p.get('reward'), '.4g')}  success {_num(p.get('success_rate'), '.1%')}"
+    grid.add_row("training", f"reward {_num(p.get('reward'), '.4g')}  success {_num(p.get('success_rate'), '.1%')}"
                             f"  distance {_num(p.get('distance_to_target'), '.2f')} m")
     if run.error:
         grid.add_row("problem", Text(run.error, style="red"))

@@ -19,7 +19,7 @@ def run_stats(run: RunInfo) -> Text:
     text = Text()
     text.append(f"{_num(p.get('env_steps_per_s'), ',.0f')} steps/s", style="bold")
     text.append(f"  it {p.get('iteration', '—')}  reward {_num(p.get('reward'), '.3g')}"
-                f"  success {_num(p.get('success_rate'), '.0%')}")
+                f"  train success {_num(p.get('success_rate'), '.0%')}")
     return text
 
 
