@@ -29,7 +29,8 @@ def test_numbers_in_the_request_become_parameters(skills, task, action, expected
     result = propose(task, skills, REGISTRY)
     assert result["action"] == action
     for key, value in expected.items():
-        assert result["params"][key] == value, (key, result["command"])
+        # campaign counts are text parameters ("auto" or a whole number): compare their value
+        assert result["params"][key] in (value, str(value)), (key, result["command"])
     for value in expected.values():
         assert str(value) in result["command"]
 

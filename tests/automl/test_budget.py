@@ -81,6 +81,25 @@ def test_dry_run_prints_the_plan_and_starts_nothing(workspace, monkeypatch):
     assert "cached in" in again.stderr
 
 
+def test_auto_on_the_command_line_and_a_dry_run_of_given_counts(workspace, monkeypatch):
+    """`--hp-trials auto` plans from the command line; a dry run of given counts still estimates
+    them and warns as a plan would (the 20 x 200k-step campaign that ended all tied)."""
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "20000")
+    config = write_config(workspace, hp_trials=20, trial_steps=200_000, final_steps=2_000_000,
+                          min_trial_steps=4_000_000, pruner={"type": "none"})
+    given = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--dry-run", "--json")
+    assert given.returncode == 0, given.stderr
+    plan = json.loads(given.stdout)["plan"]
+    assert (plan["hp_trials"], plan["trial_steps"], plan["final_steps"]) == (20, 200_000, 2_000_000)
+    assert plan["estimate_hours"] > 0 and any("tied scores" in w for w in plan["warnings"])
+    auto = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--hp-trials", "auto",
+                "--trial-steps", "auto", "--final-steps", "auto", "--dry-run", "--json")
+    assert auto.returncode == 0, auto.stderr
+    assert json.loads(auto.stdout)["plan"]["hp_trials"] == 7
+    bad = vbot(workspace, "automl", "--config", str(config), "--hp-trials", "2.5", "--dry-run")
+    assert bad.returncode == 2 and "--hp-trials: expected a whole number >= 1 or auto" in bad.stderr
+
+
 def test_dry_run_with_resume_is_refused(workspace):
     proc = vbot(workspace, "automl", "--resume", "--dry-run")
     assert proc.returncode == 2 and proc.stderr.count("\n") == 1

@@ -208,7 +208,10 @@ def _parse_time(text, parse_iso) -> float | None:
 
 
 def _age(days: float) -> str:
-    return f"{days * 24:.0f} h" if days < 2 else f"{days:.0f} days"
+    hours = days * 24
+    if hours < 1:
+        return f"{max(hours * 60, 1):.0f} min"
+    return f"{hours:.0f} h" if days < 2 else f"{days:.0f} days"
 
 
 def _load_note(entry: dict[str, Any]) -> str:

@@ -40,20 +40,37 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
             raise UsageError("--budget-hours must be > 0")
         return _stopping_gracefully(ctx, lambda: campaign.resume(root, budget_hours=budget_hours, say=ctx.say,
                                                                  storage=storage))
+    hp_trials, trial_steps, final_steps = (_count_or_auto(flag, value) for flag, value in (
+        ("--hp-trials", hp_trials), ("--trial-steps", trial_steps), ("--final-steps", final_steps)))
     config_file = _config_file(root, config, ctx.cwd)
     flags = {"mode": mode, "env_id": env, "budget_hours": budget_hours, "hp_trials": hp_trials,
              "trial_steps": trial_steps, "final_steps": final_steps, "seed": seed, "storage": storage}
     settings = resolve_settings(config_file, flags)
     ctx.say(f"settings from {config_file}")
-    settings, plan = _planned(root, settings, ctx.say, recalibrate)
+    settings, plan = _planned(root, settings, ctx.say, recalibrate, dry_run)
     if dry_run:
         return {"dry_run": True, "plan": plan.to_dict() if plan else None, "settings": _plan_fields(settings)}
     return _stopping_gracefully(ctx, lambda: campaign.start(root, settings, say=ctx.say))
 
 
-def _planned(root: Path, settings, say, recalibrate: bool = False):
+def _count_or_auto(flag: str, value: Any) -> int | str | None:
+    """``--hp-trials``/``--trial-steps``/``--final-steps``: a whole number >= 1, or ``auto`` (planned
+    from the budget); None when not given."""
+    if value is None or value == "auto":
+        return value
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        number = float("nan")
+    if not number.is_integer() or number < 1:
+        raise UsageError(f"{flag}: expected a whole number >= 1 or auto, got {value!r}")
+    return int(number)
+
+
+def _planned(root: Path, settings, say, recalibrate: bool = False, dry_run: bool = False):
     """Settings with their ``auto`` trial counts and lengths planned for the budget (and the plan,
-    printed before anything runs); unchanged settings and None when nothing is ``auto``."""
+    printed before anything runs); unchanged settings and None when nothing is ``auto``, except for
+    a dry run, which estimates the given counts and lengths and warns about them the same way."""
     from dataclasses import replace
 
     from vbot_agent.automl.budget import (
@@ -66,7 +83,7 @@ def _planned(root: Path, settings, say, recalibrate: bool = False):
     )
     from vbot_agent.trials.backend import load_backend
 
-    if not needs_plan(settings):
+    if not needs_plan(settings) and not dry_run:
         if recalibrate:
             raise UsageError("--recalibrate measures the training rate for a plan, but this campaign's trial "
                              "count and lengths are all given; leave one `auto` or drop --recalibrate")
@@ -78,8 +95,11 @@ def _planned(root: Path, settings, say, recalibrate: bool = False):
     loaded = loaded_measurement_warning(load)
     if loaded:
         plan = replace(plan, warnings=(*plan.warnings, loaded))
+    if plan.estimate_hours > settings.budget_hours:
+        plan = replace(plan, warnings=(*plan.warnings, f"the estimate ({plan.estimate_hours:.2f} h) is over the "
+                                       f"{settings.budget_hours:g} h budget: the budget will cut the campaign short"))
     say(render_plan(plan, settings))
-    return apply_plan(settings, plan), plan
+    return (apply_plan(settings, plan) if needs_plan(settings) else settings), plan
 
 
 def _plan_fields(settings) -> dict[str, Any]:

@@ -124,6 +124,11 @@ def render_curriculum(s: dict[str, Any]) -> str:
     lines = [f"curriculum {s['plan_name']} ({s['plan']}): {s['status'].upper()}"
              + (" (running now)" if s.get("running") else "")
              + (f", stage {s['current_stage']!r}" if s.get("current_stage") else "")]
+    ev = s.get("evaluation")
+    if ev:
+        lines.append(f"  {s['num_envs']} envs; each stage's newest checkpoint is evaluated on {ev['episodes']} episodes "
+                     f"every {ev['every_env_steps']:,} env steps ({ev['final_episodes']} at the end of its budget)")
+    width = max(12, *(len(st["name"]) for st in s["stages"]))
     for st in s["stages"]:
         c, last = st["criteria"], st.get("last_evaluation") or {}
         rate = last.get("success_rate")
@@ -131,9 +136,17 @@ def render_curriculum(s: dict[str, Any]) -> str:
         measured = (f"success {rate:.2f} (best {best:.2f}) at {last['env_steps']:,} steps" if isinstance(rate, float)
                     and isinstance(best, float) else "not evaluated")
         marker = ">" if st["index"] == s["stage_index"] else " "
-        lines.append(f"{marker} {st['index'] + 1}. {st['name']:<12} {st['env_id']:<28} {st['status']:<9} "
+        lines.append(f"{marker} {st['index'] + 1}. {st['name']:<{width}} {st['env_id']:<28} {st['status']:<9} "
                      f"{st['env_steps']:>11,}/{st['steps']:,} steps  {measured}  "
                      f"[needs >= {c['success_rate']:g} x{c['patience']} after {c['min_env_steps']:,}]")
+        warm = st.get("warm_plan")
+        if warm:
+            how = ("fresh weights" if warm["checkpoint"] == "none" else "the previous stage's best checkpoint"
+                   if warm["checkpoint"] == "previous" else warm["checkpoint"])
+            extras = [f"lr x{warm['lr_multiplier']:g}"] if warm["checkpoint"] != "none" else []
+            extras += ["optimiser reset"] * bool(warm["reset_optimizer"]) + ["normaliser frozen"] * bool(warm["freeze_normalizer"])
+            lines.append(f"      starts from {how}" + (f" ({', '.join(extras)})" if extras else "")
+                         + f"; when stuck: {'advance from its best checkpoint' if st['on_stuck'] == 'advance' else 'stop'}")
         if st["status"] not in (StageStatus.PENDING, StageStatus.PROMOTED) and not st["check"]["met"]:
             lines.append(f"      not met: {'; '.join(st['check']['failing'])}")
         if st["advanced"]:

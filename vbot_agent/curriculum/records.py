@@ -101,14 +101,20 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
                          "patience": stage.promote.patience, "max_fall_rate": stage.promote.max_fall_rate,
                          "stuck_after": stage.promote.stuck_after},
             "check": check.to_dict(), "warm_start": rec["warm_start"], "error": rec["error"],
-            "advanced": bool(rec.get("advanced")),
+            "advanced": bool(rec.get("advanced")), "on_stuck": stage.on_stuck,
+            "warm_plan": {"checkpoint": stage.warm_source(i), "lr_multiplier": stage.warm_start.lr_multiplier,
+                          "reset_optimizer": stage.warm_start.reset_optimizer,
+                          "freeze_normalizer": stage.warm_start.freeze_normalizer},
         })
     index = cur["stage_index"]
     nxt = {CurriculumStatus.COMPLETE: None, CurriculumStatus.STUCK: f"edit {cur['plan']} then vbot curriculum run --plan {cur['plan']}"}.get(
         cur["status"], "vbot curriculum run")
     if running:
         nxt = None
+    evaluation = {"episodes": plan.evaluation.episodes, "every_env_steps": plan.evaluation.every_env_steps,
+                  "final_episodes": plan.evaluation.final_episodes, "seed": plan.evaluation.seed}
     return {"plan": cur["plan"], "plan_name": plan.name, "description": plan.description, "status": cur["status"],
+            "num_envs": plan.num_envs, "evaluation": evaluation,
             "running": running, "stage_index": index,
             "current_stage": cur["stages"][index]["name"] if index < len(cur["stages"]) else None,
             "stages": stages, "message": cur.get("message"), "state_file": str(session.paths.state_file), "next": nxt}
