@@ -54,11 +54,12 @@ def render_audit(result: dict[str, Any]) -> str:
     lines = [head, f"  target {geo['distance_m']} m away, {geo['episode_s']} s episodes, walk "
                    f"{geo['walk_speed']} m/s, sprint {geo['sprint_speed']} m/s ({result['elapsed_s']} s)", ""]
     width = max(len(n) for n in behaviours) + 2
-    lines.append(f"{'behaviour':<{width}}{'return':>9}  " + "  ".join(f"{t[:11]:>11}" for t in terms))
+    cols = [max(8, len(t)) for t in terms]  # whole term names: they are what --set reward.scales.<term> takes
+    lines.append(f"{'behaviour':<{width}}{'return':>9}  " + "  ".join(f"{t:>{c}}" for t, c in zip(terms, cols)))
     for name, b in behaviours.items():
         tail = " (fell)" if b["fell"] else ""
         lines.append(f"{name:<{width}}{b['return']:>9.2f}  "
-                     + "  ".join(f"{b['terms'].get(t, 0.0):>11.2f}" for t in terms) + tail)
+                     + "  ".join(f"{b['terms'].get(t, 0.0):>{c}.2f}" for t, c in zip(terms, cols)) + tail)
     lines.append("")
     if result["passed"]:
         lines.append("PASSED: walk_and_stop beats every wrong behaviour by a clear margin.")
