@@ -225,7 +225,8 @@ def _best(snap: WakeUpInput) -> list[str]:
         "with `vbot checkpoints --add`, by campaign score; as `vbot status` and `vbot checkpoints --best`).",
         *([""] + notes if notes else []),
         "",
-        f"- `{best.get('id', '?')}` (trial {best.get('trial', '-')}), score **{text.fmt(best.get('score'), 4)}**",
+        f"- `{best.get('id', '?')}`" + (f" (trial {best['trial']})" if best.get("trial") is not None else "")
+        + f", score **{text.fmt(best.get('score'), 4)}**",
         f"- checkpoint: `{best.get('checkpoint') or '-'}`",
     ]
     metrics = best.get("metrics") or {}

@@ -99,7 +99,8 @@ class CampaignStatus(Static):
         if best:
             metrics = best.get("metrics") or {}
             extra = " ".join(f"{SHORT.get(k, k)} {_score(v)}" for k, v in metrics.items() if k in SHORT)
-            grid.add_row("best", Text.assemble((f"#{best.get('trial')} score {_score(best.get('score'))}", "bold green"),
+            who = f"#{best['trial']}" if best.get("trial") is not None else str(best.get("id", "?")).split("/")[0]
+            grid.add_row("best", Text.assemble((f"{who} score {_score(best.get('score'))}", "bold green"),
                                                f"  {extra}"))
             if best.get("checkpoint"):
                 room = self.content_size.width - LABEL_WIDTH
@@ -109,4 +110,5 @@ class CampaignStatus(Static):
         notes = [Text(str(state["message"]), style="yellow")] if state.get("message") else []
         # tied or floor scores (automl/health.py): the sentences `vbot status` and WAKE_UP.md print
         notes += [Text(f"search: {w}", style="yellow") for w in state.get("search_warnings") or []]
+        notes += [Text(note, style="yellow") for note in snap.unregistered]  # as `vbot status` and WAKE_UP.md
         return Group(grid, *notes) if notes else grid
