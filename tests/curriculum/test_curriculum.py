@@ -198,6 +198,21 @@ def test_on_stuck_advance_goes_on_from_the_best_checkpoint_and_keeps_the_stage_s
     assert proc.returncode == 2 and "on_stuck must be one of stop, advance" in proc.stderr
 
 
+def test_runs_and_status_read_the_curriculum_s_own_evaluations(workspace, launch_log):
+    """A stage trains with evaluation off and evaluates its checkpoints itself: `vbot runs` shows
+    those evaluations (not "not evaluated yet"), and `vbot status` shows the plan's place, not a budget."""
+    plan = write_plan(workspace, [_stage("a"), _stage("b")])
+    out = curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)
+    rows = {Path(r["run"]).name: r for r in json.loads(vbot(workspace, "runs", "--json", check=True).stdout)["runs"]}
+    for stage in out["stages"]:
+        row = rows[Path(stage["run_dir"]).name]
+        assert row["measured"].startswith(f"curriculum stage {stage['name']!r}: last evaluation"), row
+        assert row["success_rate"] == stage["last_evaluation"]["success_rate"]
+        assert row["best_checkpoint"] == stage["best_checkpoint"]
+    text = vbot(workspace, "status", check=True).stdout
+    assert "stage     - (2 of 2), curriculum complete" in text and "budget" not in text and "trials" not in text
+
+
 def test_advance_refuses_naming_the_criterion_then_promotes_when_it_holds(workspace, launch_log):
     # lr 1e-2 caps the fake's success rate at exp(-1) = 0.37: stage a can never reach 0.5
     stages = [_stage("a", overrides={"ppo.learning_rate": 0.01}), _stage("b")]

@@ -35,7 +35,8 @@ AUTOML = Action(
         Param("resume", "bool", default=False,
               help="continue the workspace's campaign with the settings in its state (only --budget-hours may change)"),
         Param("dry_run", "bool", default=False,
-              help="print the plan (trials, their length, the final run, the time estimate) and start nothing"),
+              help="print the plan (trials, their length, the final run, the time estimate) and start nothing; "
+                   "without a cached training rate it first measures one (~10 s) and caches it"),
         Param("recalibrate", "bool", default=False,
               help="measure this machine's training rate again for the plan instead of using the cached figure "
                    "(a figure over a week old is measured again anyway); do it on a quiet machine"),
@@ -102,7 +103,8 @@ CHECKPOINTS = Action(
         Param("env", help="only checkpoints of this env id"),
         Param("add", "path", help="score a run folder's best.pt (or a .pt file) with the campaign's evaluation and "
               "formula and register it, so --best, status and WAKE_UP.md weigh it (plain `vbot train` runs)"),
-        Param("episodes", "int", default=32, min=1, help="with --add: evaluation episodes (seed 12345, as a campaign)"),
+        Param("episodes", "int", min=1, help="with --add: evaluation episodes (default: the workspace template's "
+              "evaluation.final_episodes, as a campaign's trials get; its seed too)"),
     ),
 )
 

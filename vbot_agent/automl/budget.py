@@ -104,6 +104,9 @@ def plan_campaign(settings, env_steps_per_s: float, source: str) -> CampaignPlan
     if hp_trials < MIN_TRIALS:
         warnings.append(f"only {hp_trials} trial(s) of {trial_steps:,} env steps fit the search; with so few the "
                         "sampler cannot learn which settings help: a larger --budget-hours, or a single `vbot train`")
+    if hp_trials <= settings.sampler_startup_trials:
+        warnings.append(f"all {hp_trials} trial(s) are the sampler's random start-up trials (sampler_startup_trials "
+                        f"{settings.sampler_startup_trials}): TPE never proposes one, so this is a random search")
     if trial_steps < settings.min_trial_steps:
         warnings.append(f"trials of {trial_steps:,} env steps are shorter than the {settings.min_trial_steps:,} "
                         f"this env needs before any trial succeeds: expect tied scores")

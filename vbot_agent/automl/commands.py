@@ -185,11 +185,11 @@ def render_analyze(result: dict[str, Any]) -> str:
     return render_analysis(result)
 
 
-ADD_SEED = 12345  # a campaign's evaluation seed (templates/automl.yaml): added runs meet the same episodes
+ADD_EVALUATION = {"final_episodes": 32, "seed": 12345}  # without a workspace template: the template's defaults
 
 
 def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None = None,
-                episodes: int = 32) -> dict[str, Any]:
+                episodes: int | None = None) -> dict[str, Any]:
     from vbot_agent.workspace.checkpoints import load_registry
     from vbot_agent.workspace.read_model import read_best, read_workspace, unregistered_notes
 
@@ -207,10 +207,14 @@ def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None
     return {"registry": str(paths.registry_file), "checkpoints": entries, "added": added, "unregistered": unregistered}
 
 
-def add_checkpoint(ctx, paths: Paths, target: str, episodes: int) -> dict[str, Any]:
-    """Evaluate ``target`` (a run folder: its best.pt, else last.pt; or a .pt file) on ``episodes``
-    deterministic episodes with a campaign's seed, score it by the campaign's formula, register it."""
+def add_checkpoint(ctx, paths: Paths, target: str, episodes: int | None) -> dict[str, Any]:
+    """Evaluate ``target`` (a run folder: its best.pt, else last.pt; or a .pt file) as a campaign
+    evaluates a trial: the workspace template's ``evaluation.final_episodes`` (or ``episodes``) and
+    seed, in the run's own env options (its training layout); score it by the campaign's formula and
+    register it."""
     import socket
+
+    from vbot_agent.config import load_yaml
 
     from vbot_agent.trials.score import ScoreWeights, compute_score
     from vbot_agent.trials.trainer_backend import evaluate
@@ -220,11 +224,16 @@ def add_checkpoint(ctx, paths: Paths, target: str, episodes: int) -> dict[str, A
     given = Path(target).expanduser()
     checkpoint = resolve_policy_path(paths.runs, str(given if given.is_absolute() else ctx.cwd / given)).resolve()
     run_dir = checkpoint.parent.parent
-    metrics = evaluate(checkpoint, None, episodes, ADD_SEED)
+    template = paths.templates / "automl.yaml"
+    evaluation = {**ADD_EVALUATION, **((load_yaml(template) or {}).get("evaluation") or {} if template.is_file() else {})}
+    episodes = episodes or int(evaluation["final_episodes"])
+    seed = int(evaluation["seed"])
+    metrics = evaluate(checkpoint, None, episodes, seed)
     entry = {"id": f"run/{run_dir.parent.name}/{run_dir.name}/{checkpoint.stem}", "automl_id": None, "trial": None,
              "env_id": run_dir.parent.name, "checkpoint": _rel(paths.root, checkpoint), "run_dir": _rel(paths.root, run_dir),
              "score": compute_score(metrics, ScoreWeights()), "metrics": metrics, "params": None, "reward_scales": None,
-             "host": socket.gethostname(), "evaluation": {"episodes": episodes, "seed": ADD_SEED}}
+             "host": socket.gethostname(),
+             "evaluation": {"episodes": episodes, "seed": seed, "layout": "the run's training env options"}}
     register(paths.registry_file, entry)
     return entry
 
@@ -241,7 +250,8 @@ def render_checkpoints(result: dict[str, Any]) -> str:
     if result.get("added"):
         a = result["added"]
         lines.append(f"registered {a['checkpoint']} as {a['id']}: score {a['score']:.4f} on "
-                     f"{a['evaluation']['episodes']} evaluation episodes (seed {a['evaluation']['seed']})")
+                     f"{a['evaluation']['episodes']} evaluation episodes (seed {a['evaluation']['seed']}) in the run's "
+                     "training layout, as a campaign scores its trials; `vbot play --competition` scores the ring")
     if not result["checkpoints"]:
         lines.append(f"no checkpoints registered yet ({result['registry']}); a campaign registers each complete "
                      "trial's, `vbot checkpoints --add RUN` a training run's")

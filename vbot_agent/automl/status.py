@@ -49,20 +49,41 @@ def campaign_status(root: Path) -> dict[str, Any]:
         "recent": [{"number": t["number"], "state": t["state"], "score": t.get("score"), "error": t.get("error")}
                    for t in recent],
         "message": state.get("message"), "next": hint, "score_formula": state["score_formula"],
+        "curriculum": _curriculum_line(state),
     }
+
+
+def _curriculum_line(state: dict[str, Any]) -> dict[str, Any] | None:
+    """A curriculum's place in its plan (mode curriculum): what `vbot curriculum status` details."""
+    cur = state.get("curriculum")
+    if state.get("mode") != "curriculum" or not isinstance(cur, dict):
+        return None
+    stages = cur.get("stages") or []
+    index = cur.get("stage_index", 0)
+    current = stages[index]["name"] if index < len(stages) else None
+    return {"plan": cur.get("plan_name"), "status": cur.get("status"), "stage": current,
+            "stage_number": min(index + 1, len(stages)), "stages": len(stages)}
 
 
 def render_status(s: dict[str, Any]) -> str:
     """The status dict as one terminal screen."""
     used = s["elapsed_hours"] / s["budget_hours"] * 100 if s["budget_hours"] else 0
-    lines = [
-        f"campaign {s['automl_id']}: {s['status'].upper()}  (mode {s['mode']}, phase {s['phase']}, env {s['env_id']})",
-        f"budget    {s['elapsed_hours']:.2f} h of {s['budget_hours']:g} h ({used:.0f}%)   heartbeat {s['heartbeat']}"
-        + (f" ({s['heartbeat_age_s']:.0f} s ago)" if s["heartbeat_age_s"] is not None else ""),
-        f"process   {s['liveness']}: {s['liveness_detail']}",
-        f"trials    {sum(s['trials'].values())} of {s['hp_trials']}: "
-        + (", ".join(f"{n} {k}" for k, n in sorted(s["trials"].items())) or "none yet"),
-    ]
+    beat = f"heartbeat {s['heartbeat']}" + (f" ({s['heartbeat_age_s']:.0f} s ago)" if s["heartbeat_age_s"] is not None else "")
+    cur = s.get("curriculum")
+    if cur:  # a curriculum has stages, not a budget or trials
+        lines = [f"curriculum {s['automl_id']}: {s['status'].upper()}  (plan {cur['plan']}, env of the current stage "
+                 f"{s['env_id']})",
+                 f"stage     {cur['stage'] or '-'} ({cur['stage_number']} of {cur['stages']}), curriculum {cur['status']}; "
+                 f"`vbot curriculum status` shows each stage against its bar   {beat}",
+                 f"process   {s['liveness']}: {s['liveness_detail']}"]
+    else:
+        lines = [
+            f"campaign {s['automl_id']}: {s['status'].upper()}  (mode {s['mode']}, phase {s['phase']}, env {s['env_id']})",
+            f"budget    {s['elapsed_hours']:.2f} h of {s['budget_hours']:g} h ({used:.0f}%)   {beat}",
+            f"process   {s['liveness']}: {s['liveness_detail']}",
+            f"trials    {sum(s['trials'].values())} of {s['hp_trials']}: "
+            + (", ".join(f"{n} {k}" for k, n in sorted(s["trials"].items())) or "none yet"),
+        ]
     best = s["best"]
     if best:
         lines.append(f"best      {best.get('id')}: score {best['score']:.4f}  checkpoint {best.get('checkpoint')}")

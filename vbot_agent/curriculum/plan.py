@@ -300,7 +300,8 @@ def check_promotion(promote: Promotion, evaluations: Sequence[Mapping[str, Any]]
         if counted:
             last = counted[-1]
             if not passes(Promotion(success_rate=promote.success_rate), last):
-                best = max(counted, key=lambda e: _num(e.get("success_rate")))
+                # ties to the later evaluation, as the stage's best checkpoint is kept (session.add_evaluation)
+                best = max(counted, key=lambda e: (_num(e.get("success_rate")), e.get("env_steps") or 0))
                 failing.append(f"success_rate: {_fmt(last.get('success_rate'))} at {last.get('env_steps') or 0:,} "
                                f"env steps < {promote.success_rate:g} (best {_fmt(best.get('success_rate'))} "
                                f"at {best.get('env_steps') or 0:,})")

@@ -195,9 +195,10 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
     if env is not None:
         check_env_id(env)
     path = resolve_policy_path(runs_root(ctx), policy, env if policy in ("latest", "best") else None)
-    if (video or frames) and device == "cpu":
-        # Recording holds a software GL context; the policy then runs as numpy arrays extracted by a
-        # child process, so torch (~220 MB) is never loaded beside it (vbot_agent.rl.array_policy).
+    if device == "cpu":
+        # The policy runs as numpy arrays extracted by a child process (vbot_agent.rl.array_policy), so
+        # torch (~220 MB) is never loaded beside a recording's software GL context; every play on the
+        # CPU runs it, with or without recording, so the same command always gives the same numbers.
         from vbot_agent.rl.array_policy import load_array_policy
 
         pol = load_array_policy(path)
@@ -276,8 +277,7 @@ def _recorders(ctx, video: str | None, frames: str | None, policy_path: Path, po
     if video:
         recorders["video"] = VideoRecorder(video, stream=ctx.stderr, row=robot)
     if frames:
-        title = (f"{_short_path(policy_path)}  (iteration {pol.iteration}, {pol.env_steps:,} env steps)"
-                 + (f"  robot {robot}" if robot else ""))
+        title = f"{_short_path(policy_path)}  (iteration {pol.iteration}, {pol.env_steps:,} env steps)"
         recorders["frames"] = ContactSheetRecorder(frames, title=title, row=robot)
     return recorders
 

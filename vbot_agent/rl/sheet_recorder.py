@@ -106,7 +106,7 @@ class ContactSheetRecorder:
             verdict, colour = f"time limit {end_s:.1f} s, {trace.distance[-1]:.2f} m short", WARN
         if self.end is None:
             verdict, colour = f"still running at {end_s:.1f} s (evaluation stopped)", WARN
-        return [(f"{self.env.env_id}, robot 1: ", TEXT), (verdict, colour),
+        return [(f"{self.env.env_id}, robot {self.row}: ", TEXT), (verdict, colour),
                 (f";  return {total:+.2f};  started {trace.distance[0]:.2f} m from the target", TEXT)]
 
     def _path_map(self, trace: _Trace, picks: np.ndarray):
@@ -117,7 +117,7 @@ class ContactSheetRecorder:
         config = getattr(self.env, "config", None)
         notes = [
             "top-down path (numbers = frames)",
-            f"walked {walked:.2f} m, {closer:+.2f} m closer",
+            f"walked {walked:.2f} m, " + (f"{closer:.2f} m closer" if closer >= 0 else f"{-closer:.2f} m farther"),
             f"mean speed {float(np.mean(trace.speed)):.2f} m/s",
             "",
             "reward over the episode:",

@@ -98,9 +98,8 @@ def unregistered_notes(view: WorkspaceView) -> list[str]:
     notes = []
     for run in view.unregistered:
         rel = run.path.relative_to(view.paths.root) if run.path.is_relative_to(view.paths.root) else run.path
-        notes.append(f"not weighed: {rel} has an evaluated best.pt (trainer's score "
-                     f"{trainer_best_score(run.progress):.3f}) but is not in the registry; "
-                     f"`vbot checkpoints --add {rel}` scores it by the campaign's formula")
+        notes.append(f"not weighed: {rel} has an evaluated best.pt that reached the target but is not in the "
+                     f"registry; `vbot checkpoints --add {rel}` scores it as a campaign scores its trials")
     return notes
 
 

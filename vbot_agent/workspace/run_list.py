@@ -9,7 +9,8 @@ checkpoint and the command that made it. Sources, cheapest first:
   ``Eval / fall_rate`` in its TensorBoard files (deterministic evaluation episodes of a checkpoint,
   per finished episode), else the checkpoint registry's measurement of one of its checkpoints (a
   campaign trial trains without evaluating and is scored afterwards; ``vbot checkpoints`` lists the
-  same entry), else nothing: training-episode success is not a measured success;
+  same entry), or a curriculum stage's own evaluations of it, else nothing: training-episode success
+  is not a measured success;
 - ``experiment_meta.json`` (the command line, the env id).
 
 Status is ``running``, ``finished``, ``stopped`` or ``failed``. A run whose ``progress.json`` says
@@ -99,7 +100,8 @@ def _registry_metrics(run_dir: Path, root: Path, registry: list[dict[str, Any]])
             "measured": f"{entry.get('id', 'registry')} evaluation" + (f", {episodes} episodes" if episodes else "")}
 
 
-def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str, Any]] | None = None,
+                 stages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One run as ``vbot runs`` lists it; unreadable files are reported in ``error``, never skipped."""
     from vbot_agent.fileio import read_json
 
@@ -129,6 +131,8 @@ def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str,
         row.update(_eval_metrics(run_dir))
     except Exception as exc:  # a torn event file: say so in the row, keep listing the others
         row["error"] = f"TensorBoard data unreadable: {type(exc).__name__}: {exc}"
+    if row["measured"] is None and stages:
+        row.update(_stage_metrics(run_dir, stages))
     if row["measured"] is None and registry:
         measured = _registry_metrics(run_dir, root, registry)
         if measured and row["best_checkpoint"]:
@@ -137,11 +141,43 @@ def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str,
     return row
 
 
+def _stage_metrics(run_dir: Path, stages: list[dict[str, Any]]) -> dict[str, Any]:
+    """A curriculum stage's evaluations of this run (the stage trains with evaluation off and
+    evaluates its checkpoints itself; `vbot curriculum status` shows the same records)."""
+    for rec in stages:
+        if not isinstance(rec, dict) or not rec.get("run_dir") or (Path(rec["run_dir"]).parent.name,
+                                                                     Path(rec["run_dir"]).name) != (run_dir.parent.name, run_dir.name):
+            continue
+        evaluations = [e for e in rec.get("evaluations") or [] if isinstance(e, dict)]
+        if not evaluations:
+            return {}
+        last, best = evaluations[-1], rec.get("metrics") or {}
+        out = {"success_rate": last.get("success_rate"), "fall_rate": last.get("fall_rate"),
+               "measured": f"curriculum stage {rec.get('name')!r}: last evaluation, at {last['env_steps']:,} env steps"}
+        if rec.get("best_checkpoint"):
+            out["best_checkpoint"] = rec["best_checkpoint"]
+            out["best_evaluation"] = {"env_steps": rec.get("best_env_steps"), "success_rate": best.get("success_rate"),
+                                      "fall_rate": best.get("fall_rate")}
+        return out
+    return {}
+
+
 def _rel(path: Path, root: Path) -> str:
     try:
         return str(path.resolve().relative_to(root.resolve()))
     except ValueError:
         return str(path)
+
+
+def _curriculum_stages(paths) -> list[dict[str, Any]]:
+    """The stage records of the workspace's curriculum, if its state holds one; [] otherwise."""
+    from vbot_agent.workspace.state import load_state
+
+    try:
+        state = load_state(paths.state_file) if paths.state_file.exists() else {}
+    except (OSError, ValueError, UsageError):  # `vbot status` reports a broken state; the runs still list
+        return []
+    return list(((state or {}).get("curriculum") or {}).get("stages") or [])
 
 
 def list_runs(runs_root: Path, root: Path, env: str | None = None, now: float | None = None) -> dict[str, Any]:
@@ -155,7 +191,8 @@ def list_runs(runs_root: Path, root: Path, env: str | None = None, now: float | 
         registry = load_registry(Paths(root).registry_file).get("checkpoints") or []
     except (OSError, ValueError, UsageError):  # no workspace, or a registry `vbot checkpoints` reports as broken
         registry = []
-    rows = [describe_run(p, root, now, registry) for p in sorted(folders, key=lambda p: p.name, reverse=True)]
+    stages = _curriculum_stages(Paths(root))
+    rows = [describe_run(p, root, now, registry, stages) for p in sorted(folders, key=lambda p: p.name, reverse=True)]
     if env is not None:
         known = sorted({r["env_id"] for r in rows})
         rows = [r for r in rows if r["env_id"] == env]
