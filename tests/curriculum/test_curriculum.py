@@ -335,3 +335,14 @@ def test_advance_before_any_evaluation_names_the_criterion_and_its_bar(workspace
     assert refused.returncode == 1
     assert "stage 'a' not promoted: success_rate: not measured yet" in refused.stderr
     assert ">= 0.5 in 2 evaluations in a row" in refused.stderr
+
+
+def test_promotion_can_ask_for_competition_points():
+    promote = Promotion(success_rate=0.0, min_points=10.0)
+    low = {"env_steps": 1, "success_rate": 0.4, "competition_points": 8.5}
+    high = {"env_steps": 2, "success_rate": 0.4, "competition_points": 12.0}
+    check = check_promotion(promote, [low])
+    assert not check.met and check.failing[0].startswith("min_points: 8.500 competition points per robot at 1 env steps < 10")
+    assert check_promotion(promote, [low, high]).met
+    with pytest.raises(ValueError, match="min_points"):
+        Promotion(success_rate=0.5, min_points=-1)

@@ -138,7 +138,9 @@ def render_curriculum(s: dict[str, Any]) -> str:
         marker = ">" if st["index"] == s["stage_index"] else " "
         lines.append(f"{marker} {st['index'] + 1}. {st['name']:<{width}} {st['env_id']:<28} {st['status']:<9} "
                      f"{st['env_steps']:>11,}/{st['steps']:,} steps  {measured}  "
-                     f"[needs >= {c['success_rate']:g} x{c['patience']} after {c['min_env_steps']:,}]")
+                     f"[needs >= {c['success_rate']:g}"
+                     + (f" and >= {c['min_points']:g} points" if c.get("min_points") is not None else "")
+                     + f" x{c['patience']} after {c['min_env_steps']:,}]")
         warm = st.get("warm_plan")
         if warm:
             how = ("fresh weights" if warm["checkpoint"] == "none" else "the previous stage's best checkpoint"

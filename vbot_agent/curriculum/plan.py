@@ -9,8 +9,9 @@ Promotion rule (:func:`check_promotion`), over the stage's evaluations in env-st
 evaluation is a real set of deterministic evaluation episodes of one checkpoint; ``success_rate``
 is per finished episode (docs/design.md, "Failures we design against"). Only evaluations at ``env_steps >= min_env_steps`` count.
 An evaluation *passes* when ``success_rate >= promote.success_rate`` (and, if given,
-``fall_rate <= promote.max_fall_rate``). The stage is promotable as soon as ``patience``
-counted evaluations in a row pass. It is *stuck* when its step budget is used up without that, or
+``fall_rate <= promote.max_fall_rate`` and ``competition_points >= promote.min_points``, the
+competition's points per robot: on a course, the section's points). The stage is promotable as
+soon as ``patience`` counted evaluations in a row pass. It is *stuck* when its step budget is used up without that, or
 earlier when ``stuck_after`` counted evaluations in a row fail (None: only the budget ends it).
 A stuck stage stops the curriculum, unless it says ``on_stuck: advance``: then the next stage
 starts from its best checkpoint and the stage stays recorded as stuck (a plan run under a wall
@@ -47,6 +48,7 @@ class Promotion:
     patience: int = 1  # passing evaluations in a row needed to promote
     max_fall_rate: float | None = None  # optional: an evaluation also needs fall_rate <= this
     stuck_after: int | None = None  # optional: this many failing counted evaluations in a row = stuck
+    min_points: float | None = None  # optional: an evaluation also needs this many competition points per robot
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.success_rate <= 1.0:
@@ -59,6 +61,8 @@ class Promotion:
             raise ValueError("max_fall_rate must be in [0, 1]")
         if self.stuck_after is not None and self.stuck_after < 1:
             raise ValueError("stuck_after must be >= 1 or null")
+        if self.min_points is not None and self.min_points < 0:
+            raise ValueError("min_points must be >= 0 or null")
 
 
 @dataclass(frozen=True)
@@ -267,6 +271,10 @@ def passes(promote: Promotion, evaluation: Mapping[str, Any]) -> bool:
         fall = evaluation.get("fall_rate")
         if not isinstance(fall, (int, float)) or fall != fall or fall > promote.max_fall_rate:
             return False
+    if promote.min_points is not None:
+        points = evaluation.get("competition_points")
+        if not isinstance(points, (int, float)) or points != points or points < promote.min_points:
+            return False
     return True
 
 
@@ -305,8 +313,11 @@ def check_promotion(promote: Promotion, evaluations: Sequence[Mapping[str, Any]]
                 failing.append(f"success_rate: {_fmt(last.get('success_rate'))} at {last.get('env_steps') or 0:,} "
                                f"env steps < {promote.success_rate:g} (best {_fmt(best.get('success_rate'))} "
                                f"at {best.get('env_steps') or 0:,})")
-            elif promote.max_fall_rate is not None and not passes(promote, last):
+            elif promote.max_fall_rate is not None and not passes(replace(promote, min_points=None), last):
                 failing.append(f"max_fall_rate: fall_rate {_fmt(last.get('fall_rate'))} > {promote.max_fall_rate:g}")
+            elif promote.min_points is not None and not passes(promote, last):
+                failing.append(f"min_points: {_fmt(last.get('competition_points'))} competition points per robot at "
+                               f"{last.get('env_steps') or 0:,} env steps < {promote.min_points:g}")
             if not failing or best_streak:
                 failing.append(f"patience: the thresholds held for {best_streak} evaluation"
                                f"{'' if best_streak == 1 else 's'} in a row, {promote.patience} needed")

@@ -99,6 +99,7 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
             "last_evaluation": last, "evaluations": len(rec["evaluations"]), "wall_s": rec["wall_s"],
             "criteria": {"success_rate": stage.promote.success_rate, "min_env_steps": stage.promote.min_env_steps,
                          "patience": stage.promote.patience, "max_fall_rate": stage.promote.max_fall_rate,
+                         "min_points": stage.promote.min_points,
                          "stuck_after": stage.promote.stuck_after},
             "check": check.to_dict(), "warm_start": rec["warm_start"], "error": rec["error"],
             "advanced": bool(rec.get("advanced")), "on_stuck": stage.on_stuck,

@@ -170,7 +170,8 @@ class CurriculumSession:
         if any(e["env_steps"] == env_steps for e in rec["evaluations"]):
             return False
         entry = {"env_steps": int(env_steps), "success_rate": metrics.get("success_rate"),
-                 "fall_rate": metrics.get("fall_rate"), "episodes": metrics.get("episodes"),
+                 "fall_rate": metrics.get("fall_rate"), "competition_points": metrics.get("competition_points"),
+                 "episodes": metrics.get("episodes"),
                  "checkpoint": self.rel(checkpoint), "at": now_iso()}
         best = max((e for e in rec["evaluations"] if success_rate_of(e) is not None), key=success_rate_of, default=None)
         rec["evaluations"].append(entry)
