@@ -211,6 +211,10 @@ def test_runs_and_status_read_the_curriculum_s_own_evaluations(workspace, launch
         assert row["best_checkpoint"] == stage["best_checkpoint"]
     text = vbot(workspace, "status", check=True).stdout
     assert "stage     - (2 of 2), curriculum complete" in text and "budget" not in text and "trials" not in text
+    vbot(workspace, "watch", "--snapshot", "--no-diagnosis", check=True)
+    campaign = (workspace / "WAKE_UP.md").read_text().split("## Campaign", 1)[1].split("## Process", 1)[0]
+    assert "curriculum id" in campaign and "plan `test_plan`" in campaign and "(all 2 done)" in campaign
+    assert "budget" not in campaign and "trials" not in campaign
 
 
 def test_advance_refuses_naming_the_criterion_then_promotes_when_it_holds(workspace, launch_log):

@@ -154,6 +154,21 @@ def _campaign(snap: WakeUpInput) -> list[str]:
     status = str(s.get("status", "?"))
     if status == RUNNING and snap.view.liveness.label == Verdict.DEAD:
         status = "died"  # the state still says running; the process section below says why (as `vbot status`)
+    curriculum = s.get("curriculum")
+    if s.get("mode") == "curriculum" and isinstance(curriculum, dict):  # stages, not a budget or trials
+        stages = curriculum.get("stages") or []
+        index = int(curriculum.get("stage_index") or 0)
+        current = stages[index].get("name") if index < len(stages) and isinstance(stages[index], dict) else None
+        return [
+            f"- curriculum id: `{s.get('automl_id', '?')}`, plan `{curriculum.get('plan_name', '?')}` "
+            f"(`{curriculum.get('plan', '?')}`)",
+            f"- status: **{status}**, curriculum {text.fmt(curriculum.get('status'))}, stage "
+            + (f"`{current}` ({index + 1} of {len(stages)})" if current else f"- (all {len(stages)} done)"),
+            f"- env of the current stage: `{s.get('env_id', '?')}`",
+            f"- started {text.fmt(s.get('started_at'))}, state updated {text.fmt(s.get('updated_at'))}",
+            "- `vbot curriculum status` shows every stage against its promotion bar"
+            + (f"; last message: {curriculum['message']}" if curriculum.get("message") else ""),
+        ]
     lines = [
         f"- campaign id: `{s.get('automl_id', '?')}`",
         f"- status: **{status}**, mode `{s.get('mode', '?')}`, phase `{s.get('phase', '?')}`"
@@ -165,10 +180,6 @@ def _campaign(snap: WakeUpInput) -> list[str]:
     ]
     if s.get("score_formula"):
         lines.append(f"- score formula: `{s['score_formula']}`, where {SCORE_LEGEND}")
-    curriculum = s.get("curriculum")
-    if isinstance(curriculum, dict):
-        stage_bits = ", ".join(f"{k}: {text.fmt(v)}" for k, v in curriculum.items() if not isinstance(v, (dict, list)))
-        lines.append(f"- curriculum: {stage_bits or 'present'}")
     return lines
 
 
@@ -367,14 +378,20 @@ def _next_commands(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
         status = str(state.get("status", "")).lower()
         if verdict.get("dead") or verdict.get("resumable"):
             commands.append((resume_command(state), "FIRST: resume the campaign where it stopped"))
+        curriculum = state.get("mode") == "curriculum"
         if verdict.get("alive") or verdict.get("hung"):
-            commands.append(("vbot status", "one screen: phase, budget, trials, live trial"))
-        commands.append(("vbot analyze", "trials sorted by score, parameter importances"))
+            commands.append(("vbot status", "one screen: the curriculum's stage and process" if curriculum
+                             else "one screen: phase, budget, trials, live trial"))
+        if curriculum:
+            commands.append(("vbot runs", "each stage's run with its measured evaluations"))
+        else:
+            commands.append(("vbot analyze", "trials sorted by score, parameter importances"))
         best = snap.view.best or {}
         if best.get("checkpoint") and status != RUNNING:
             checkpoint = str(best["checkpoint"])
-            commands.append((f"vbot play --env {state.get('env_id') or 'vbot_navigation_section001'} "
-                             f"--policy {checkpoint} --competition", "score the best policy on the competition layout"))
+            env_id = best.get("env_id") or state.get("env_id") or "vbot_navigation_section001"
+            commands.append((f"vbot play --env {env_id} --policy {checkpoint} --competition",
+                             "score the best policy on the competition layout"))
         if state.get("curriculum"):
             commands.append(("vbot curriculum status", "is the current stage ready to advance?"))
         if [t for t in (state.get("trials") or [])[-5:] if str(t.get("state")) == "fail"]:
