@@ -23,9 +23,6 @@ def _has_postgres() -> bool:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=False, reason=(
-    "open bug the soak finds now and then (kill timing is random): a final run trained again after its "
-    "training had finished (seen once in four runs on 2026-11-30); the README lists it"))
 def test_campaigns_survive_random_kills_full_disks_and_double_starts():
     if not _has_postgres() and os.environ.get("CI"):  # .ci/run installs PostgreSQL
         pytest.fail("PostgreSQL server binaries (initdb, pg_ctl) are absent in CI")
