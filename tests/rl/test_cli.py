@@ -97,6 +97,8 @@ def test_resume_latest_and_play(trained, capsys):
     assert {"episodes", "success_rate", "fall_rate", "mean_return", "mean_time_to_target_s",
             "competition_points"} <= set(played)
     assert played["episodes"] == 20 and played["competition_max_points"] == 20
+    assert len(played["competition_points_per_round"]) == 2
+    assert sum(played["competition_points_per_round"]) / 2 == played["competition_points"]
     missed = played["robots_missed"]  # the first round's robots that did not reach the target
     assert missed == sorted(missed) and all(0 <= r < 10 for r in missed)
     code, _, err = _cli(capsys, "play", "--policy", "latest", "--episodes", "4", "--robot", "4")

@@ -257,6 +257,7 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
         out["competition_points"] = float(sum(per_round) / len(per_round))
         out["competition_max_points"] = COMPETITION_ROBOTS * 2
         out["competition_rounds"] = len(per_round)
+        out["competition_points_per_round"] = [float(points) for points in per_round]
     first = results[0][1]
     if "success" in first and "row" in first:  # robots of the first round that missed: record one with --robot
         out["robots_missed"] = sorted(int(r) for r, ok in zip(first["row"], first["success"]) if not ok)
