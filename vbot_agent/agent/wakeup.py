@@ -25,11 +25,11 @@ import yaml
 from vbot_agent.agent import wakeup_text as text
 from vbot_agent.agent.wakeup_text import RunHistory
 from vbot_agent.fileio import atomic_write_text
+from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
 from vbot_agent.workspace.read_model import WorkspaceView, read_workspace, unregistered_notes
 from vbot_agent.workspace.runs import RunInfo
-from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace.state import parse_time
 
 __all__ = ["RunHistory", "WakeUpInput", "build_wake_up", "read_snapshot"]
@@ -230,11 +230,11 @@ def _best(snap: WakeUpInput) -> list[str]:
     notes = [f"- {note}" for note in unregistered_notes(snap.view)]
     if not best:
         return ["No checkpoint registered yet (a campaign registers each complete trial's, "
-                "`vbot checkpoints --add RUN` a training run's)."] + ([""] + notes if notes else [])
+                "`vbot checkpoints --add RUN` a training run's).", *(["", *notes] if notes else [])]
     lines = [
         "The best checkpoint in the registry (campaign trials, final runs, curriculum stages and runs added "
         "with `vbot checkpoints --add`, by campaign score; as `vbot status` and `vbot checkpoints --best`).",
-        *([""] + notes if notes else []),
+        *(["", *notes] if notes else []),
         "",
         f"- `{best.get('id', '?')}`" + (f" (trial {best['trial']})" if best.get("trial") is not None else "")
         + f", score **{text.fmt(best.get('score'), 4)}**",

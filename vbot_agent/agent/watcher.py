@@ -87,7 +87,7 @@ def runs_to_diagnose(snap: wakeup.WakeUpInput, limit: int = DIAGNOSED_RUNS) -> l
 
     readable = [r.path for r in snap.runs if r.error is None]
     state = snap.state or {}
-    entries = list(state.get("trials") or []) + [state.get("final") or {}]
+    entries = [*(state.get("trials") or []), state.get("final") or {}]
     # matched by runs/<env>/<run>, so a workspace moved with its absolute paths still matches
     trial_dirs = {(d.parent.name, d.name) for d in (run_dir_of(snap.paths.root, e) for e in entries if e) if d}
     outside = [p for p in readable if (p.parent.name, p.name) not in trial_dirs]
@@ -145,8 +145,8 @@ class DiagnosisCache:
         reach = "`vbot runs` lists the others, `vbot diagnose-reward RUN` diagnoses one"
         lines = [line for _, (_, _, run_lines, _) in done for line in run_lines]
         if not any(count for _, (_, _, _, count) in done):
-            return [f"Reward diagnosis of {scope} ({names}; {reach}): no findings."] + lines
-        return [f"Reward diagnosis of {scope} ({names}; {reach}):"] + lines
+            return [f"Reward diagnosis of {scope} ({names}; {reach}): no findings.", *lines]
+        return [f"Reward diagnosis of {scope} ({names}; {reach}):", *lines]
 
     def _fresh(self, name: str, key: tuple) -> bool:
         held = self._results.get(name)

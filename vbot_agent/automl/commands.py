@@ -215,10 +215,9 @@ def add_checkpoint(ctx, paths: Paths, target: str, episodes: int | None) -> dict
     import socket
 
     from vbot_agent.config import load_yaml
-
+    from vbot_agent.rl.run_dir import resolve_policy_path
     from vbot_agent.trials.score import ScoreWeights, compute_score
     from vbot_agent.trials.trainer_backend import evaluate
-    from vbot_agent.rl.run_dir import resolve_policy_path
     from vbot_agent.workspace.checkpoints import register
 
     given = Path(target).expanduser()

@@ -6,9 +6,9 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.errors import UsageError
+from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace.liveness import Verdict, resume_command
 from vbot_agent.workspace.read_model import read_workspace, unregistered_notes
-from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace.state import CampaignState, count_trials
 
 
