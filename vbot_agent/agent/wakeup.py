@@ -30,7 +30,7 @@ from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
 from vbot_agent.workspace.read_model import WorkspaceView, read_workspace, unregistered_notes
 from vbot_agent.workspace.runs import RunInfo
-from vbot_agent.workspace.state import parse_time
+from vbot_agent.workspace.state import curriculum_place, parse_time
 
 __all__ = ["RunHistory", "WakeUpInput", "build_wake_up", "read_snapshot"]
 
@@ -154,20 +154,17 @@ def _campaign(snap: WakeUpInput) -> list[str]:
     status = str(s.get("status", "?"))
     if status == RUNNING and snap.view.liveness.label == Verdict.DEAD:
         status = "died"  # the state still says running; the process section below says why (as `vbot status`)
-    curriculum = s.get("curriculum")
-    if s.get("mode") == "curriculum" and isinstance(curriculum, dict):  # stages, not a budget or trials
-        stages = curriculum.get("stages") or []
-        index = int(curriculum.get("stage_index") or 0)
-        current = stages[index].get("name") if index < len(stages) and isinstance(stages[index], dict) else None
+    place = curriculum_place(s)
+    if place is not None:  # stages, not a budget or trials
         return [
-            f"- curriculum id: `{s.get('automl_id', '?')}`, plan `{curriculum.get('plan_name', '?')}` "
-            f"(`{curriculum.get('plan', '?')}`)",
-            f"- status: **{status}**, curriculum {text.fmt(curriculum.get('status'))}, stage "
-            + (f"`{current}` ({index + 1} of {len(stages)})" if current else f"- (all {len(stages)} done)"),
+            f"- curriculum id: `{s.get('automl_id', '?')}`, plan `{place['plan'] or '?'}` (`{place['plan_file'] or '?'}`)",
+            f"- status: **{status}**, curriculum {text.fmt(place['status'])}, stage "
+            + (f"`{place['stage']}` ({place['stage_number']} of {place['stages']})" if place["stage"]
+               else f"- (all {place['stages']} done)"),
             f"- env of the current stage: `{s.get('env_id', '?')}`",
             f"- started {text.fmt(s.get('started_at'))}, state updated {text.fmt(s.get('updated_at'))}",
             "- `vbot curriculum status` shows every stage against its promotion bar"
-            + (f"; last message: {curriculum['message']}" if curriculum.get("message") else ""),
+            + (f"; last message: {place['message']}" if place["message"] else ""),
         ]
     lines = [
         f"- campaign id: `{s.get('automl_id', '?')}`",

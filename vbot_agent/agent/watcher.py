@@ -23,6 +23,7 @@ from typing import Any
 
 from vbot_agent.agent import wakeup
 from vbot_agent.workspace import Paths
+from vbot_agent.workspace.read_model import relative
 from vbot_agent.workspace.runs import PROGRESS_FILE, progress_files
 
 INPUT_NAMES = frozenset({"automl_state.yaml", PROGRESS_FILE})
@@ -83,14 +84,12 @@ def diagnose(root: Path, run_dir: str) -> tuple[list[str], int]:
 def runs_to_diagnose(snap: wakeup.WakeUpInput, limit: int = DIAGNOSED_RUNS) -> list[Path]:
     """The newest readable runs that are not a campaign's trials (the campaign's search warnings cover
     those), at most ``limit``; when every run is a trial, the newest trial run."""
-    from vbot_agent.workspace.read_model import run_dir_of
+    from vbot_agent.workspace.read_model import run_key, run_keys
 
     readable = [r.path for r in snap.runs if r.error is None]
     state = snap.state or {}
-    entries = [*(state.get("trials") or []), state.get("final") or {}]
-    # matched by runs/<env>/<run>, so a workspace moved with its absolute paths still matches
-    trial_dirs = {(d.parent.name, d.name) for d in (run_dir_of(snap.paths.root, e) for e in entries if e) if d}
-    outside = [p for p in readable if (p.parent.name, p.name) not in trial_dirs]
+    trial_dirs = run_keys(snap.paths.root, [*(state.get("trials") or []), state.get("final")])
+    outside = [p for p in readable if run_key(p) not in trial_dirs]
     return (outside or readable[:1])[:limit]
 
 
@@ -109,9 +108,6 @@ class DiagnosisCache:
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
 
-    def _rel(self, path: Path) -> str:
-        return str(path.relative_to(self.root)) if path.is_relative_to(self.root) else str(path)
-
     def __call__(self, snap: wakeup.WakeUpInput) -> list[str]:
         if not self.enabled:
             return ["Reward diagnosis: turned off for this watcher."]
@@ -127,7 +123,7 @@ class DiagnosisCache:
         wanted = []
         for run in chosen:
             progress = run / PROGRESS_FILE
-            wanted.append((self._rel(run), (str(run), progress.stat().st_mtime_ns if progress.exists() else 0)))
+            wanted.append((relative(self.root, run), (str(run), progress.stat().st_mtime_ns if progress.exists() else 0)))
         with self._lock:
             stale = [(name, key) for name, key in wanted if not self._fresh(name, key)]
             start = bool(stale) and (self._thread is None or not self._thread.is_alive())

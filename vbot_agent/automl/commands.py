@@ -219,6 +219,7 @@ def add_checkpoint(ctx, paths: Paths, target: str, episodes: int | None) -> dict
     from vbot_agent.trials.score import ScoreWeights, compute_score
     from vbot_agent.trials.trainer_backend import evaluate
     from vbot_agent.workspace.checkpoints import register
+    from vbot_agent.workspace.read_model import relative
 
     given = Path(target).expanduser()
     checkpoint = resolve_policy_path(paths.runs, str(given if given.is_absolute() else ctx.cwd / given)).resolve()
@@ -229,19 +230,12 @@ def add_checkpoint(ctx, paths: Paths, target: str, episodes: int | None) -> dict
     seed = int(evaluation["seed"])
     metrics = evaluate(checkpoint, None, episodes, seed)
     entry = {"id": f"run/{run_dir.parent.name}/{run_dir.name}/{checkpoint.stem}", "automl_id": None, "trial": None,
-             "env_id": run_dir.parent.name, "checkpoint": _rel(paths.root, checkpoint), "run_dir": _rel(paths.root, run_dir),
+             "env_id": run_dir.parent.name, "checkpoint": relative(paths.root, checkpoint), "run_dir": relative(paths.root, run_dir),
              "score": compute_score(metrics, ScoreWeights()), "metrics": metrics, "params": None, "reward_scales": None,
              "host": socket.gethostname(),
              "evaluation": {"episodes": episodes, "seed": seed, "layout": "the run's training env options"}}
     register(paths.registry_file, entry)
     return entry
-
-
-def _rel(root: Path, path: Path) -> str:
-    try:
-        return str(Path(path).resolve().relative_to(Path(root).resolve()))
-    except ValueError:
-        return str(path)
 
 
 def render_checkpoints(result: dict[str, Any]) -> str:

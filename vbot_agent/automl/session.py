@@ -26,6 +26,7 @@ from vbot_agent.fileio import read_json
 from vbot_agent.signals import GracefulStop
 from vbot_agent.trials.trial import LIVE_FILE, TrialConfig
 from vbot_agent.workspace import Paths, checkpoints, report
+from vbot_agent.workspace.read_model import relative
 from vbot_agent.workspace.state import (
     CampaignState,
     FinalState,
@@ -243,12 +244,7 @@ def workspace_root(state_path: Path) -> Path:
 
 
 def _relative(root: Path, path: str | None) -> str | None:
-    if not path:
-        return None
-    try:
-        return str(Path(path).resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
+    return relative(root, path) if path else None
 
 
 def trial_record(t, space, retried: set[int]) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from vbot_agent.errors import UsageError
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace.liveness import Verdict, resume_command
 from vbot_agent.workspace.read_model import read_workspace, unregistered_notes
-from vbot_agent.workspace.state import CampaignState, count_trials
+from vbot_agent.workspace.state import CampaignState, count_trials, curriculum_place
 
 
 def campaign_status(root: Path) -> dict[str, Any]:
@@ -49,20 +49,8 @@ def campaign_status(root: Path) -> dict[str, Any]:
         "recent": [{"number": t["number"], "state": t["state"], "score": t.get("score"), "error": t.get("error")}
                    for t in recent],
         "message": state.get("message"), "next": hint, "score_formula": state["score_formula"],
-        "curriculum": _curriculum_line(state),
+        "curriculum": curriculum_place(state),
     }
-
-
-def _curriculum_line(state: dict[str, Any]) -> dict[str, Any] | None:
-    """A curriculum's place in its plan (mode curriculum): what `vbot curriculum status` details."""
-    cur = state.get("curriculum")
-    if state.get("mode") != "curriculum" or not isinstance(cur, dict):
-        return None
-    stages = cur.get("stages") or []
-    index = cur.get("stage_index", 0)
-    current = stages[index]["name"] if index < len(stages) else None
-    return {"plan": cur.get("plan_name"), "status": cur.get("status"), "stage": current,
-            "stage_number": min(index + 1, len(stages)), "stages": len(stages)}
 
 
 def render_status(s: dict[str, Any]) -> str:

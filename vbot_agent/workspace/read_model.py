@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -87,9 +87,9 @@ class WorkspaceView:
         """Finished runs with an evaluated ``best.pt`` that reached the target (trainer's score > 0)
         and that no registry entry comes from (plain ``vbot train`` runs): ``best`` cannot weigh them
         until ``vbot checkpoints --add`` scores them."""
-        mine = {(d.parent.name, d.name) for d in (run_dir_of(self.paths.root, e) for e in self.registered) if d}
+        mine = run_keys(self.paths.root, self.registered)
         return [r for r in self.runs if r.error is None and r.status == "finished" and "best.pt" in r.checkpoints
-                and (trainer_best_score(r.progress) or 0.0) > 0.0 and (r.env_folder, r.name) not in mine]
+                and (trainer_best_score(r.progress) or 0.0) > 0.0 and run_key(r.path) not in mine]
 
 
 def unregistered_notes(view: WorkspaceView) -> list[str]:
@@ -97,7 +97,7 @@ def unregistered_notes(view: WorkspaceView) -> list[str]:
     that registers it; the same words in `vbot checkpoints`, `vbot status` and WAKE_UP.md."""
     notes = []
     for run in view.unregistered:
-        rel = run.path.relative_to(view.paths.root) if run.path.is_relative_to(view.paths.root) else run.path
+        rel = relative(view.paths.root, run.path)
         notes.append(f"not weighed: {rel} has an evaluated best.pt that reached the target but is not in the "
                      f"registry; `vbot checkpoints --add {rel}` scores it as a campaign scores its trials")
     return notes
@@ -109,6 +109,26 @@ def trainer_best_score(progress: dict[str, Any]) -> float | None:
         if isinstance(progress.get(key), (int, float)):
             return float(progress[key])
     return None
+
+
+def relative(root: Path, path: str | Path) -> str:
+    """``path`` as written into the registry and the listings: relative to the workspace ``root``
+    when it is inside it (symlinks resolved), else as given."""
+    try:
+        return str(Path(path).resolve().relative_to(Path(root).resolve()))
+    except ValueError:
+        return str(path)
+
+
+def run_key(run_dir: Path) -> tuple[str, str]:
+    """A run folder as ``runs/<env>/<run>`` names it: matches a state or registry entry even when the
+    workspace was moved and the entry holds the old absolute path."""
+    return run_dir.parent.name, run_dir.name
+
+
+def run_keys(root: Path, entries: Iterable[dict[str, Any] | None]) -> set[tuple[str, str]]:
+    """The run folders of state trials or registry entries (see ``run_key``)."""
+    return {run_key(d) for d in (run_dir_of(root, e) for e in entries if e) if d is not None}
 
 
 def resolve(root: Path, path: str | None) -> Path | None:

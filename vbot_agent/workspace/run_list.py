@@ -28,6 +28,7 @@ from typing import Any
 
 from vbot_agent.errors import UsageError
 from vbot_agent.tensorboard_tags import eval_tag
+from vbot_agent.workspace.read_model import relative, run_key, run_keys
 
 STATUSES = ("running", "finished", "stopped", "failed")
 EVAL_TAGS = {"success_rate": eval_tag("success_rate"), "fall_rate": eval_tag("fall_rate")}
@@ -87,8 +88,7 @@ def _eval_metrics(run_dir: Path) -> dict[str, Any]:
 
 def _registry_metrics(run_dir: Path, root: Path, registry: list[dict[str, Any]]) -> dict[str, Any]:
     """The registry's best-scored measurement of a checkpoint of this run (a campaign trial's score)."""
-    rel = _rel(run_dir, root)
-    entries = [e for e in registry if isinstance(e, dict) and e.get("run_dir") == rel
+    entries = [e for e in registry if isinstance(e, dict) and run_keys(root, [e]) == {run_key(run_dir)}
                and isinstance((e.get("metrics") or {}).get("success_rate"), (int, float))]
     if not entries:
         return {}
@@ -105,7 +105,7 @@ def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str,
     """One run as ``vbot runs`` lists it; unreadable files are reported in ``error``, never skipped."""
     from vbot_agent.fileio import read_json
 
-    row: dict[str, Any] = {"run": _rel(run_dir, root), "env_id": run_dir.parent.name, "status": "failed",
+    row: dict[str, Any] = {"run": relative(root, run_dir), "env_id": run_dir.parent.name, "status": "failed",
                            "why": None, "env_steps": None, "max_env_steps": None, "success_rate": None,
                            "fall_rate": None, "measured": None, "best_checkpoint": None, "best_evaluation": None,
                            "command": None,
@@ -126,7 +126,7 @@ def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str,
         row.update(env_id=meta.get("env_id") or row["env_id"], command=_command(meta))
     best = run_dir / "checkpoints" / "best.pt"
     if best.is_file():
-        row["best_checkpoint"] = _rel(best, root)
+        row["best_checkpoint"] = relative(root, best)
     try:
         row.update(_eval_metrics(run_dir))
     except Exception as exc:  # a torn event file: say so in the row, keep listing the others
@@ -145,8 +145,7 @@ def _stage_metrics(run_dir: Path, stages: list[dict[str, Any]]) -> dict[str, Any
     """A curriculum stage's evaluations of this run (the stage trains with evaluation off and
     evaluates its checkpoints itself; `vbot curriculum status` shows the same records)."""
     for rec in stages:
-        if not isinstance(rec, dict) or not rec.get("run_dir") or (Path(rec["run_dir"]).parent.name,
-                                                                     Path(rec["run_dir"]).name) != (run_dir.parent.name, run_dir.name):
+        if not isinstance(rec, dict) or not rec.get("run_dir") or run_key(Path(rec["run_dir"])) != run_key(run_dir):
             continue
         evaluations = [e for e in rec.get("evaluations") or [] if isinstance(e, dict)]
         if not evaluations:
@@ -160,13 +159,6 @@ def _stage_metrics(run_dir: Path, stages: list[dict[str, Any]]) -> dict[str, Any
                                       "fall_rate": best.get("fall_rate")}
         return out
     return {}
-
-
-def _rel(path: Path, root: Path) -> str:
-    try:
-        return str(path.resolve().relative_to(root.resolve()))
-    except ValueError:
-        return str(path)
 
 
 def _curriculum_stages(paths) -> list[dict[str, Any]]:

@@ -270,3 +270,17 @@ class StateWriter:
                 f"not overwriting it. The campaign's own last state is in {self.snapshot_path}; "
                 f"restore it with `cp {self.snapshot_path} {self.state_path}` then `vbot automl --resume`"
             )
+
+
+def curriculum_place(state: dict[str, Any]) -> dict[str, Any] | None:
+    """Where a curriculum (mode ``curriculum``) stands in its plan: plan name and file, status, the
+    current stage's name (None when every stage is done), its number and the stage count. None for
+    a campaign. `vbot status` and WAKE_UP.md both print this; `vbot curriculum status` the details."""
+    cur = state.get("curriculum")
+    if state.get("mode") != "curriculum" or not isinstance(cur, dict):
+        return None
+    stages = [s for s in cur.get("stages") or [] if isinstance(s, dict)]
+    index = int(cur.get("stage_index") or 0)
+    return {"plan": cur.get("plan_name"), "plan_file": cur.get("plan"), "status": cur.get("status"),
+            "message": cur.get("message"), "stage": stages[index].get("name") if index < len(stages) else None,
+            "stage_number": min(index + 1, len(stages)), "stages": len(stages)}
