@@ -4,7 +4,8 @@
    final run warm-started from the best trial) in a fresh workspace; its wall time is W.
 2. ``vbot train`` with the default config in another fresh workspace, stopped (SIGTERM: it saves
    ``last.pt``) after W seconds.
-3. Both final policies (the campaign's best, the single run's ``last.pt``) scored by
+3. Both final policies (the campaign's best, the single run's ``best.pt``, picked by its own
+   evaluations as the campaign's is, else ``last.pt``) scored by
    ``vbot play --episodes 64 --json`` and ``vbot play --competition --episodes 50 --json``
    (5 competition rounds of 10 robots).
 
@@ -80,9 +81,9 @@ def run_single(root: Path, wall_s: float, env: str | None, extra: list[str], log
             proc.send_signal(signal.SIGTERM)  # finishes its iteration and saves last.pt
         out, _ = proc.communicate()
     summary = last_json(out)
-    policy = summary.get("last_checkpoint")
+    policy = summary.get("best_checkpoint") or summary.get("last_checkpoint")
     if not policy:
-        raise SystemExit(f"the single run saved no last checkpoint; see {log}")
+        raise SystemExit(f"the single run saved no checkpoint; see {log}")
     return {"wall_s": round(time.time() - started, 1), "env_steps": summary.get("env_steps"),
             "env_steps_per_s": summary.get("env_steps_per_s"), "policy": policy}
 

@@ -85,3 +85,25 @@ def test_every_reader_shows_the_search_warnings(tmp_path):
     console = Console(width=1000, record=True)
     console.print(rendered)
     assert f"search: {floor}" in console.export_text()
+
+
+def test_scores_of_different_envs_are_not_ranked_against_each_other(tmp_path):
+    """A curriculum's flat-tile stage scores higher than any course checkpoint: every reader names
+    the best of each env, and `checkpoints --best` lists one per env unless --env picks one."""
+    from vbot_agent.automl.status import render_status
+
+    _campaign(tmp_path, os.getpid())
+    register(Paths(tmp_path).registry_file, {
+        "id": "curriculum/terrain/flat", "automl_id": "automl_x", "trial": None, "env_id": "vbot_navigation_terrain",
+        "checkpoint": "runs/t/flat/best.pt", "run_dir": "runs/t/flat", "score": 1.2, "metrics": {}, "params": {}})
+    ctx = Context(json=True, workspace_override=str(tmp_path), cwd=tmp_path)
+
+    listed = checkpoints(ctx, best=True)
+    assert [c["id"] for c in listed["checkpoints"]] == ["curriculum/terrain/flat", "automl_x/final"]
+    note = listed["unregistered"][0]
+    assert note.startswith("several envs:") and "vbot_navigation_section001: automl_x/final" in note
+    assert [c["id"] for c in checkpoints(ctx, best=True, env="vbot_navigation_section001")["checkpoints"]] == [
+        "automl_x/final"]
+    assert note in render_status(campaign_status(tmp_path))
+    assert note in build_wake_up(read_snapshot(tmp_path))
+    assert note in WorkspaceReader(tmp_path).read(with_curves=False).unregistered

@@ -8,7 +8,7 @@ from typing import Any
 from vbot_agent.errors import UsageError
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace.liveness import Verdict, resume_command
-from vbot_agent.workspace.read_model import read_workspace, unregistered_notes
+from vbot_agent.workspace.read_model import env_best_notes, read_workspace, unregistered_notes
 from vbot_agent.workspace.state import CampaignState, count_trials, curriculum_place
 
 
@@ -43,7 +43,8 @@ def campaign_status(root: Path) -> dict[str, Any]:
         "heartbeat_age_s": None if liveness.age_s is None else round(liveness.age_s, 1),
         "pid": state["pid"], "host": state["host"],
         "trials": counts, "hp_trials": state["settings"].get("hp_trials"),
-        "best": view.best, "unregistered": unregistered_notes(view), "final": state.get("final"),
+        "best": view.best, "unregistered": unregistered_notes(view),
+        "env_bests": env_best_notes(view), "final": state.get("final"),
         "live": state.get("live") if liveness.label == Verdict.ALIVE else None,  # a dead campaign's is not live
         "search_warnings": state.get("search_warnings") or [],
         "recent": [{"number": t["number"], "state": t["state"], "score": t.get("score"), "error": t.get("error")}
@@ -81,7 +82,7 @@ def render_status(s: dict[str, Any]) -> str:
                                             if isinstance(metrics.get(k), (int, float))))
     else:
         lines.append("best      no checkpoint registered yet")
-    lines += [f"          {note}" for note in s.get("unregistered") or []]
+    lines += [f"          {note}" for note in [*(s.get("env_bests") or []), *(s.get("unregistered") or [])]]
     live = s.get("live")
     if live and live.get("name"):
         steps, total = live.get("env_steps"), live.get("max_env_steps")

@@ -89,7 +89,9 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
     cur, plan = session.cur, session.plan
     stages = []
     for i, (stage, rec) in enumerate(zip(plan.stages, cur["stages"])):
-        check = check_promotion(stage.promote, rec["evaluations"])
+        check = check_promotion(stage.promote, rec["evaluations"]).to_dict()
+        # the check sees only the evaluations; a stage that used its budget is stuck as well
+        check["stuck"] = check["stuck"] or rec["status"] == StageStatus.STUCK
         last = rec["evaluations"][-1] if rec["evaluations"] else None
         stages.append({
             "index": i, "name": stage.name, "env_id": stage.env_id, "status": rec["status"], "env": stage.env,
@@ -101,7 +103,7 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
                          "patience": stage.promote.patience, "max_fall_rate": stage.promote.max_fall_rate,
                          "min_points": stage.promote.min_points,
                          "stuck_after": stage.promote.stuck_after},
-            "check": check.to_dict(), "warm_start": rec["warm_start"], "error": rec["error"],
+            "check": check, "warm_start": rec["warm_start"], "error": rec["error"],
             "advanced": bool(rec.get("advanced")), "on_stuck": stage.on_stuck,
             "warm_plan": {"checkpoint": stage.warm_source(i), "lr_multiplier": stage.warm_start.lr_multiplier,
                           "reset_optimizer": stage.warm_start.reset_optimizer,

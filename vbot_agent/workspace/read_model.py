@@ -83,6 +83,15 @@ class WorkspaceView:
         return run_dir_of(self.paths.root, self.best)
 
     @property
+    def env_bests(self) -> list[dict[str, Any]]:
+        """The best entry of each env in the registry, highest score first: scores rank checkpoints
+        of one env only (a flat-tile curriculum stage's success says nothing of a course)."""
+        data = {"checkpoints": list(self.registered)}
+        envs = dict.fromkeys(c.get("env_id") for c in self.registered)
+        bests = [best_checkpoint(data, env) for env in envs]
+        return sorted((b for b in bests if b), key=lambda b: -b["score"])
+
+    @property
     def unregistered(self) -> list[RunInfo]:
         """Finished runs with an evaluated ``best.pt`` that reached the target (trainer's score > 0)
         and that no registry entry comes from (plain ``vbot train`` runs): ``best`` cannot weigh them
@@ -90,6 +99,17 @@ class WorkspaceView:
         mine = run_keys(self.paths.root, self.registered)
         return [r for r in self.runs if r.error is None and r.status == "finished" and "best.pt" in r.checkpoints
                 and (trainer_best_score(r.progress) or 0.0) > 0.0 and run_key(r.path) not in mine]
+
+
+def env_best_notes(view: WorkspaceView) -> list[str]:
+    """When the registry holds several envs: one sentence saying ``best`` ranks across them, and the
+    best of each env; the same words in `vbot checkpoints`, `vbot status` and WAKE_UP.md."""
+    bests = view.env_bests
+    if len(bests) < 2:
+        return []
+    each = "; ".join(f"{b.get('env_id')}: {b.get('id')} (score {b['score']:.4f})" for b in bests)
+    return [f"several envs: a score compares checkpoints of one env, so pick the best of the env you need "
+            f"(`vbot checkpoints --best --env ENV`); the best of each: {each}"]
 
 
 def unregistered_notes(view: WorkspaceView) -> list[str]:
