@@ -24,7 +24,13 @@ from vbot_agent import tensorboard_tags as tags
 from vbot_agent.errors import UsageError
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import Liveness, campaign_liveness, format_age
-from vbot_agent.workspace.read_model import FileCache, env_best_notes, read_workspace, run_dir_of, unregistered_notes
+from vbot_agent.workspace.read_model import (
+    FileCache,
+    env_best_notes,
+    read_workspace,
+    run_dir_of,
+    unregistered_notes,
+)
 from vbot_agent.workspace.runs import RunInfo, read_meta
 from vbot_agent.workspace.state import parse_time
 
