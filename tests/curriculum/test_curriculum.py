@@ -46,6 +46,7 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 from campaign_kit import read_state, vbot, vbot_background, wait_for  # noqa: E402
 
+from vbot_agent.automl.status import campaign_status
 from vbot_agent.curriculum import commands as curriculum  # noqa: E402
 from vbot_agent.curriculum.plan import Promotion, check_promotion, load_plan  # noqa: E402
 from vbot_agent.curriculum.session import PromotionRefused  # noqa: E402
@@ -224,6 +225,8 @@ def test_advance_refuses_naming_the_criterion_then_promotes_when_it_holds(worksp
     out = curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)
     assert out["status"] == "stuck" and out["stages"][0]["status"] == "stuck"
     assert "success_rate" in out["message"] and "Raise its steps" in out["message"]
+    # a plain `curriculum run` would stop at the same stage: status sends to the plan file, re-read
+    assert campaign_status(workspace)["next"] == f"vbot curriculum run --plan {plan}"
     assert out["stages"][0]["env_steps"] == 40000  # the whole budget
     with pytest.raises(PromotionRefused) as info:
         curriculum.advance(workspace, cwd=workspace, say=_quiet)

@@ -118,8 +118,15 @@ def judge(status: Any, pid: Any, host: Any, stamp: Any, now: float, stale_after_
 
 
 def resume_command(state: dict[str, Any] | None) -> str:
-    """How to continue what the state describes: a curriculum resumes through its own command."""
-    return "vbot curriculum run" if state and state.get("mode") == "curriculum" else "vbot automl --resume"
+    """How to continue what the state describes: a curriculum resumes through its own command; a
+    stuck one re-reads its plan file (``--plan``), where the state's message says to give the stuck
+    stage more steps or a lower bar first (without an edit it stops at the same stage again)."""
+    if not state or state.get("mode") != "curriculum":
+        return "vbot automl --resume"
+    cur = state.get("curriculum") if isinstance(state.get("curriculum"), dict) else {}
+    if cur.get("status") == "stuck" and cur.get("plan"):
+        return f"vbot curriculum run --plan {cur['plan']}"
+    return "vbot curriculum run"
 
 
 def campaign_liveness(state: dict[str, Any], now: float, hostname: str | None = None) -> Liveness:
