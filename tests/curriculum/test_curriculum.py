@@ -46,7 +46,7 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 from campaign_kit import read_state, vbot, vbot_background, wait_for  # noqa: E402
 
-from vbot_agent.automl.status import campaign_status
+from vbot_agent.automl.status import campaign_status  # noqa: E402
 from vbot_agent.curriculum import commands as curriculum  # noqa: E402
 from vbot_agent.curriculum.plan import Promotion, check_promotion, load_plan  # noqa: E402
 from vbot_agent.curriculum.session import PromotionRefused  # noqa: E402
