@@ -107,3 +107,23 @@ def test_scores_of_different_envs_are_not_ranked_against_each_other(tmp_path):
     assert note in render_status(campaign_status(tmp_path))
     assert note in build_wake_up(read_snapshot(tmp_path))
     assert note in WorkspaceReader(tmp_path).read(with_curves=False).unregistered
+
+
+def test_policy_best_needs_an_env_when_several_are_registered(tmp_path):
+    import pytest
+
+    from vbot_agent.errors import UsageError
+    from vbot_agent.rl.run_dir import resolve_policy_path
+
+    _campaign(tmp_path, os.getpid())
+    paths = Paths(tmp_path)
+    final = tmp_path / "runs/a/final/last.pt"
+    final.parent.mkdir(parents=True)
+    final.write_bytes(b"")
+    assert resolve_policy_path(paths.runs, "best") == final  # one env: the registry's best
+    register(paths.registry_file, {"id": "curriculum/terrain/flat", "automl_id": "automl_x", "trial": None,
+                                   "env_id": "vbot_navigation_terrain", "checkpoint": "runs/t/flat/best.pt",
+                                   "run_dir": "runs/t/flat", "score": 1.2, "metrics": {}, "params": {}})
+    with pytest.raises(UsageError, match=r"checkpoints of 2 envs .* add --env ENV"):
+        resolve_policy_path(paths.runs, "best")
+    assert resolve_policy_path(paths.runs, "best", "vbot_navigation_section001") == final

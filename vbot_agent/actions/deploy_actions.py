@@ -3,6 +3,8 @@
 from vbot_agent.actions.registry import Action, Param
 
 _POLICY = Param("policy", default="latest", help="checkpoint file, run folder (best.pt, else last.pt), 'latest' (the newest run's) or 'best' (the registry's best, as `vbot checkpoints --best`)")
+_ENV = Param("env", help="with --policy best or latest: the env id whose registry best or newest run to take "
+                         "(needed for best when several envs are registered)")
 
 EXPORT = Action(
     name="export",
@@ -11,6 +13,7 @@ EXPORT = Action(
     group="training",
     params=(
         _POLICY,
+        _ENV,
         Param("onnx", "path", default="policy.onnx",
               help="ONNX file to write; the sidecar (.json), scene (.scene.xml), episode starts "
                    "(.episodes.json) and the torch-free player (onnx_player.py) go beside it"),
@@ -33,6 +36,7 @@ ROBUSTNESS = Action(
     long_running=True,
     params=(
         _POLICY,
+        _ENV,
         Param("episodes", "int", default=32, min=1, max=4096, help="episodes per grid cell (one per env)"),
         Param("seed", "int", default=0, help="episode seed (every cell sees the same spawns)"),
         Param("json_out", "path", flag="--json-out", help="write the report as JSON here"),

@@ -14,13 +14,17 @@ from vbot_agent.errors import UsageError, VbotError
 AGREEMENT_TOLERANCE = 1e-5
 
 
-def _load_vbot_checkpoint(ctx, policy: str):
+def _load_vbot_checkpoint(ctx, policy: str, env: str | None = None):
     from vbot_agent.rl.checkpoint import load_checkpoint
     from vbot_agent.rl.commands import runs_root
     from vbot_agent.rl.run_dir import resolve_policy_path
     from vbot_agent.sim.registry import ENV_IDS
 
-    path = resolve_policy_path(runs_root(ctx), policy)
+    from vbot_agent.rl.envs import check_env_id
+
+    if env is not None:
+        check_env_id(env)
+    path = resolve_policy_path(runs_root(ctx), policy, env if policy in ("latest", "best") else None)
     data = load_checkpoint(path)
     if data["env_id"] not in ENV_IDS:
         raise UsageError(f"checkpoint {path} is for {data['env_id']}; export and robustness support VBot envs "
@@ -33,7 +37,7 @@ def _load_vbot_checkpoint(ctx, policy: str):
     return path, data
 
 
-def export(ctx, *, policy: str = "latest", onnx: str = "policy.onnx", torchscript: str | None = None,
+def export(ctx, *, policy: str = "latest", env: str | None = None, onnx: str = "policy.onnx", torchscript: str | None = None,
            episodes: int = 32, seed: int = 0) -> dict[str, Any]:
     """ONNX (+ TorchScript) of a checkpoint's policy, its sidecar, scene and episode starts."""
     try:
@@ -60,7 +64,7 @@ def export(ctx, *, policy: str = "latest", onnx: str = "policy.onnx", torchscrip
     if torchscript is not None and not torchscript.endswith(".pt"):
         raise UsageError(f"--torchscript {torchscript}: the file name must end in .pt")
     onnx_path.parent.mkdir(parents=True, exist_ok=True)
-    ckpt_path, data = _load_vbot_checkpoint(ctx, policy)
+    ckpt_path, data = _load_vbot_checkpoint(ctx, policy, env)
     stem = onnx_path.with_suffix("")
     sidecar_path, scene_path = stem.with_suffix(".json"), Path(f"{stem}.scene.xml")
     episodes_path = Path(f"{stem}.episodes.json")
@@ -136,7 +140,7 @@ def render_export(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def robustness(ctx, *, policy: str = "latest", episodes: int = 32, seed: int = 0, json_out: str | None = None,
+def robustness(ctx, *, policy: str = "latest", env: str | None = None, episodes: int = 32, seed: int = 0, json_out: str | None = None,
                plot: str | None = None, grid: str = "default") -> dict[str, Any]:
     """Success, falls and points of a checkpoint over a grid of perturbations (see ``deploy.robustness``)."""
     from vbot_agent.deploy.robustness import GRIDS, evaluate_grid, plot_heatmap
@@ -146,7 +150,7 @@ def robustness(ctx, *, policy: str = "latest", episodes: int = 32, seed: int = 0
         raise UsageError(f"--plot {plot}: the file name must end in .png")
     if grid not in GRIDS:
         raise UsageError(f"--grid {grid!r}: valid grids are {', '.join(GRIDS)}")
-    path, data = _load_vbot_checkpoint(ctx, policy)
+    path, data = _load_vbot_checkpoint(ctx, policy, env)
     start = time.perf_counter()
     result = evaluate_grid(data, GRIDS[grid], episodes=episodes, seed=seed, say=ctx.say)
     result.update({"policy": str(path), "grid": grid, "wall_s": round(time.perf_counter() - start, 1)})
