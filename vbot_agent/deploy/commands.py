@@ -17,10 +17,9 @@ AGREEMENT_TOLERANCE = 1e-5
 def _load_vbot_checkpoint(ctx, policy: str, env: str | None = None):
     from vbot_agent.rl.checkpoint import load_checkpoint
     from vbot_agent.rl.commands import runs_root
+    from vbot_agent.rl.envs import check_env_id
     from vbot_agent.rl.run_dir import resolve_policy_path
     from vbot_agent.sim.registry import ENV_IDS
-
-    from vbot_agent.rl.envs import check_env_id
 
     if env is not None:
         check_env_id(env)
