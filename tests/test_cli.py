@@ -122,3 +122,19 @@ def test_text_output_prints_typed_words_as_words():
 
     text = render_default({"status": TrialOutcome.COMPLETE, "metrics": {"state": TrialOutcome.FAIL}})
     assert text == "status: complete\nmetrics:\n  state: fail"
+
+
+@pytest.mark.parametrize("given, expected", [("3", 3), (4.0, 4), ("1e6", 1_000_000), ("auto", "auto")])
+def test_a_count_is_a_whole_number_or_auto(given, expected):
+    from vbot_agent.actions.registry import Param
+
+    assert Param("hp_trials", "count").coerce(given) == expected
+
+
+@pytest.mark.parametrize("given", ["0", "2.5", "many", True])
+def test_a_bad_count_names_its_flag(given):
+    from vbot_agent.actions.registry import Param
+    from vbot_agent.errors import UsageError
+
+    with pytest.raises(UsageError, match=r"^--hp-trials: expected a whole number >= 1 or auto, got "):
+        Param("hp_trials", "count").coerce(given)

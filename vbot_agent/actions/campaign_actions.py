@@ -27,9 +27,9 @@ AUTOML = Action(
         Param("budget_hours", "float", min=0.0,
               help="wall-clock budget, enforced inside trials, kept across resumes; trial count and lengths left "
                    "`auto` are planned to fit it from the throughput measured on this machine"),
-        Param("hp_trials", help="trials in the search phase, or auto (planned from the budget)"),
-        Param("trial_steps", help="env steps per search trial, or auto"),
-        Param("final_steps", help="env steps of the final training (mode stage), or auto"),
+        Param("hp_trials", "count", help="trials in the search phase, or auto (planned from the budget)"),
+        Param("trial_steps", "count", help="env steps per search trial, or auto"),
+        Param("final_steps", "count", help="env steps of the final training (mode stage), or auto"),
         Param("config", "path", help="automl YAML (default: starter_kit_schedule/templates/automl.yaml)"),
         Param("seed", "int", help="sampler seed"),
         Param("resume", "bool", default=False,

@@ -18,7 +18,7 @@ from typing import Any
 
 from vbot_agent.errors import UsageError, suggest
 
-PARAM_TYPES = ("str", "int", "float", "bool", "path")
+PARAM_TYPES = ("str", "int", "float", "bool", "path", "count")  # count: a whole number >= 1, or "auto"
 
 
 @dataclass(frozen=True)
@@ -84,6 +84,13 @@ class Param:
                 out = float(value)
             elif self.type == "bool":
                 out = _parse_bool(value)
+            elif self.type == "count":  # a whole number >= 1, or "auto" (planned by the action)
+                if value == "auto":
+                    return value
+                number = float("nan") if isinstance(value, bool) else float(value)
+                if not number.is_integer() or number < 1:
+                    raise ValueError
+                out = int(number)
             elif self.type == "path":
                 if not isinstance(value, (str, Path)) or str(value) == "":
                     raise ValueError
@@ -93,7 +100,8 @@ class Param:
                     raise ValueError
                 out = str(value)
         except (TypeError, ValueError):
-            raise UsageError(f"{label}: expected {self.type}, got {value!r}") from None
+            expected = "a whole number >= 1 or auto" if self.type == "count" else self.type
+            raise UsageError(f"{label}: expected {expected}, got {value!r}") from None
         if self.choices is not None and out not in self.choices:
             raise UsageError(
                 f"{label}: {out!r} is not one of {', '.join(map(str, self.choices))}"

@@ -40,8 +40,6 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
             raise UsageError("--budget-hours must be > 0")
         return _stopping_gracefully(ctx, lambda: campaign.resume(root, budget_hours=budget_hours, say=ctx.say,
                                                                  storage=storage))
-    hp_trials, trial_steps, final_steps = (_count_or_auto(flag, value) for flag, value in (
-        ("--hp-trials", hp_trials), ("--trial-steps", trial_steps), ("--final-steps", final_steps)))
     config_file = _config_file(root, config, ctx.cwd)
     flags = {"mode": mode, "env_id": env, "budget_hours": budget_hours, "hp_trials": hp_trials,
              "trial_steps": trial_steps, "final_steps": final_steps, "seed": seed, "storage": storage}
@@ -51,20 +49,6 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
     if dry_run:
         return {"dry_run": True, "plan": plan.to_dict() if plan else None, "settings": _plan_fields(settings)}
     return _stopping_gracefully(ctx, lambda: campaign.start(root, settings, say=ctx.say))
-
-
-def _count_or_auto(flag: str, value: Any) -> int | str | None:
-    """``--hp-trials``/``--trial-steps``/``--final-steps``: a whole number >= 1, or ``auto`` (planned
-    from the budget); None when not given."""
-    if value is None or value == "auto":
-        return value
-    try:
-        number = float(value)
-    except (TypeError, ValueError):
-        number = float("nan")
-    if not number.is_integer() or number < 1:
-        raise UsageError(f"{flag}: expected a whole number >= 1 or auto, got {value!r}")
-    return int(number)
 
 
 def _planned(root: Path, settings, say, recalibrate: bool = False, dry_run: bool = False):

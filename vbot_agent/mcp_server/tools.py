@@ -29,7 +29,8 @@ NOT_TOOLS = {"mcp": "it is this server", "tui": "it needs a terminal"}
 FIXED_PARAMS: dict[str, dict[str, Any]] = {"ask": {"run": False}}
 TOOL_NOTES = {"ask": "As a tool it only proposes: call the proposed action's tool to run it."}
 
-JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "path": "string"}
+JSON_TYPES = {"str": "string", "int": "integer", "float": "number", "bool": "boolean", "path": "string",
+              "count": ["integer", "string"]}
 STATUS_WAIT_MAX_S = 300.0  # longest long-poll of job_status/job_stop (s); clients time requests out
 POLL_S = 0.1  # how often a waiting job tool looks at the job (s)
 STOP_WAIT_S = STOP_ESCALATION_S[-1] + 5.0  # job_stop's default wait (s): past the SIGKILL, with time to reap
@@ -89,6 +90,8 @@ def param_schema(param: Param) -> dict[str, Any]:
     notes = [param.help] if param.help else []
     if param.type == "path":
         notes.append("a path inside the workspace (relative to it, or absolute)")
+    if param.type == "count":
+        notes.append('a whole number >= 1, or "auto"')
     if param.const is not None:
         notes.append(f"the CLI's bare {param.option} means {param.const!r}")
     schema = {"type": "array", "items": item} if param.repeat else item
