@@ -12,12 +12,14 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from vbot_agent.tui.data import Liveness, Snapshot
+from vbot_agent.workspace.state import curriculum_place
 
 LIVENESS_STYLE = {"alive": "bold green", "finished": "bold cyan", "dead": "bold red", "stale": "bold yellow",
                   "unknown": "bold yellow"}
 FINISHED_STYLE = {"complete": "bold green", "failed": "bold red", "stopped": "bold yellow",
                   "budget_exhausted": "bold yellow"}
 LABEL_WIDTH = 9  # "campaign" and the grid's one-cell gap
+SHORT_MAX_HEIGHT, TALL_MAX_HEIGHT, TALL_SCREEN = 9, 16, 40  # panel lines (with its border), screen rows
 
 
 def campaign_head(automl_id: Any, status: Any, live: Liveness) -> Text:
@@ -59,6 +61,19 @@ def _score(value: Any) -> str:
     return f"{value:.4g}" if isinstance(value, (int, float)) else "—"
 
 
+def best_source(entry: dict[str, Any]) -> str:
+    """Where a registry entry comes from, in a few words: ``trial 3``, ``final run``, ``stage flat``,
+    ``a vbot train run``."""
+    parts = str(entry.get("id", "?")).split("/")
+    if entry.get("trial") is not None and parts[-1] != "final":
+        return f"trial {entry['trial']}"
+    if parts[0] == "curriculum":
+        return f"stage {parts[-1]}"
+    if parts[0] == "run":
+        return "a vbot train run"
+    return "final run" if parts[-1] == "final" else parts[-1]
+
+
 class CampaignStatus(Static):
     """Shows the campaign part of a :class:`Snapshot` (set ``snapshot``; the panel redraws)."""
 
@@ -68,6 +83,8 @@ class CampaignStatus(Static):
         self.update(self.build(snapshot))
 
     def on_resize(self) -> None:  # the checkpoint path is cut to the width
+        # notes (a curriculum's message, search warnings, not-weighed runs) get more lines on a tall screen
+        self.styles.max_height = TALL_MAX_HEIGHT if self.screen.size.height >= TALL_SCREEN else SHORT_MAX_HEIGHT
         self.update(self.build(self.snapshot))
 
     def build(self, snap: Snapshot | None) -> RenderableType:
@@ -86,24 +103,28 @@ class CampaignStatus(Static):
         grid.add_column(overflow="fold")
         live = snap.liveness or Liveness("unknown", "")
         grid.add_row("campaign", campaign_head(state.get("automl_id"), state.get("status"), live))
-        stage = f" · stage {state['stage']}" if state.get("stage") else ""
+        place = curriculum_place(state)
+        stage = f" · stage {state['stage']}" if state.get("stage") and not place else ""
         grid.add_row("phase", f"{state.get('phase')} · mode {state.get('mode')}{stage} · {state.get('env_id')}")
-        grid.add_row("budget", budget_bar(state.get("elapsed_hours"), state.get("budget_hours")))
-        counts = Counter(str(t.get("state")) for t in snap.trials)
-        parts = Text(f"{len(snap.trials)} ")
-        for key, style in (("complete", "green"), ("running", "cyan"), ("pruned", "yellow"), ("fail", "red")):
-            if counts.get(key):
-                parts.append(f"{key} {counts[key]} ", style=style)
-        grid.add_row("trials", parts)
+        room = self.content_size.width - LABEL_WIDTH
+        if place:  # a curriculum has stages, not a budget or trials (as `vbot status`)
+            grid.add_row("stage", f"{place['stage'] or '-'} ({place['stage_number']} of {place['stages']}), "
+                                  f"curriculum {place['status']}")
+        else:
+            grid.add_row("budget", budget_bar(state.get("elapsed_hours"), state.get("budget_hours")))
+            counts = Counter(str(t.get("state")) for t in snap.trials)
+            parts = Text(f"{len(snap.trials)} ")
+            for key, style in (("complete", "green"), ("running", "cyan"), ("pruned", "yellow"), ("fail", "red")):
+                if counts.get(key):
+                    parts.append(f"{key} {counts[key]} ", style=style)
+            grid.add_row("trials", parts)
         best = snap.best
         if best:
             metrics = best.get("metrics") or {}
             extra = " ".join(f"{SHORT.get(k, k)} {_score(v)}" for k, v in metrics.items() if k in SHORT)
-            who = f"#{best['trial']}" if best.get("trial") is not None else str(best.get("id", "?")).split("/")[0]
-            grid.add_row("best", Text.assemble((f"{who} score {_score(best.get('score'))}", "bold green"),
-                                               f"  {extra}"))
+            grid.add_row("best", Text.assemble((f"score {_score(best.get('score'))}", "bold green"),
+                                               (f" ({best_source(best)})", "dim"), f"  {extra}"))
             if best.get("checkpoint"):
-                room = self.content_size.width - LABEL_WIDTH
                 grid.add_row("ckpt", Text(fit_path(str(best["checkpoint"]), room), style="dim", no_wrap=True))
         else:
             grid.add_row("best", Text("none yet", style="dim"))
