@@ -398,3 +398,32 @@ def test_the_cli_prints_the_diagnosis_with_its_audit_line_and_sources():
     text = REGISTRY.get("diagnose-reward").load_render()(result)
     assert text == render_diagnosis(result)
     assert "reward audit of the run's config: flagged lazy_robot" in text and "(from logs)" in text
+
+
+def test_one_lucky_training_window_is_not_a_peak(tmp_path):
+    """A course run whose training success is 0 but for one logging window where one of two ended
+    episodes succeeded: smoothed over the window the last value uses, nothing peaked or declined."""
+    series = healthy_series()
+    spike = np.zeros(POINTS)
+    spike[10] = 0.5
+    series[run_data.TAG_SUCCESS] = spike
+    series[run_data.TAG_RETURN] = ramp(-20.0, -20.0)
+    data = run_data.load_run(write_run(tmp_path / "vbot_navigation_section001" / "spike_PPO", series, healthy_config()))
+    assert "peaked_and_declined" not in ids(rd.diagnose(data))
+
+
+def test_a_peak_without_best_pt_keeps_the_periodic_checkpoint_nearest_it(runs):
+    data = runs["peaked"]
+    per_iteration = 1024 * 24
+    folder = data.run_dir / "checkpoints"
+    folder.mkdir(exist_ok=True)
+    for it in (10, 40, 80):
+        (folder / f"model_{it}.pt").write_bytes(b"")
+    data.config.update(num_envs=1024, ppo={**data.config["ppo"], "num_steps_per_env": 24})
+    f = next(f for f in rd.diagnose(data).findings if f.id == "peaked_and_declined")
+    nearest = min((10, 40, 80), key=lambda it: abs(it * per_iteration - f.evidence["peak_at_env_steps"]))
+    assert f.command.endswith(f"checkpoints/model_{nearest}.pt") and "no best.pt" in f.fix
+    assert "the linear schedule" not in f.fix  # the run already used it
+    (folder / "best.pt").write_bytes(b"")
+    f = next(f for f in rd.diagnose(data).findings if f.id == "peaked_and_declined")
+    assert f.command.endswith("checkpoints/best.pt")

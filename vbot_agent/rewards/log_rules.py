@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 
@@ -291,6 +292,11 @@ def rule_die_early(data: RunData) -> Finding | None:
     )
 
 
+def _names(names: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
 def rule_terms_never_fire(data: RunData) -> Finding | None:
     silent, missing, quiet_penalties = [], [], []
     for name, scale in data.scales.items():
@@ -308,8 +314,8 @@ def rule_terms_never_fire(data: RunData) -> Finding | None:
         "terms_never_fire", "medium", "Reward terms with a positive scale that never paid anything",
         {"never_fired": silent, "not_logged": missing, "penalties_never_applied": quiet_penalties,
          "scales": {k: data.scales[k] for k in silent + missing}},
-        "a reward term stayed exactly 0 for the whole run: its condition is never met (e.g. arrival "
-        "when nothing reaches the target) or it is not what you think it is",
+        f"{_names(silent + missing)} stayed exactly 0 for the whole run: the condition is never met (e.g. "
+        "arrival when nothing reaches the target) or the term is not what you think it is",
         "check the condition against the behaviour you see; if the term cannot fire yet, shape the "
         "reward so the robot gets there (progress), or set its scale to 0 and search it later",
         audit_cmd(data),  # per behaviour and term: does the term pay anything when the robot does it right?
@@ -323,23 +329,45 @@ def rule_peaked_and_declined(data: RunData) -> Finding | None:
         s, label = data.series(TAG_RETURN), "return"
     if not _points(s, 2 * MIN_POINTS):
         return None
-    k = int(np.argmax(s.values))
-    drop = s.peak - s.last
-    scale = abs(s.peak) if label == "return" else 1.0
-    if k >= len(s) - max(1, int(len(s) * TAIL)) or drop < max(0.15 * scale, 0.3 * abs(s.peak)):
+    # The peak is judged on the same window as the last value (a mean of 10% of the points): a
+    # training curve's single best point is mostly noise (one lucky episode in a quiet window).
+    window = max(1, int(len(s) * TAIL))
+    smooth = np.convolve(s.values, np.ones(window) / window, mode="valid")
+    k = int(np.argmax(smooth))
+    peak, at = float(smooth[k]), int(s.steps[k + window - 1])
+    drop = peak - s.last
+    scale = abs(peak) if label == "return" else 1.0
+    if k >= len(smooth) - max(1, window) or drop < max(0.15 * scale, 0.3 * abs(peak)):
         return None
     ppo = data.config.get("ppo") or {}
     lr = float(ppo.get("learning_rate") or 0.0)
+    schedule = str(ppo.get("schedule", "?"))
+    keep, play = _checkpoint_near(data, at)
     return Finding(
         "peaked_and_declined", "medium", f"The learning curve ({label}) peaked and declined",
-        {"metric": label, "peak": fmt(s.peak), "peak_at_env_steps": int(s.steps[k]), "last": fmt(s.last),
-         "learning_rate": lr, "schedule": str(ppo.get("schedule", "?"))},
+        {"metric": label, "peak": fmt(peak), "peak_at_env_steps": at, "last": fmt(s.last),
+         "smoothing_points": window, "learning_rate": lr, "schedule": schedule},
         "the policy got worse after its best point: a late exploit of the reward, or a learning rate too "
-        "high for a long run (the adaptive-KL schedule was unstable in the prior art)",
-        "keep the best checkpoint (checkpoints/best.pt), check which Reward Instant term rose after the "
-        "peak, and retrain with the linear schedule and a lower learning rate",
-        f"vbot play --policy {data.run_dir / 'checkpoints' / 'best.pt'}",
+        "high for a long run" + (" (the adaptive-KL schedule was unstable in the prior art)" if schedule != "linear" else ""),
+        f"keep {keep}, check which Reward Instant term rose after the peak, and retrain with "
+        + ("a lower learning rate" if schedule == "linear" else "the linear schedule and a lower learning rate"),
+        f"vbot play --env {data.env_id} --policy {play}",
     )
+
+
+def _checkpoint_near(data: RunData, env_steps: int) -> tuple[str, Path]:
+    """What to keep of a run that peaked at ``env_steps``: its best.pt (picked by its evaluations),
+    else the periodic checkpoint nearest the peak, else last.pt; (words, path)."""
+    folder = data.run_dir / "checkpoints"
+    if (folder / "best.pt").is_file():
+        return "the best checkpoint (checkpoints/best.pt)", folder / "best.pt"
+    per_iteration = int(data.config.get("num_envs") or 0) * int((data.config.get("ppo") or {}).get("num_steps_per_env") or 0)
+    periodic = {int(f.stem.split("_")[1]): f for f in folder.glob("model_*.pt") if f.stem.split("_")[1].isdigit()}
+    if per_iteration and periodic:
+        it = min(periodic, key=lambda i: abs(i * per_iteration - env_steps))
+        return (f"the periodic checkpoint nearest the peak ({periodic[it].name}, {it * per_iteration:,} env steps; "
+                "the run has no best.pt: its evaluations were off)"), periodic[it]
+    return "the last checkpoint (the run saved no best.pt or periodic one)", folder / "last.pt"
 
 
 Rule = Callable[[RunData], "Finding | None"]

@@ -50,7 +50,7 @@ class CourseTracker:
             spawn, gates = self.terrain.spawn_on_tiles(self.level[rows], self.kind[rows], rng, s.course_jitter)
             self.gates[rows] = gates
             first = np.zeros(k, dtype=np.int64)
-        elif s.course_start == "anywhere":
+        elif s.course_start == "anywhere" and self.num_gates > 1:  # (the reward audit may leave one gate)
             last = self.num_gates - 1
             start = rng.integers(0, last, k)  # spawn at a gate, heading for the next one
             spawn = self.terrain.course[start] + rng.uniform(-s.course_jitter, s.course_jitter, (k, 2))
