@@ -144,6 +144,18 @@ def test_anywhere_spawns_start_at_a_gate_heading_for_the_next():
     np.testing.assert_allclose(env.target, gates[idx])
 
 
+def test_anywhere_with_one_gate_left_spawns_at_the_start():
+    """The reward audit replaces a course's gates with its own path (it may be one gate long); a row
+    that ends and resets must spawn where a course starts, not fail to draw a gate to start from."""
+    env = make_env("vbot_navigation_section013", 4, seed=0, config={"spawn": {"course_start": "anywhere"}})
+    env.reset()
+    env.tracker.num_gates = 1
+    spawn, target = env.tracker.spawn(np.arange(4), np.random.default_rng(0))
+    x0, x1, y0, y1 = env.terrain.spawn
+    assert np.all((spawn[:, 0] >= x0) & (spawn[:, 0] <= x1) & (spawn[:, 1] >= y0) & (spawn[:, 1] <= y1))
+    np.testing.assert_allclose(target, env.tracker.gates[:4, 0])
+
+
 def test_rolling_balls_launch_on_their_schedule_and_reset():
     env = make_env("vbot_navigation_section013", 4, seed=1)
     env.reset()
