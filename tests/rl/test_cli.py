@@ -103,6 +103,8 @@ def test_resume_latest_and_play(trained, capsys):
     assert missed == sorted(missed) and all(0 <= r < 10 for r in missed)
     code, _, err = _cli(capsys, "play", "--policy", "latest", "--episodes", "4", "--robot", "4")
     assert code == 2 and "--robot 4: the first round has robots 0-3" in err
+    code, _, err = _cli(capsys, "play", "--policy", result["run_dir"], "--env", "vbot_navigation_terrain", "--competition")
+    assert code == 2 and "vbot_navigation_terrain has no competition scoring" in err
 
 
 def test_warm_start_from_checkpoint(trained, capsys):

@@ -127,3 +127,35 @@ def test_policy_best_needs_an_env_when_several_are_registered(tmp_path):
     with pytest.raises(UsageError, match=r"checkpoints of 2 envs .* add --env ENV"):
         resolve_policy_path(paths.runs, "best")
     assert resolve_policy_path(paths.runs, "best", "vbot_navigation_section001") == final
+
+
+def test_wake_up_suggests_competition_scoring_only_for_envs_the_competition_scores(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    _campaign(tmp_path, gone.pid)
+    register(Paths(tmp_path).registry_file, {
+        "id": "curriculum/terrain/flat", "automl_id": "automl_x", "trial": None, "env_id": "vbot_navigation_terrain",
+        "checkpoint": "runs/t/flat/best.pt", "run_dir": "runs/t/flat", "score": 1.2, "metrics": {}, "params": {}})
+    paths = Paths(tmp_path)
+    state = yaml.safe_load(paths.state_file.read_text())
+    state["status"] = "complete"
+    StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    commands = build_wake_up(read_snapshot(tmp_path)).split("## Next commands", 1)[1]
+    assert "vbot play --env vbot_navigation_section001 --policy runs/a/final/last.pt --competition" in commands
+    assert "vbot_navigation_terrain" not in commands  # the training terrain has no competition scoring
+
+
+def test_a_stuck_curriculum_is_resumed_after_its_plan_is_edited(tmp_path):
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    _campaign(tmp_path, gone.pid)
+    paths = Paths(tmp_path)
+    state = yaml.safe_load(paths.state_file.read_text())
+    state.update(mode="curriculum", status="stopped",
+                 curriculum={"plan": "plans/p.yaml", "plan_name": "p", "status": "stuck", "stage_index": 0,
+                             "message": "stage 'a' is stuck", "stages": [{"name": "a", "status": "stuck"}]})
+    StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    commands = build_wake_up(read_snapshot(tmp_path)).split("## Next commands", 1)[1]
+    line = next(line for line in commands.splitlines() if line.startswith("vbot curriculum run"))
+    assert line.startswith("vbot curriculum run --plan plans/p.yaml ") and "more steps or a lower bar" in line
+    assert campaign_status(tmp_path)["next"] == "vbot curriculum run --plan plans/p.yaml"

@@ -25,6 +25,7 @@ import yaml
 from vbot_agent.agent import wakeup_text as text
 from vbot_agent.agent.wakeup_text import RunHistory
 from vbot_agent.fileio import atomic_write_text
+from vbot_agent.sim.registry import has_competition
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
@@ -374,7 +375,9 @@ def _next_commands(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
     else:
         status = str(state.get("status", "")).lower()
         if verdict.get("dead") or verdict.get("resumable"):
-            commands.append((resume_command(state), "FIRST: resume the campaign where it stopped"))
+            stuck = (state.get("curriculum") or {}).get("status") == "stuck"
+            commands.append((resume_command(state), "FIRST: give the stuck stage more steps or a lower bar in "
+                             "the plan; this then resumes it" if stuck else "FIRST: resume the campaign where it stopped"))
         curriculum = state.get("mode") == "curriculum"
         if verdict.get("alive") or verdict.get("hung"):
             commands.append(("vbot status", "one screen: the curriculum's stage and process" if curriculum
@@ -383,12 +386,10 @@ def _next_commands(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
             commands.append(("vbot runs", "each stage's run with its measured evaluations"))
         else:
             commands.append(("vbot analyze", "trials sorted by score, parameter importances"))
-        best = snap.view.best or {}
-        if best.get("checkpoint") and status != RUNNING:
-            checkpoint = str(best["checkpoint"])
-            env_id = best.get("env_id") or state.get("env_id") or "vbot_navigation_section001"
-            commands.append((f"vbot play --env {env_id} --policy {checkpoint} --competition",
-                             "score the best policy on the competition layout"))
+        if status != RUNNING:  # the best of each env the competition scores (scores compare within an env)
+            for best in [b for b in snap.view.env_bests if b.get("checkpoint") and has_competition(str(b.get("env_id")))][:2]:
+                commands.append((f"vbot play --env {best['env_id']} --policy {best['checkpoint']} --competition",
+                                 f"score the best {best['env_id']} policy as the competition does"))
         if state.get("curriculum"):
             commands.append(("vbot curriculum status", "is the current stage ready to advance?"))
         if [t for t in (state.get("trials") or [])[-5:] if str(t.get("state")) == "fail"]:

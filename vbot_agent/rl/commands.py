@@ -315,9 +315,12 @@ def _concat(parts):
 
 def _competition_options(env_id: str, env_options: dict[str, Any]) -> dict[str, Any]:
     """The env options of the competition layout (10 robots on a 10-12 m ring, target the centre)."""
+    from vbot_agent.sim.registry import ENV_SPECS, has_competition
+
     spawn = env_options.get("spawn")
-    if not isinstance(spawn, dict) or "layout" not in spawn:
-        raise UsageError(f"--competition: {env_id} has no competition layout")
+    if not isinstance(spawn, dict) or "layout" not in spawn or (env_id in ENV_SPECS and not has_competition(env_id)):
+        raise UsageError(f"--competition: {env_id} has no competition scoring (the flat ring, the sections and "
+                         "the long course have); play it without --competition")
     return {**env_options, "spawn": {**spawn, "layout": "competition"}}
 
 

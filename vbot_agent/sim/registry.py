@@ -50,6 +50,11 @@ def is_course(env_id: str) -> bool:
     return get_spec(env_id).terrain != "flat"
 
 
+def has_competition(env_id: str) -> bool:
+    """True for the env ids the competition scores (the flat ring, the sections, the long course)."""
+    return env_id in ENV_SPECS and ENV_SPECS[env_id].terrain != "training"
+
+
 def get_spec(env_id: str) -> EnvSpec:
     try:
         return ENV_SPECS[env_id]
