@@ -216,6 +216,9 @@ def test_runs_and_status_read_the_curriculum_s_own_evaluations(workspace, launch
     campaign = (workspace / "WAKE_UP.md").read_text().split("## Campaign", 1)[1].split("## Process", 1)[0]
     assert "curriculum id" in campaign and "plan `test_plan`" in campaign and "(all 2 done)" in campaign
     assert "budget" not in campaign and "trials" not in campaign
+    stages = (workspace / "WAKE_UP.md").read_text().split("## Stages", 1)[1].split("## ", 1)[0]
+    assert [line.split(" | ")[1] for line in stages.splitlines() if line.startswith("| ") and "---" not in line][1:] == [
+        s["name"] for s in out["stages"]] and stages.count("| promoted |") == 2
 
 
 def test_advance_refuses_naming_the_criterion_then_promotes_when_it_holds(workspace, launch_log):

@@ -91,7 +91,7 @@ def build_wake_up(snap: WakeUpInput, history: RunHistory | None = None) -> str:
         ("Campaign", lambda: _campaign(snap)),
         ("Process", lambda: _process(snap, verdict)),
         ("Best result", lambda: _best(snap)),
-        ("Last trials", lambda: _trials(snap)),
+        ("Stages", lambda: _stages(snap)) if curriculum_place(snap.state or {}) else ("Last trials", lambda: _trials(snap)),
         ("Live runs", lambda: _live_runs(snap, history)),
         ("Warnings", lambda: _warnings(snap, verdict)),
         ("Next commands", lambda: _next_commands(snap, verdict)),
@@ -245,6 +245,22 @@ def _best(snap: WakeUpInput) -> list[str]:
     if config:
         lines += ["", "Configuration:", "", "```yaml",
                   yaml.safe_dump(config, sort_keys=True, default_flow_style=False).rstrip(), "```"]
+    return lines
+
+
+def _stages(snap: WakeUpInput) -> list[str]:
+    """A curriculum's stages: status, steps, the best evaluation and its checkpoint."""
+    cur = (snap.state or {}).get("curriculum") or {}
+    lines = ["Each stage against its plan (`vbot curriculum status` shows the promotion bars and what failed):", "",
+             "| # | stage | env | status | env steps | best success | fall | best checkpoint |",
+             "|---|---|---|---|---|---|---|---|"]
+    for i, stage in enumerate(s for s in cur.get("stages") or [] if isinstance(s, dict)):
+        metrics = stage.get("metrics") or {}
+        status = str(stage.get("status")) + (" (advanced anyway)" if stage.get("advanced") else "")
+        steps = f"{stage['env_steps']:,}" if isinstance(stage.get("env_steps"), int) else "-"
+        best = f"`{stage['best_checkpoint']}`" if stage.get("best_checkpoint") else "-"
+        lines.append(f"| {i + 1} | {text.cell(stage.get('name'))} | {text.cell(stage.get('env_id'))} | {status} | {steps} "
+                     f"| {text.pct(metrics.get('success_rate'))} | {text.pct(metrics.get('fall_rate'))} | {best} |")
     return lines
 
 
