@@ -67,3 +67,21 @@ def test_values_out_of_the_trainers_range_are_refused():
     # ppo.gamma must be in (0, 1]: the upper bound 1.5 is resolved through TrainConfig and refused.
     with pytest.raises(UsageError, match="gamma"):
         _check({"ppo.gamma": {"type": "float", "low": 0.9, "high": 1.5}})
+
+
+def test_the_first_known_good_trial_is_vbot_train_s_defaults():
+    """The budget planner times the trainer's default config; the campaign's first trial must be
+    that config, or the plan's trial lengths are wrong from the first trial on."""
+    import yaml
+
+    from vbot_agent.config import to_dict
+    from vbot_agent.rl.config import TrainConfig
+    from vbot_agent.sim.rewards import DEFAULT_SCALES
+    from vbot_agent.workspace.init import SEED_DIR
+
+    template = yaml.safe_load((SEED_DIR / "templates" / "search_space.yaml").read_text())
+    defaults = to_dict(TrainConfig())
+    for key, value in template["known_good"][0].items():
+        section, _, name = key.rpartition(".")
+        expected = DEFAULT_SCALES[name] if section == "reward.scales" else defaults[section][name]
+        assert value == (list(expected) if isinstance(expected, tuple) else expected), key

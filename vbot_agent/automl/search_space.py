@@ -5,7 +5,7 @@ File layout (``starter_kit_schedule/templates/search_space.yaml`` documents it):
     params:
       ppo.learning_rate: {type: float, low: 1.0e-4, high: 1.0e-3, log: true}
       ppo.num_learning_epochs: {type: int, low: 3, high: 8}
-      policy.actor_hidden_dims: {type: categorical, choices: [[256, 128, 64], [512, 256, 128]]}
+      policy.actor_hidden_dims: {type: categorical, choices: [[128, 128, 64], [256, 128, 64]]}
       reward.scales.arrival: {type: float, low: 5.0, high: 20.0}
     known_good:            # enqueued first (optuna ``enqueue_trial``) on a new campaign
       - {ppo.learning_rate: 3.0e-4, reward.scales.arrival: 10.0}
