@@ -78,6 +78,7 @@ def test_budget_deadline_stops_training_inside_the_trial(tmp_path, fake_env, mon
     assert time.time() - started < 10
     assert result["status"] == "budget" and "budget" in result["error"]
     assert result["score"] is not None  # the checkpoint reached was still evaluated and recorded
+    assert result["metrics"]["episodes"] == 4  # on final_episodes, as every trial's score
     assert result["env_steps"] is None or result["env_steps"] < 400000
 
 

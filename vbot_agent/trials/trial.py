@@ -145,8 +145,10 @@ def _train_and_evaluate(cfg: TrialConfig, out: Path, stop: GracefulStop, result:
         checkpoint = _newest_checkpoint(run_dir)
     if checkpoint is None:
         raise VbotError(f"no checkpoint to evaluate in {run_dir / 'checkpoints'}")
-    episodes = cfg.evaluation.final_episodes if result["status"] != TrialOutcome.BUDGET else cfg.evaluation.episodes
-    metrics, eval_s = final_metrics(backend, run_dir, checkpoint, cfg, episodes)
+    # A trial the budget stopped is scored on the same final_episodes as every other: the campaign's
+    # best compares these scores (a final run cut by the budget against its own trial), and a few
+    # seconds past the budget cost less than a pick decided by a smaller, noisier evaluation.
+    metrics, eval_s = final_metrics(backend, run_dir, checkpoint, cfg, cfg.evaluation.final_episodes)
     result["eval_s"] += eval_s
     result.update(metrics=metrics, checkpoint=str(checkpoint))
     result["score"] = compute_score(metrics, cfg.score)

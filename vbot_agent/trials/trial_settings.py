@@ -10,7 +10,7 @@ class EvaluationSettings:
     """Evaluation episodes of a trial's checkpoints (docs/design.md, "Campaigns": every score term is measured)."""
 
     episodes: int = 10  # per intermediate evaluation (these feed the pruner)
-    final_episodes: int = 20  # for the trial's final score
+    final_episodes: int = 32  # for the trial's final score
     every_env_steps: int = 100_000  # intermediate evaluation interval; 0 = final evaluation only
     seed: int = 12345  # fixed, so every trial is evaluated on the same episodes
 
