@@ -279,6 +279,22 @@ def test_budget_is_enforced_inside_a_trial_and_accumulates_across_resume(workspa
     assert state["trials"][0]["state"] == "pruned"  # the budget-stopped trial stays recorded, not rerun
 
 
+def test_a_final_run_the_budget_stops_is_scored_and_weighed_for_best(workspace, fake_env, monkeypatch):
+    """The final run is the campaign's longest training; when the budget ends it, its last policy
+    is scored on the trials' episodes and registered, so `best` can pick it over its own trial."""
+    monkeypatch.setenv("FAKE_PLAN", json.dumps({"final": "slow"}))
+    monkeypatch.setenv("FAKE_SLOW_FACTOR", "30")  # the final's 200 iterations would take ~60 s
+    write_config(workspace, mode="stage", hp_trials=1, trial_steps=20_000, final_steps=200_000,
+                 pruner={"type": "none"}, budget_hours=0.004)
+    result = json_out(vbot(workspace, "automl", "--config", "automl_test.yaml", "--json", check=True))
+    final = read_state(workspace)["final"]
+    assert result["status"] == "budget_exhausted" and final["state"] == "budget" and final["score"] is not None
+    assert final["metrics"]["episodes"] == 4  # final_episodes, as the trial's score
+    registry = yaml.safe_load((workspace / "starter_kit_schedule/checkpoints/registry.yaml").read_text())
+    ids = [c["id"] for c in registry["checkpoints"]]
+    assert ids == [f"{read_state(workspace)['automl_id']}/trial_0000", f"{read_state(workspace)['automl_id']}/final"]
+
+
 def test_a_trial_that_finished_training_before_a_kill_9_is_adopted_not_retrained(workspace, fake_env, monkeypatch):
     # No intermediate evaluations, and a slow final evaluation: the trial process is still
     # evaluating trial 0's finished run when the campaign is killed.

@@ -207,7 +207,8 @@ def run_final(session) -> None:
                        checkpoint=r.get("checkpoint"), finished_at=r.get("finished_at"), error=r.get("error"),
                        intermediate=outcome.events)
     report.write_summary(session.log, "final", {"name": "final", **st["final"]})
-    if word == FinalState.COMPLETE:
+    if word in (FinalState.COMPLETE, FinalState.BUDGET) and r.get("score") is not None:
+        # a final run the budget stopped is still the campaign's longest training: weigh it too
         session.register("final", {"number": "final", **st["final"]})
     session.say(f"final training: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else ""))
 
