@@ -7,7 +7,8 @@ here writes; every read problem is kept as a message beside the data, never swal
 "Best" means one thing everywhere: the registry entry (``starter_kit_schedule/checkpoints/
 registry.yaml``) with the highest score, ties going to the newest registration. Every complete
 trial and every final run is registered when it finishes, so the registry's best is at least as
-good as any campaign's own best trial.
+good as any campaign's own best trial. Scores compare checkpoints of one env: with several envs
+registered, every reader also names the best of each (``env_bests``, ``env_best_notes``).
 """
 
 from __future__ import annotations
