@@ -130,3 +130,22 @@ def test_long_course_reports_each_section_and_the_course_time():
     assert ep["points"][0] == 72
     length = float(np.linalg.norm(np.diff(path, axis=0), axis=1).sum())
     assert ep["course_time_s"][0] == pytest.approx(length / SPEED + CELEBRATION_S, abs=0.1)
+
+
+def test_a_robot_that_starts_inside_a_zone_never_enters_it():
+    """Spawns along the course (course_start anywhere) may land inside a smiley zone: points are for
+    entering, so that zone pays nothing this episode; the others still do."""
+    env = make_env("vbot_navigation_section011", 2, seed=0, threads=1)
+    env.reset()
+    scorer = env.tracker.scorer
+    names = [it.name for it in scorer.items]
+    scorer.reset(np.arange(2), np.array([[0.0, 0.0], [0.0, -2.5]]))  # row 0 in the centre zone; row 1 at START
+    assert scorer.void[0, names.index("zone_centre")] and not scorer.void[1].any()
+    base = np.array([[0.0, 0.0, 0.4], [0.0, 0.0, 0.4]])  # both now in the centre zone
+    gained = scorer.update(base, np.ones(2), np.zeros(2), np.zeros(2), np.zeros(2, bool), np.zeros(2, bool),
+                           np.ones(2), 0.01)
+    assert gained.tolist() == [0.0, 4.0]
+    base[:, 0] = 3.0  # the right zone: row 0 entered it
+    gained = scorer.update(base, np.ones(2), np.zeros(2), np.zeros(2), np.zeros(2, bool), np.zeros(2, bool),
+                           np.ones(2), 0.01)
+    assert gained.tolist() == [4.0, 4.0]

@@ -66,7 +66,7 @@ class CourseTracker:
         if self.balls is not None:
             self.ball_phase[rows] = self.balls.draw_phases(k, rng)
         if self.scorer is not None:
-            self.scorer.reset(rows)
+            self.scorer.reset(rows, spawn)
         return spawn, self.gates[rows, first]
 
     def end_episodes(self, rows: np.ndarray, fell: np.ndarray, reached: np.ndarray, xy: np.ndarray,

@@ -15,7 +15,8 @@ platform's rectangle, at most ``SIT_HEIGHT`` m above the platform (standing is 0
 needs the legs bent), tilted less than 30 degrees and moving less than 0.2 m/s, for
 ``CELEBRATION_S`` s without a break.
 
-A fall or leaving the course zeroes the section the robot is in at that moment (on the long course
+Points are for entering: a zone or region the episode starts inside (a spawn along the course in
+training) pays nothing that episode. A fall or leaving the course zeroes the section the robot is in at that moment (on the long course
 the other sections keep what they earned); a section's total is capped at its published maximum.
 """
 
@@ -64,6 +65,7 @@ class Scorer:
         n, m = num_envs, len(items)
         self.section_of_item = np.array([[s.name for s in sections].index(i.section) for i in items])
         self.earned = np.zeros((n, m), dtype=bool)
+        self.void = np.zeros((n, m), dtype=bool)  # the episode started inside the item: never entered, never paid
         self.sit_time = np.zeros(n)
         self.ball_touched = np.zeros(n, dtype=bool)
         self.zeroed = np.zeros((n, len(sections)), dtype=bool)
@@ -71,10 +73,22 @@ class Scorer:
         self._finish = [i.name for i in items].index(finish_item) if finish_item else None
         self._y_from = np.array([s.y_from for s in sections])
 
-    STATE = ("earned", "sit_time", "ball_touched", "zeroed", "finish_time")
+    STATE = ("earned", "void", "sit_time", "ball_touched", "zeroed", "finish_time")
 
-    def reset(self, rows: np.ndarray) -> None:
+    def reset(self, rows: np.ndarray, spawn_xy: np.ndarray | None = None) -> None:
+        """New episodes in ``rows``; with ``spawn_xy`` [k, 2], zones and regions the robot starts
+        inside are void for the episode (points are for entering; a spawn along the course must
+        not hand them out)."""
         self.earned[rows] = False
+        self.void[rows] = False
+        if spawn_xy is not None:
+            x, y = spawn_xy[:, 0], spawn_xy[:, 1]
+            for j, it in enumerate(self.items):
+                if it.kind == "near":
+                    self.void[rows, j] = (x - it.x) ** 2 + (y - it.y) ** 2 < it.radius ** 2
+                elif it.kind != "celebration":  # sitting on the platform is earned, wherever the start
+                    x0, x1, y0, y1 = it.rect
+                    self.void[rows, j] = (x >= x0) & (x <= x1) & (y >= y0) & (y <= y1)
         self.sit_time[rows] = 0.0
         self.ball_touched[rows] = False
         self.zeroed[rows] = False
@@ -104,7 +118,7 @@ class Scorer:
                     on = hit & sitting & (np.abs(ground - it.platform_z) < 0.05)
                     self.sit_time = np.where(on, self.sit_time + dt, np.where(hit, 0.0, self.sit_time))
                     hit = on & (self.sit_time >= CELEBRATION_S - 1e-9)
-            new = hit & alive & ~self.earned[:, j]
+            new = hit & alive & ~self.earned[:, j] & ~self.void[:, j]
             self.earned[:, j] |= new
             if new.any():
                 value = np.where(self.ball_touched, BALL_TOUCHED_POINTS, it.points) if it.kind == "ball_rule" \
@@ -142,4 +156,7 @@ class Scorer:
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
         for k in self.STATE:
-            getattr(self, k)[:] = state[f"score_{k}"]
+            if f"score_{k}" in state:
+                getattr(self, k)[:] = state[f"score_{k}"]
+            else:  # a state saved before the field existed (``void``): nothing was void then
+                getattr(self, k)[:] = 0
