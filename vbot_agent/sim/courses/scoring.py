@@ -16,8 +16,9 @@ needs the legs bent), tilted less than 30 degrees and moving less than 0.2 m/s, 
 ``CELEBRATION_S`` s without a break.
 
 Points are for entering: a zone or region the episode starts inside (a spawn along the course in
-training) pays nothing that episode. A fall or leaving the course zeroes the section the robot is in at that moment (on the long course
-the other sections keep what they earned); a section's total is capped at its published maximum.
+training) pays nothing that episode. A fall or leaving the course zeroes the section the robot is in
+at that moment (on the long course the other sections keep what they earned); a section's total is
+capped at its published maximum.
 """
 
 from __future__ import annotations
@@ -155,8 +156,5 @@ class Scorer:
         return {f"score_{k}": getattr(self, k).copy() for k in self.STATE}
 
     def set_state(self, state: dict[str, np.ndarray]) -> None:
-        for k in self.STATE:
-            if f"score_{k}" in state:
-                getattr(self, k)[:] = state[f"score_{k}"]
-            else:  # a state saved before the field existed (``void``): nothing was void then
-                getattr(self, k)[:] = 0
+        for k in self.STATE:  # a state saved before ``void`` existed: nothing was void then
+            getattr(self, k)[:] = state.get(f"score_{k}", 0)
