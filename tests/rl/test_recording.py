@@ -203,3 +203,21 @@ def test_the_sheet_follows_the_robot_it_is_given(tmp_path):
     by_row = dict(zip(episodes["row"].tolist(), episodes["fall"].tolist()))
     assert by_row == {0: False, 1: True, 2: False}
     assert len(recorder.parts) == int(episodes["length"][list(episodes["row"]).index(1)])
+
+
+def test_the_sheet_reads_trunk_height_above_the_ground_under_it():
+    """On a course the trunk stands on stairs and platforms: the sheet's height is above the ground
+    there, so a robot standing on the 1.294 m platform reads as standing, not 1.5 m high."""
+    import numpy as np
+
+    from vbot_agent.rl.sheet_recorder import _Trace
+    from vbot_agent.sim import robot
+    from vbot_agent.sim.registry import make_env
+
+    env = make_env("vbot_navigation_section011", 1, seed=0, threads=1)
+    env.reset()
+    state = env.physics.state[0].copy()
+    state[env._qpos.start:env._qpos.start + 3] = [0.0, 7.8, 1.294 + robot.STAND_HEIGHT]  # on the "2026" platform
+    trace = _Trace(env, state[None], np.zeros(2))
+    assert abs(trace.height[0] - robot.STAND_HEIGHT) < 1e-6
+    env.close()

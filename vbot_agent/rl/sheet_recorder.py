@@ -153,7 +153,8 @@ def reward_windows(picks: np.ndarray, num_steps: int) -> list[tuple[int, int]]:
 
 class _Trace:
     """Per-step quantities of the recorded states [T, nstate]: time (s), base xy (m), distance to the
-    target (m), planar speed (m/s), base height (m) and tilt from upright (degrees)."""
+    target (m), planar speed (m/s), base height above the ground under it (m) and tilt from upright
+    (degrees)."""
 
     def __init__(self, env, states: np.ndarray, target: np.ndarray) -> None:
         layout = env.physics.layout
@@ -162,7 +163,8 @@ class _Trace:
         self.xy = qpos[:, 0:2]
         self.distance = np.linalg.norm(target[None, :] - self.xy, axis=1)
         self.speed = np.linalg.norm(qvel[:, 0:2], axis=1)
-        self.height = qpos[:, 2]
+        # above the ground under the base (a course's stairs and platforms), as the skills read it
+        self.height = qpos[:, 2] - env.terrain.height(self.xy[:, 0], self.xy[:, 1])
         qx, qy = qpos[:, 4], qpos[:, 5]  # free joint quaternion (w, x, y, z) at qpos[3:7]
         # body z axis against world z: cos(tilt) = 1 - 2 (x^2 + y^2)
         self.tilt_deg = np.degrees(np.arccos(np.clip(1.0 - 2.0 * (qx**2 + qy**2), -1.0, 1.0)))
