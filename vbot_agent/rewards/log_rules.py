@@ -358,9 +358,14 @@ def rule_peaked_and_declined(data: RunData) -> Finding | None:
 def _checkpoint_near(data: RunData, env_steps: int) -> tuple[str, Path]:
     """What to keep of a run that peaked at ``env_steps``: its best.pt (picked by its evaluations),
     else the periodic checkpoint nearest the peak, else last.pt; (words, path)."""
+    from vbot_agent.workspace.run_list import curriculum_best_checkpoint
+
     folder = data.run_dir / "checkpoints"
     if (folder / "best.pt").is_file():
         return "the best checkpoint (checkpoints/best.pt)", folder / "best.pt"
+    stage_best = curriculum_best_checkpoint(data.run_dir) if len(data.run_dir.resolve().parents) > 2 else None
+    if stage_best is not None:  # a curriculum stage's run: the stage evaluated it and kept its best
+        return f"the best checkpoint its curriculum stage kept ({stage_best.name}, as `vbot runs` names it)", stage_best
     per_iteration = int(data.config.get("num_envs") or 0) * int((data.config.get("ppo") or {}).get("num_steps_per_env") or 0)
     periodic = {int(f.stem.split("_")[1]): f for f in folder.glob("model_*.pt") if f.stem.split("_")[1].isdigit()}
     if per_iteration and periodic:

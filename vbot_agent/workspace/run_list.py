@@ -28,7 +28,7 @@ from typing import Any
 
 from vbot_agent.errors import UsageError
 from vbot_agent.tensorboard_tags import eval_tag
-from vbot_agent.workspace.read_model import relative, run_key, run_keys
+from vbot_agent.workspace.read_model import relative, resolve, run_key, run_keys
 
 STATUSES = ("running", "finished", "stopped", "failed")
 EVAL_TAGS = {"success_rate": eval_tag("success_rate"), "fall_rate": eval_tag("fall_rate")}
@@ -170,6 +170,18 @@ def _curriculum_stages(paths) -> list[dict[str, Any]]:
     except (OSError, ValueError, UsageError):  # `vbot status` reports a broken state; the runs still list
         return []
     return list(((state or {}).get("curriculum") or {}).get("stages") or [])
+
+
+def curriculum_best_checkpoint(run_dir: Path) -> Path | None:
+    """The best checkpoint a curriculum stage kept of ``run_dir`` (a ``runs/<env>/<run>`` folder of
+    the workspace whose state holds the curriculum), as ``vbot runs`` names it; None otherwise."""
+    from vbot_agent.workspace import Paths
+
+    run_dir = Path(run_dir).resolve()
+    root = run_dir.parents[2]
+    best = _stage_metrics(run_dir, _curriculum_stages(Paths(root))).get("best_checkpoint")
+    found = resolve(root, best) if best else None
+    return found if found is not None and found.is_file() else None
 
 
 def list_runs(runs_root: Path, root: Path, env: str | None = None, now: float | None = None) -> dict[str, Any]:
