@@ -104,7 +104,7 @@ CHECKPOINTS = Action(
         Param("add", "path", help="score a run folder's best.pt (or a .pt file) with the campaign's evaluation and "
               "formula and register it, so --best, status and WAKE_UP.md weigh it (plain `vbot train` runs)"),
         Param("episodes", "int", min=1, help="with --add: evaluation episodes (default: the workspace template's "
-              "evaluation.final_episodes, as a campaign's trials get; its seed too)"),
+              "evaluation.final_episodes, 32 as shipped, as a campaign's trials get; its seed too)"),
     ),
 )
 

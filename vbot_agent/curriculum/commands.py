@@ -17,6 +17,7 @@ from vbot_agent.curriculum.plan import check_promotion
 from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, summarize
 from vbot_agent.curriculum.session import RUN_HINT, CurriculumSession, CurriculumStopped, PromotionRefused
 from vbot_agent.errors import UsageError
+from vbot_agent.sim.registry import has_competition
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import Verdict, campaign_liveness
 from vbot_agent.workspace.lock import WorkspaceLock
@@ -133,7 +134,11 @@ def render_curriculum(s: dict[str, Any]) -> str:
         c, last = st["criteria"], st.get("last_evaluation") or {}
         rate = last.get("success_rate")
         best = st.get("best_success_rate")
-        measured = (f"success {rate:.2f} (best {best:.2f}) at {last['env_steps']:,} steps" if isinstance(rate, float)
+        kept = st.get("metrics") or {}  # the evaluation of the stage's best checkpoint
+        shown = (("fall_rate", "falls"), ("competition_points", "points")) if has_competition(st["env_id"]) else (
+            ("fall_rate", "falls"),)  # the training terrain scores no points
+        extra = "".join(f", {word} {kept[key]:.2f}" for key, word in shown if isinstance(kept.get(key), (int, float)))
+        measured = (f"success {rate:.2f} (best {best:.2f}{extra}) at {last['env_steps']:,} steps" if isinstance(rate, float)
                     and isinstance(best, float) else "not evaluated")
         marker = ">" if st["index"] == s["stage_index"] else " "
         lines.append(f"{marker} {st['index'] + 1}. {st['name']:<{width}} {st['env_id']:<28} {st['status']:<9} "
