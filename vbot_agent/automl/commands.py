@@ -231,7 +231,8 @@ def render_checkpoints(result: dict[str, Any]) -> str:
         a = result["added"]
         lines.append(f"registered {a['checkpoint']} as {a['id']}: score {a['score']:.4f} on "
                      f"{a['evaluation']['episodes']} evaluation episodes (seed {a['evaluation']['seed']}) in the run's "
-                     "training layout, as a campaign scores its trials; `vbot play --competition` scores the ring")
+                     "training layout, as a campaign scores its trials; `vbot play --competition` scores the ring; "
+                     "WAKE_UP.md shows it once `vbot watch` rewrites it (`--snapshot`, or while `--watch` runs)")
     if not result["checkpoints"]:
         lines.append(f"no checkpoints registered yet ({result['registry']}); a campaign registers each complete "
                      "trial's, `vbot checkpoints --add RUN` a training run's")

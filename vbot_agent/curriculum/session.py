@@ -366,7 +366,8 @@ class CurriculumSession:
                     continue
                 cur.update(status=CurriculumStatus.STUCK, message=(
                     f"stage {stage.name!r} is stuck after {rec['env_steps']:,} env steps: {'; '.join(check.failing)}. "
-                    f"Raise its steps (or lower its criteria) in {cur['plan']} and run `vbot curriculum run --plan "
+                    f"Raise its steps (`steps: {stage.steps}` under stage {stage.name!r}) or lower its criteria (its "
+                    f"`promote:` block) in {cur['plan']} and run `vbot curriculum run --plan "
                     f"{cur['plan']}`"))
                 self.say(cur["message"])
                 break
