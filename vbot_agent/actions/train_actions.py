@@ -74,7 +74,8 @@ PLAY = Action(
         Param("device", default="cpu", help="cpu or cuda[:N]"),
     ),
     epilog="mean_time_to_target_s averages the successful episodes only (a campaign's time_to_target_s counts "
-           "a miss as the whole episode).",
+           "a miss as the whole episode). On section001, competition_points is the mean of the rounds (out of "
+           "competition_max_points, 20); competition_points_per_round lists each (their sum is the total).",
 )
 
 BENCH_TRAIN = Action(
