@@ -249,45 +249,14 @@ def _best(snap: WakeUpInput) -> list[str]:
 
 
 def _stages(snap: WakeUpInput) -> list[str]:
-    """A curriculum's stages: status, steps, the best evaluation and its checkpoint."""
-    cur = (snap.state or {}).get("curriculum") or {}
-    lines = ["Each stage against its plan (`vbot curriculum status` shows the promotion bars and what failed):", "",
-             "| # | stage | env | status | env steps | best success | fall | best checkpoint |",
-             "|---|---|---|---|---|---|---|---|"]
-    for i, stage in enumerate(s for s in cur.get("stages") or [] if isinstance(s, dict)):
-        metrics = stage.get("metrics") or {}
-        status = str(stage.get("status")) + (" (advanced anyway)" if stage.get("advanced") else "")
-        steps = f"{stage['env_steps']:,}" if isinstance(stage.get("env_steps"), int) else "-"
-        best = f"`{stage['best_checkpoint']}`" if stage.get("best_checkpoint") else "-"
-        lines.append(f"| {i + 1} | {text.cell(stage.get('name'))} | {text.cell(stage.get('env_id'))} | {status} | {steps} "
-                     f"| {text.pct(metrics.get('success_rate'))} | {text.pct(metrics.get('fall_rate'))} | {best} |")
-    return lines
+    return text.stages_table(((snap.state or {}).get("curriculum") or {}).get("stages") or [])
 
 
 def _trials(snap: WakeUpInput) -> list[str]:
     state, reason = _state_or_reason(snap)
     if state is None:
         return reason
-    trials = state.get("trials") or []
-    if not trials:
-        return ["No trials yet."]
-    shown = trials[-LAST_TRIALS:]
-    lines = [
-        f"The last {len(shown)} of {len(trials)} trials:",
-        "",
-        "| # | state | score | success | fall | points | time to target (s) | note |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for trial in shown:
-        metrics = trial.get("metrics") or {}
-        note = trial.get("error") or ""
-        lines.append(
-            f"| {text.cell(trial.get('number'))} | {text.cell(trial.get('state'))} | {text.cell(trial.get('score'))} "
-            f"| {text.pct(metrics.get('success_rate'))} | {text.pct(metrics.get('fall_rate'))} "
-            f"| {text.cell(metrics.get('competition_points'))} | {text.cell(metrics.get('time_to_target_s'))} "
-            f"| {text.cell(str(note)[:80]) if note else ''} |"
-        )
-    return lines
+    return text.trials_table(state.get("trials") or [], LAST_TRIALS)
 
 
 def _live_runs(snap: WakeUpInput, history: RunHistory) -> list[str]:

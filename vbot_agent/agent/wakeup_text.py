@@ -1,4 +1,4 @@
-"""The words and numbers of WAKE_UP.md: value formatting and the run history behind trends."""
+"""The words and numbers of WAKE_UP.md: value formatting, its tables and the run history behind trends."""
 
 from __future__ import annotations
 
@@ -106,3 +106,41 @@ def pct(value: Any) -> str:
 
 def cell(value: Any) -> str:
     return fmt(value).replace("|", "/").replace("\n", " ")
+
+
+def stages_table(stages: list[Any]) -> list[str]:
+    """A curriculum's stages: status, steps, the best evaluation and its checkpoint (Markdown)."""
+    lines = ["Each stage against its plan (`vbot curriculum status` shows the promotion bars and what failed):", "",
+             "| # | stage | env | status | env steps | best success | fall | best checkpoint |",
+             "|---|---|---|---|---|---|---|---|"]
+    for i, stage in enumerate(s for s in stages if isinstance(s, dict)):
+        metrics = stage.get("metrics") or {}
+        status = str(stage.get("status")) + (" (advanced anyway)" if stage.get("advanced") else "")
+        done = f"{stage['env_steps']:,}" if isinstance(stage.get("env_steps"), int) else "-"
+        best = f"`{stage['best_checkpoint']}`" if stage.get("best_checkpoint") else "-"
+        lines.append(f"| {i + 1} | {cell(stage.get('name'))} | {cell(stage.get('env_id'))} | {status} | {done} "
+                     f"| {pct(metrics.get('success_rate'))} | {pct(metrics.get('fall_rate'))} | {best} |")
+    return lines
+
+
+def trials_table(trials: list[Any], last: int) -> list[str]:
+    """The ``last`` trials of a campaign: state, score and measured metrics (Markdown)."""
+    if not trials:
+        return ["No trials yet."]
+    shown = trials[-last:]
+    lines = [
+        f"The last {len(shown)} of {len(trials)} trials:",
+        "",
+        "| # | state | score | success | fall | points | time to target (s) | note |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for trial in shown:
+        metrics = trial.get("metrics") or {}
+        note = trial.get("error") or ""
+        lines.append(
+            f"| {cell(trial.get('number'))} | {cell(trial.get('state'))} | {cell(trial.get('score'))} "
+            f"| {pct(metrics.get('success_rate'))} | {pct(metrics.get('fall_rate'))} "
+            f"| {cell(metrics.get('competition_points'))} | {cell(metrics.get('time_to_target_s'))} "
+            f"| {cell(str(note)[:80]) if note else ''} |"
+        )
+    return lines
