@@ -100,7 +100,7 @@ def test_scores_of_different_envs_are_not_ranked_against_each_other(tmp_path):
 
     listed = checkpoints(ctx, best=True)
     assert [c["id"] for c in listed["checkpoints"]] == ["curriculum/terrain/flat", "automl_x/final"]
-    note = listed["unregistered"][0]
+    note = listed["env_bests"][0]
     assert note.startswith("several envs:") and "vbot_navigation_section001: automl_x/final" in note
     assert [c["id"] for c in checkpoints(ctx, best=True, env="vbot_navigation_section001")["checkpoints"]] == [
         "automl_x/final"]

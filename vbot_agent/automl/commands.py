@@ -174,24 +174,22 @@ ADD_EVALUATION = {"final_episodes": 32, "seed": 12345}  # without a workspace te
 
 def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None = None,
                 episodes: int | None = None) -> dict[str, Any]:
-    from vbot_agent.workspace.checkpoints import load_registry
-    from vbot_agent.workspace.read_model import env_best_notes, read_best, read_workspace, unregistered_notes
+    from vbot_agent.workspace.read_model import env_best_notes, read_workspace, unregistered_notes
 
     paths = Paths(ctx.workspace())
     added = add_checkpoint(ctx, paths, add, episodes) if add else None
     view = read_workspace(paths.root)
-    if best:  # the workspace's one notion of best (also in `vbot status`, WAKE_UP.md and the TUI)
-        top = read_best(paths, env)
-        # several envs and no --env: the best of each, since scores of different envs do not compare
-        entries = view.env_bests if env is None and len(view.env_bests) > 1 else [top] if top else []
-    else:
-        entries = [c for c in load_registry(paths.registry_file)["checkpoints"] if env is None or c.get("env_id") == env]
+    if view.best_error:
+        raise UsageError(view.best_error)
+    # --best: the workspace's one notion of best (as `vbot status`, WAKE_UP.md and the TUI), per env,
+    # since scores of different envs do not compare (one entry when one env is registered or given)
+    entries = view.env_bests if best else list(view.registered)
+    entries = [c for c in entries if env is None or c.get("env_id") == env]
     entries.sort(key=lambda c: -(c.get("score") if isinstance(c.get("score"), (int, float)) else float("-inf")))
-    notes = [note for note, run in zip(unregistered_notes(view), view.unregistered)
-             if env is None or (run.progress.get("env_id") or run.env_folder) == env]
-    if env is None:
-        notes = env_best_notes(view) + notes
-    return {"registry": str(paths.registry_file), "checkpoints": entries, "added": added, "unregistered": notes}
+    unregistered = [note for note, run in zip(unregistered_notes(view), view.unregistered)
+                    if env is None or (run.progress.get("env_id") or run.env_folder) == env]
+    return {"registry": str(paths.registry_file), "checkpoints": entries, "added": added, "unregistered": unregistered,
+            "env_bests": env_best_notes(view) if env is None else []}
 
 
 def add_checkpoint(ctx, paths: Paths, target: str, episodes: int | None) -> dict[str, Any]:
@@ -244,7 +242,7 @@ def render_checkpoints(result: dict[str, Any]) -> str:
         success = f"{m['success_rate']:.3f}" if isinstance(m.get("success_rate"), (int, float)) else "-"
         falls = f"{m['fall_rate']:.3f}" if isinstance(m.get("fall_rate"), (int, float)) else "-"
         lines.append(f"{score:>8}  {success:>7}  {falls:>6}  {c.get('checkpoint')}  ({c.get('id')})")
-    lines += result.get("unregistered") or []
+    lines += [*(result.get("env_bests") or []), *(result.get("unregistered") or [])]
     return "\n".join(lines)
 
 

@@ -363,7 +363,7 @@ def _checkpoint_near(data: RunData, env_steps: int) -> tuple[str, Path]:
     folder = data.run_dir / "checkpoints"
     if (folder / "best.pt").is_file():
         return "the best checkpoint (checkpoints/best.pt)", folder / "best.pt"
-    stage_best = curriculum_best_checkpoint(data.run_dir) if len(data.run_dir.resolve().parents) > 2 else None
+    stage_best = curriculum_best_checkpoint(data.run_dir)
     if stage_best is not None:  # a curriculum stage's run: the stage evaluated it and kept its best
         return f"the best checkpoint its curriculum stage kept ({stage_best.name}, as `vbot runs` names it)", stage_best
     per_iteration = int(data.config.get("num_envs") or 0) * int((data.config.get("ppo") or {}).get("num_steps_per_env") or 0)

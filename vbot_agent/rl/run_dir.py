@@ -83,16 +83,16 @@ def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None)
 
 def _best_registered(root: Path, env_id: str | None) -> Path:
     from vbot_agent.workspace import Paths
-    from vbot_agent.workspace.checkpoints import load_registry
-    from vbot_agent.workspace.read_model import read_best, resolve
+    from vbot_agent.workspace.checkpoints import best_checkpoint, load_registry
+    from vbot_agent.workspace.read_model import resolve
 
-    paths = Paths(root)
+    registry = load_registry(Paths(root).registry_file)
     if env_id is None:  # scores rank checkpoints of one env only
-        envs = sorted({str(c.get("env_id")) for c in load_registry(paths.registry_file)["checkpoints"]})
+        envs = sorted({str(c.get("env_id")) for c in registry["checkpoints"]})
         if len(envs) > 1:
             raise UsageError(f"--policy best: the registry holds checkpoints of {len(envs)} envs ({', '.join(envs)}), "
                              "whose scores do not compare; add --env ENV, or give the checkpoint's path")
-    best = read_best(paths, env_id)
+    best = best_checkpoint(registry, env_id)
     checkpoint = resolve(root, (best or {}).get("checkpoint"))
     if checkpoint is None:
         raise UsageError(f"--policy best: no checkpoint registered in {root}" + (f" for {env_id}" if env_id else "")

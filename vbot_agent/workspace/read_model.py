@@ -169,14 +169,6 @@ def run_dir_of(root: Path, entry: dict[str, Any] | None) -> Path | None:
     return checkpoint.parent.parent if checkpoint is not None else None
 
 
-def read_best(paths: Paths, env_id: str | None = None) -> dict[str, Any] | None:
-    """The best registered checkpoint of the workspace (of ``env_id`` when given), or None.
-
-    Raises UsageError when the registry is unreadable.
-    """
-    return best_checkpoint(load_registry(paths.registry_file), env_id)
-
-
 def read_workspace(root: Path, now: float | None = None, *, files: FileCache | None = None,
                    hostname: str | None = None) -> WorkspaceView:
     """Read the workspace at ``root``. ``files`` caches parsed files between calls (the TUI's refresh)."""

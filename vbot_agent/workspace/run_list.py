@@ -178,6 +178,8 @@ def curriculum_best_checkpoint(run_dir: Path) -> Path | None:
     from vbot_agent.workspace import Paths
 
     run_dir = Path(run_dir).resolve()
+    if len(run_dir.parents) < 3:  # not a runs/<env>/<run> folder
+        return None
     root = run_dir.parents[2]
     best = _stage_metrics(run_dir, _curriculum_stages(Paths(root))).get("best_checkpoint")
     found = resolve(root, best) if best else None
