@@ -94,6 +94,22 @@ def test_env_help_names_every_registered_env_without_importing_mujoco(command):
     for env_id in ENV_IDS:
         assert env_id in help_text
     assert "vbot envs" in help_text and "HEAVY []" in result.stdout
+def test_a_command_group_lists_its_commands():
+    result = vbot("curriculum", "--help")
+    assert result.returncode == 0, result.stderr
+    for name in ("curriculum advance", "curriculum run", "curriculum status"):
+        assert name in result.stdout
+    assert_usage_error(vbot("curriculum"), "`vbot curriculum` needs one of: advance, run, status")
+    assert_usage_error(vbot("curriculum", "stat"), "unknown command 'curriculum stat' (did you mean curriculum status?)")
+    assert "did you mean" not in vbot("curriculum", "zzz").stderr
+
+
+def test_help_into_a_closed_pipe_is_quiet():
+    reader = subprocess.run(f"'{sys.executable}' -m vbot_agent.cli --help | head -1", shell=True,
+                            capture_output=True, text=True, timeout=120)
+    assert reader.stdout.startswith("vbot ") and reader.stderr == ""
+
+
 def test_mistyped_flag_suggests_the_closest_ones_in_process():
     from vbot_agent.actions.command_line import parse_given
     from vbot_agent.errors import UsageError

@@ -52,7 +52,7 @@ def run(argv: Sequence[str]) -> int:
 
     argv = list(argv)
     if not argv or argv[0] in ("-h", "--help", "help"):
-        print(top_level_help())
+        _emit(top_level_help())
         return EXIT_OK
     if argv[0] == "--version":
         from vbot_agent import __version__
@@ -95,14 +95,18 @@ def run(argv: Sequence[str]) -> int:
 
 
 def _print_result(action, result: Any, json_mode: bool) -> None:
+    if json_mode:
+        _emit(json.dumps(result, indent=2, default=json_default))
+    else:
+        render = action.load_render()
+        text = render(result) if render else render_default(result)
+        if text:
+            _emit(text)
+
+
+def _emit(text: str) -> None:
     try:
-        if json_mode:
-            print(json.dumps(result, indent=2, default=json_default))
-        else:
-            render = action.load_render()
-            text = render(result) if render else render_default(result)
-            if text:
-                print(text)
+        print(text)
         sys.stdout.flush()
     except BrokenPipeError:  # `vbot ... | head`: the reader left; not an error
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at interpreter exit

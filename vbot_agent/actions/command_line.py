@@ -8,6 +8,7 @@ declaration; a mistyped flag is refused with the closest real ones.
 from __future__ import annotations
 
 import argparse
+import difflib
 from collections.abc import Sequence
 from typing import Any
 
@@ -99,15 +100,33 @@ def parse_given(argv: Sequence[str], registry=None):
     action, used = registry.longest_prefix(argv)
     if action is None:
         first = argv[0] if argv and not argv[0].startswith("-") else None
-        raise UsageError(_unknown(first, registry) if first else "no command given; run `vbot --help`")
+        if first is None:
+            raise UsageError("no command given; run `vbot --help`")
+        _group_or_unknown(first, argv[1:], registry)
     namespace = build_parser(action).parse_args(argv[used:])
     given = {p.name: getattr(namespace, p.name) for p in action.params if getattr(namespace, p.name) is not None}
     return action, given, json_mode or namespace.json, namespace.workspace or workspace
 
 
-def _unknown(word: str, registry) -> str:
-    firsts = sorted({n.split()[0] for n in registry.names()})
-    return f"unknown command {word!r}" + suggest(word, firsts) + "; run `vbot --help` for the list"
+def _group_or_unknown(first: str, rest: list[str], registry) -> None:
+    """``vbot curriculum --help`` lists the group's commands (exit 0); ``vbot curriculum`` alone or
+    with a mistyped second word is a usage error naming them. Any other word is an unknown command."""
+    group = [a for a in registry if a.name.split()[0] == first and " " in a.name]
+    if not group:
+        firsts = sorted({n.split()[0] for n in registry.names()})
+        raise UsageError(f"unknown command {first!r}" + suggest(first, firsts) + "; run `vbot --help` for the list")
+    if rest and rest[0] in ("-h", "--help"):
+        width = max(len(a.name) for a in group) + 2
+        print("\n".join([f"usage: vbot {first} COMMAND [options]", ""]
+                        + [f"  {a.name:<{width}}{a.summary}" for a in group]
+                        + ["", f"`vbot {first} COMMAND --help` for one command's options"]))
+        raise SystemExit(0)
+    subs = [a.name.split(" ", 1)[1] for a in group]
+    if rest and not rest[0].startswith("-"):
+        close = difflib.get_close_matches(rest[0], subs, n=3, cutoff=0.6)
+        hint = f" (did you mean {' or '.join(f'{first} {c}' for c in close)}?)" if close else ""
+        raise UsageError(f"unknown command '{first} {rest[0]}'{hint}; `vbot {first}` has: {', '.join(subs)}")
+    raise UsageError(f"`vbot {first}` needs one of: {', '.join(subs)} (e.g. `vbot {group[0].name} --help`)")
 
 
 def json_default(value: Any) -> Any:
