@@ -1,6 +1,6 @@
 """Tied and floor scores are found and explained (the sentences every reader prints)."""
 
-from vbot_agent.automl.health import search_warnings
+from vbot_agent.workspace.search_health import search_warnings
 
 SETTINGS = {"trial_steps": 200_000, "min_trial_steps": 4_000_000}
 

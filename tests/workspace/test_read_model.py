@@ -61,30 +61,40 @@ def test_a_live_pid_is_alive_everywhere(tmp_path):
 
 
 def test_every_reader_shows_the_search_warnings(tmp_path):
-    """Tied or floor scores (written by the campaign into the state) reach status, WAKE_UP.md and the TUI."""
+    """Tied or floor scores reach status, WAKE_UP.md and the TUI, computed from the state's trial
+    records by each reader: a sentence stored by an older version is never shown."""
     from rich.console import Console
 
-    from vbot_agent.automl.health import search_warnings
     from vbot_agent.automl.status import render_status
     from vbot_agent.tui.widgets.campaign_status import CampaignStatus
+    from vbot_agent.workspace.search_health import search_warnings
+
+    def readers() -> list[str]:
+        widget = CampaignStatus()
+        console = Console(width=1000, record=True)
+        console.print(widget.build(WorkspaceReader(tmp_path).read(with_curves=False)))
+        return [render_status(campaign_status(tmp_path)), build_wake_up(read_snapshot(tmp_path)),
+                console.export_text()]
 
     _campaign(tmp_path, os.getpid())
     paths = Paths(tmp_path)
     state = yaml.safe_load(paths.state_file.read_text())
-    trials = [{"number": n, "state": "complete", "score": -0.1, "metrics": {"success_rate": 0.0}} for n in (0, 1)]
-    state["search_warnings"] = search_warnings(trials, {"trial_steps": 200_000})
+    state["settings"]["trial_steps"] = 200_000
+    state["trials"] = [{"number": n, "state": "complete", "score": -0.1, "metrics": {"success_rate": 0.0}}
+                       for n in (0, 1)]
+    state["search_warnings"] = ["tied scores: an older rule's sentence"]
     StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
-    floor = state["search_warnings"][0]
+    floor = search_warnings(state["trials"], state["settings"])[0]
     assert floor.startswith("score floor:")
+    status, wake_up, tui = readers()
+    assert f"warning   {floor}" in status
+    assert f"- Search: {floor}" in wake_up
+    assert f"search: {floor}" in tui
+    assert not any("older rule" in text for text in (status, wake_up, tui))
 
-    assert f"warning   {floor}" in render_status(campaign_status(tmp_path))
-    assert f"- Search: {floor}" in build_wake_up(read_snapshot(tmp_path))
-    widget = CampaignStatus()
-    rendered = widget.build(WorkspaceReader(tmp_path).read(with_curves=False))
-
-    console = Console(width=1000, record=True)
-    console.print(rendered)
-    assert f"search: {floor}" in console.export_text()
+    state["trials"][1].update(score=0.4, metrics={"success_rate": 0.5})  # told apart: nothing to say
+    StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    assert not any("score floor" in text or "tied scores" in text for text in readers())
 
 
 def test_scores_of_different_envs_are_not_ranked_against_each_other(tmp_path):

@@ -31,6 +31,7 @@ from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
 from vbot_agent.workspace.read_model import WorkspaceView, env_best_notes, read_workspace, unregistered_notes
 from vbot_agent.workspace.runs import RunInfo
+from vbot_agent.workspace.search_health import state_warnings
 from vbot_agent.workspace.state import curriculum_place, parse_time
 
 __all__ = ["RunHistory", "WakeUpInput", "build_wake_up", "read_snapshot"]
@@ -334,8 +335,8 @@ def _warnings(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
         budget, elapsed = text.num(snap.state.get("budget_hours")), text.num(snap.state.get("elapsed_hours"))
         if budget and elapsed is not None and elapsed >= 0.9 * budget and snap.state.get("status") == RUNNING:
             found.append(f"Budget nearly spent: {elapsed:.2f} of {budget:.2f} h.")
-        # tied or floor scores (automl/health.py), the same sentences `vbot status` and analyze print
-        found += [f"Search: {w}" for w in snap.state.get("search_warnings") or []]
+        # tied or floor scores (workspace/search_health.py), the same sentences `vbot status` and analyze print
+        found += [f"Search: {w}" for w in state_warnings(snap.state)]
     found += _diagnosis(snap)
     return [f"- {w}" for w in found] or ["None."]
 

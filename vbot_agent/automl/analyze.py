@@ -9,6 +9,7 @@ from typing import Any
 
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.workspace import Paths
+from vbot_agent.workspace.search_health import state_warnings
 from vbot_agent.workspace.state import TrialState, load_state
 
 TOP = 3
@@ -34,7 +35,7 @@ def analyze(root: Path, *, plot: str | None = None, top: int = TOP) -> dict[str,
         curves.append({"number": t["number"], "points": points})
     result = {"automl_id": state["automl_id"], "status": state["status"], "score_formula": state["score_formula"],
               "trials": table, "importances": importances, "importances_note": why, "curves": curves,
-              "best": state["best"], "search_warnings": state.get("search_warnings") or [], "plot": None}
+              "best": state["best"], "search_warnings": state_warnings(state), "plot": None}
     if plot:
         result["plot"] = str(write_plot(Path(plot), result, state))
     return result

@@ -15,7 +15,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.automl.health import search_warnings
 from vbot_agent.automl.recovery import adopt_stale_finished, fail_unbeaten
 from vbot_agent.automl.search_space import decode_from_optuna, parse_search_space, split_values
 from vbot_agent.automl.settings import AutomlSettings
@@ -97,7 +96,6 @@ class CampaignSession:
         retried = retried_numbers(trials)
         st["trials"] = [self.trial_record(t, retried) for t in trials]
         st["best"] = self.best_record(st["trials"], st.get("final"))
-        st["search_warnings"] = search_warnings(st["trials"], st["settings"])
         st["elapsed_hours"] = round(self.elapsed_hours(), 6)
         st["heartbeat"] = now_iso(now)
         st["live"] = self.live

@@ -9,6 +9,7 @@ from vbot_agent.errors import UsageError
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.workspace.liveness import Verdict, resume_command
 from vbot_agent.workspace.read_model import env_best_notes, read_workspace, unregistered_notes
+from vbot_agent.workspace.search_health import state_warnings
 from vbot_agent.workspace.state import CampaignState, count_trials, curriculum_place
 
 
@@ -46,7 +47,7 @@ def campaign_status(root: Path) -> dict[str, Any]:
         "best": view.best, "unregistered": unregistered_notes(view),
         "env_bests": env_best_notes(view), "final": state.get("final"),
         "live": state.get("live") if liveness.label == Verdict.ALIVE else None,  # a dead campaign's is not live
-        "search_warnings": state.get("search_warnings") or [],
+        "search_warnings": state_warnings(state),
         "recent": [{"number": t["number"], "state": t["state"], "score": t.get("score"), "error": t.get("error")}
                    for t in recent],
         "message": state.get("message"), "next": hint, "score_formula": state["score_formula"],

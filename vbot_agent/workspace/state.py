@@ -131,7 +131,6 @@ def new_state(*, automl_id: str, settings: Mapping[str, Any], storage: str, stud
         "live": None,
         "curriculum": None,
         "message": None,
-        "search_warnings": [],  # tied or floor scores (automl/health.py), shown by every reader
     }
 
 

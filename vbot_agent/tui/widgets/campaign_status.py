@@ -12,6 +12,7 @@ from textual.reactive import reactive
 from textual.widgets import Static
 
 from vbot_agent.tui.data import Liveness, Snapshot
+from vbot_agent.workspace.search_health import state_warnings
 from vbot_agent.workspace.state import curriculum_place
 
 LIVENESS_STYLE = {"alive": "bold green", "finished": "bold cyan", "dead": "bold red", "stale": "bold yellow",
@@ -129,7 +130,7 @@ class CampaignStatus(Static):
         else:
             grid.add_row("best", Text("none yet", style="dim"))
         notes = [Text(str(state["message"]), style="yellow")] if state.get("message") else []
-        # tied or floor scores (automl/health.py): the sentences `vbot status` and WAKE_UP.md print
-        notes += [Text(f"search: {w}", style="yellow") for w in state.get("search_warnings") or []]
+        # tied or floor scores (workspace/search_health.py): the sentences `vbot status` and WAKE_UP.md print
+        notes += [Text(f"search: {w}", style="yellow") for w in state_warnings(state)]
         notes += [Text(note, style="yellow") for note in snap.unregistered]  # as `vbot status` and WAKE_UP.md
         return Group(grid, *notes) if notes else grid

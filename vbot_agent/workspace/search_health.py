@@ -3,8 +3,9 @@
 A campaign whose trials all score the same teaches the sampler nothing and picks its "best" by tie.
 On section001 that happens whenever trials are shorter than the env steps a policy needs before it
 first reaches the target: every trial then scores ``-w_time`` (no success, no points, the full
-episode as time to target). The campaign writes these findings into the state (``search_warnings``),
-so ``vbot status``, WAKE_UP.md, ``vbot analyze`` and the TUI all print the same sentences.
+episode as time to target). Every reader (``vbot status``, WAKE_UP.md, ``vbot analyze``, the TUI) calls
+``state_warnings`` on the state's trial records, so they all print the same sentences, and a state
+written by an older version never shows sentences today's rule would not.
 """
 
 from __future__ import annotations
@@ -16,6 +17,11 @@ from vbot_agent.workspace.state import TrialState
 
 TIE_TOLERANCE = 1e-6  # scores closer than this are the same evaluation outcome
 MIN_TRIALS = 2  # a tie needs at least two complete trials
+
+
+def state_warnings(state: Mapping[str, Any]) -> list[str]:
+    """``search_warnings`` of a campaign state's trial records and settings."""
+    return search_warnings(state.get("trials") or [], state.get("settings") or {})
 
 
 def search_warnings(trials: Sequence[Mapping[str, Any]], settings: Mapping[str, Any]) -> list[str]:
