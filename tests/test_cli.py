@@ -97,9 +97,9 @@ def test_env_help_names_every_registered_env_without_importing_mujoco(command):
 def test_a_command_group_lists_its_commands():
     result = vbot("curriculum", "--help")
     assert result.returncode == 0, result.stderr
-    for name in ("curriculum advance", "curriculum run", "curriculum status"):
+    for name in ("curriculum advance", "curriculum edit", "curriculum run", "curriculum status"):
         assert name in result.stdout
-    assert_usage_error(vbot("curriculum"), "`vbot curriculum` needs one of: advance, run, status")
+    assert_usage_error(vbot("curriculum"), "`vbot curriculum` needs one of: advance, edit, run, status")
     assert_usage_error(vbot("curriculum", "stat"), "unknown command 'curriculum stat' (did you mean curriculum status?)")
     assert "did you mean" not in vbot("curriculum", "zzz").stderr
 

@@ -230,9 +230,9 @@ def test_advance_refuses_naming_the_criterion_then_promotes_when_it_holds(worksp
     plan = write_plan(workspace, stages)
     out = curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)
     assert out["status"] == "stuck" and out["stages"][0]["status"] == "stuck"
-    assert "success_rate" in out["message"] and "Raise its steps" in out["message"]
-    # a plain `curriculum run` would stop at the same stage: status sends to the plan file, re-read
-    assert campaign_status(workspace)["next"] == f"vbot curriculum run --plan {plan}"
+    assert "success_rate" in out["message"] and "vbot curriculum edit --set a.steps=80000" in out["message"]
+    # a plain `curriculum run` would stop at the same stage: status sends to the plan edit first
+    assert campaign_status(workspace)["next"] == "vbot curriculum edit --set a.steps=80000"
     assert out["stages"][0]["env_steps"] == 40000  # the whole budget
     with pytest.raises(PromotionRefused) as info:
         curriculum.advance(workspace, cwd=workspace, say=_quiet)
@@ -359,3 +359,41 @@ def test_promotion_can_ask_for_competition_points():
     assert check_promotion(promote, [low, high]).met
     with pytest.raises(ValueError, match="min_points"):
         Promotion(success_rate=0.5, min_points=-1)
+
+
+def test_edit_checks_the_plan_keeps_its_comments_and_lets_a_stuck_stage_go_on(workspace, launch_log):
+    """`vbot curriculum edit` refuses bad values without touching the file; a larger budget or a
+    lower bar marks the stuck stage stopped, and `curriculum run` continues it (trains, promotes)."""
+    # lr 1e-2: each stage's fresh 40k-step run ends at success 0.37, under its bar of 0.5
+    stages = [_stage("a", overrides={"ppo.learning_rate": 0.01}), _stage("b", overrides={"ppo.learning_rate": 0.01})]
+    plan = write_plan(workspace, stages)
+    plan.write_text("# why this plan: a note a person wrote\n" + plan.read_text())
+    assert curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)["status"] == "stuck"
+    before = plan.read_bytes()
+    for setting, message in [("a.promote.success_rate=2", "success_rate must be in [0, 1]"),
+                             ("zzz.steps=1", "'zzz' is neither a stage (a, b) nor a plan key"),
+                             ("a.name=renamed", "changed stages the curriculum already reached"),
+                             ("a.env.no_such_option=1", "no_such_option")]:
+        proc = vbot(workspace, "curriculum", "edit", "--set", setting)
+        assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
+        assert plan.read_bytes() == before  # nothing written
+
+    more = json.loads(vbot(workspace, "curriculum", "edit", "--set", "a.steps=80000", "--json", check=True).stdout)
+    assert more["changes"] == [{"key": "a.steps", "old": 40000, "new": 80000}] and more["next"] == "vbot curriculum run"
+    assert plan.read_text().startswith("# why this plan: a note a person wrote\n")
+    assert read_state(workspace)["curriculum"]["status"] == "stopped"
+    assert campaign_status(workspace)["next"] == "vbot curriculum run"
+    out = curriculum.run(workspace, None, cwd=workspace, say=_quiet)  # re-reads the edited plan file
+    assert [launch["resume"] is not None for launch in launches(launch_log) if launch["stage"] == "a"] == [False, True]
+    assert out["stages"][0]["status"] == "promoted" and out["status"] == "stuck" and out["current_stage"] == "b"
+
+    half = vbot(workspace, "curriculum", "edit", "--set", "b.promote.success_rate=0.3", check=True).stdout
+    assert "stage 'b' is still stuck: patience: the thresholds held for 1 evaluation in a row, 2 needed" in half
+    assert "next  vbot curriculum edit --set b.steps=80000" in half
+    lower = vbot(workspace, "curriculum", "edit", "--set", "b.promote.patience=1", check=True).stdout
+    assert "b.promote.patience: 2 -> 1" in lower and "stage 'b' against the edited criteria: met" in lower
+    trained = len(launches(launch_log))
+    out = curriculum.run(workspace, None, cwd=workspace, say=_quiet)
+    assert out["status"] == "complete" and [s["status"] for s in out["stages"]] == ["promoted", "promoted"]
+    assert len(launches(launch_log)) == trained  # promoted on its evaluations, not trained again
+    assert yaml.safe_load(plan.read_text())["stages"][1]["promote"]["success_rate"] == 0.3

@@ -155,7 +155,7 @@ def test_wake_up_suggests_competition_scoring_only_for_envs_the_competition_scor
     assert "vbot_navigation_terrain" not in commands  # the training terrain has no competition scoring
 
 
-def test_a_stuck_curriculum_is_resumed_after_its_plan_is_edited(tmp_path):
+def test_a_stuck_curriculum_sends_to_the_plan_edit_first(tmp_path):
     gone = subprocess.Popen([sys.executable, "-c", "pass"])
     gone.wait()
     _campaign(tmp_path, gone.pid)
@@ -163,9 +163,10 @@ def test_a_stuck_curriculum_is_resumed_after_its_plan_is_edited(tmp_path):
     state = yaml.safe_load(paths.state_file.read_text())
     state.update(mode="curriculum", status="stopped",
                  curriculum={"plan": "plans/p.yaml", "plan_name": "p", "status": "stuck", "stage_index": 0,
-                             "message": "stage 'a' is stuck", "stages": [{"name": "a", "status": "stuck"}]})
+                             "message": "stage 'a' is stuck",
+                             "stages": [{"name": "a", "status": "stuck", "stuck_at_steps": 3_000_000}]})
     StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
     commands = build_wake_up(read_snapshot(tmp_path)).split("## Next commands", 1)[1]
-    line = next(line for line in commands.splitlines() if line.startswith("vbot curriculum run"))
-    assert line.startswith("vbot curriculum run --plan plans/p.yaml ") and "more steps or a lower bar" in line
-    assert campaign_status(tmp_path)["next"] == "vbot curriculum run --plan plans/p.yaml"
+    line = next(line for line in commands.splitlines() if line.startswith("vbot curriculum"))
+    assert line.startswith("vbot curriculum edit --set a.steps=6000000 ") and "then `vbot curriculum run`" in line
+    assert campaign_status(tmp_path)["next"] == "vbot curriculum edit --set a.steps=6000000"

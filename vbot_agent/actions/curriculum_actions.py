@@ -26,8 +26,24 @@ ACTIONS: list[Action] = [
         render="vbot_agent.curriculum.commands:render_curriculum",
         group="curriculum",
         epilog=("Judges the stage against the plan file of the curriculum in progress as it is now: to promote a\n"
-                "stuck stage deliberately, lower its criteria in that file, then run `vbot curriculum advance`.\n"
+                "stuck stage deliberately, lower its bar (`vbot curriculum edit --set STAGE.promote.success_rate=X`).\n"
                 "Refused (exit 1) naming each failing criterion with its measured value and its bar."),
+    ),
+    Action(
+        name="curriculum edit",
+        summary="change a plan's budgets, criteria or env options (--set STAGE.KEY=VALUE), validated, comments kept; "
+                "a stuck stage that can go on is unstuck",
+        func="vbot_agent.curriculum.commands:curriculum_edit",
+        render="vbot_agent.curriculum.edit:render_edit",
+        group="curriculum",
+        params=(Param("overrides", repeat=True, flag="--set",
+                      help="STAGE.KEY=VALUE or a plan key, repeatable, e.g. --set section011.steps=12000000 "
+                           "--set section011.promote.success_rate=0.4"),
+                _PLAN),
+        epilog=("Edits the plan file of the curriculum in progress (or --plan NAME), after checking the edited plan\n"
+                "as `vbot curriculum run` reads it; nothing is written when a value is refused. `status`, `advance`\n"
+                "and `run` read the plan file as it is now. Keys after `overrides.` form one config key\n"
+                "(--set flat.overrides.reward.scales.stagnation=0.1)."),
     ),
     Action(
         name="curriculum run",

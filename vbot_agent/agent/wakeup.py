@@ -362,8 +362,9 @@ def _next_commands(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
         status = str(state.get("status", "")).lower()
         if verdict.get("dead") or verdict.get("resumable"):
             stuck = (state.get("curriculum") or {}).get("status") == "stuck"
-            commands.append((resume_command(state), "FIRST: give the stuck stage more steps or a lower bar in "
-                             "the plan; this then resumes it" if stuck else "FIRST: resume the campaign where it stopped"))
+            commands.append((resume_command(state), "FIRST: the stuck stage needs more steps (this edit) or a lower bar "
+                             "(`--set STAGE.promote.success_rate=X`); then `vbot curriculum run` continues it" if stuck
+                             else "FIRST: resume the campaign where it stopped"))
         curriculum = state.get("mode") == "curriculum"
         if verdict.get("alive") or verdict.get("hung"):
             commands.append(("vbot status", "one screen: the curriculum's stage and process" if curriculum

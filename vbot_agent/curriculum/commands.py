@@ -34,6 +34,12 @@ def curriculum_advance(ctx) -> dict[str, Any]:
     return advance(ctx.workspace(), cwd=ctx.cwd, say=ctx.say)
 
 
+def curriculum_edit(ctx, overrides: list[str] | None = None, plan: str | None = None) -> dict[str, Any]:
+    from vbot_agent.curriculum.edit import edit_plan
+
+    return edit_plan(ctx.workspace(), list(overrides or []), plan, cwd=ctx.cwd, say=ctx.say)
+
+
 def curriculum_run(ctx, plan: str | None = None, restart: bool = False) -> dict[str, Any]:
     try:
         return run(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say, restart=restart)
@@ -83,10 +89,8 @@ def advance(root: Path, *, cwd: Path, say) -> dict[str, Any]:
     with WorkspaceLock(paths.automl_lock, "curriculum"):
         if not _in_progress(root):
             raise UsageError(no_curriculum(root)["message"] + "; `advance` promotes a stage of a curriculum in progress")
-        stored = load_state(paths.state_file)["curriculum"]["plan"]
-        # The plan file as it is now (criteria or budgets edited by hand count); the stored copy if it is gone.
-        plan_file = stored if stored and Path(stored).is_file() else None
-        session = CurriculumSession.open(root, plan_file, cwd, say, write=True)
+        # judged against the plan file as it is now (edited criteria or budgets count; the stored copy if it is gone)
+        session = CurriculumSession.open(root, None, cwd, say, write=True)
         cur = session.cur
         if cur["stage_index"] >= len(session.plan.stages):
             raise UsageError(f"plan {session.plan.name!r} is complete; nothing to advance")
@@ -94,8 +98,9 @@ def advance(root: Path, *, cwd: Path, say) -> dict[str, Any]:
         stage, rec = session.plan.stages[i], cur["stages"][i]
         check = check_promotion(stage.promote, rec["evaluations"])
         if not check.met:
-            hint = (f"it is stuck: raise its steps in {cur['plan']} and `vbot curriculum run`, or lower its criteria "
-                    "there and `vbot curriculum advance` again" if rec["status"] == StageStatus.STUCK
+            hint = (f"it is stuck: give it more env steps (`vbot curriculum edit --set {stage.name}.steps="
+                    f"{2 * stage.steps}`) or lower its bar (`vbot curriculum edit --set {stage.name}.promote."
+                    "success_rate=X`), then `vbot curriculum run`" if rec["status"] == StageStatus.STUCK
                     else f"train on with {RUN_HINT}")
             raise PromotionRefused(f"stage {stage.name!r} not promoted: {'; '.join(check.failing)}; {hint}")
         result = session.promote(i)

@@ -15,6 +15,7 @@ from vbot_agent.curriculum.plan import Plan, check_promotion, plan_to_dict
 from vbot_agent.enums import WordEnum
 from vbot_agent.errors import UsageError
 from vbot_agent.workspace import Paths
+from vbot_agent.workspace.liveness import curriculum_next
 from vbot_agent.workspace.state import now_iso
 
 PLANS_DIR = "curricula"  # starter_kit_schedule/curricula/<name>.yaml: `--plan <name>`
@@ -110,8 +111,7 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
                           "freeze_normalizer": stage.warm_start.freeze_normalizer},
         })
     index = cur["stage_index"]
-    nxt = {CurriculumStatus.COMPLETE: None, CurriculumStatus.STUCK: f"edit {cur['plan']} then vbot curriculum run --plan {cur['plan']}"}.get(
-        cur["status"], "vbot curriculum run")
+    nxt = None if cur["status"] == CurriculumStatus.COMPLETE else curriculum_next(cur)
     if running:
         nxt = None
     evaluation = {"episodes": plan.evaluation.episodes, "every_env_steps": plan.evaluation.every_env_steps,

@@ -91,8 +91,12 @@ class CurriculumSession:
         state = load_state(paths.state_file) if text is not None else None
         cur = (state or {}).get("curriculum")
         plan_path = resolve_plan_path(root, plan_arg, cwd) if plan_arg else None
-        if plan_path is not None:
-            plan = load_plan(plan_path)
+        plan = load_plan(plan_path) if plan_path is not None else None
+        if plan is None and cur and cur.get("plan") and Path(cur["plan"]).is_file():
+            on_disk = load_plan(cur["plan"])
+            if on_disk.name == cur["plan_name"]:  # the plan file as it is now: edited budgets and criteria count
+                plan_path, plan = Path(cur["plan"]), on_disk
+        if plan is not None:
             if cur and cur["plan_name"] != plan.name and (not write or cur["status"] == CurriculumStatus.COMPLETE or restart):
                 cur = None  # another plan: shown as not started (status), or started afresh (run)
             elif cur and cur["plan_name"] != plan.name:
@@ -101,8 +105,8 @@ class CurriculumSession:
                                  f"or start {plan.name!r} over it with --restart")
             elif cur and write and restart:
                 cur = None  # the same plan from its first stage
-            elif cur and write:
-                adopt_plan(cur, plan, plan_path)  # the same plan, perhaps edited (budgets, criteria)
+            elif cur:
+                adopt_plan(cur, plan, plan_path)  # the same plan, perhaps edited (a view unless write)
         elif cur:
             plan = parse_plan(cur["plan_config"], f"the plan stored in {paths.state_file}")
         else:
@@ -348,12 +352,13 @@ class CurriculumSession:
                 self.train_stage(i)
             if self.stop_reason is not None:
                 break
-            if rec["status"] == StageStatus.TRAINED:
+            if rec["status"] in (StageStatus.TRAINED, StageStatus.STUCK):
                 check = check_promotion(stage.promote, rec["evaluations"])
-                if check.met:
+                if check.met:  # a stuck stage whose bar was lowered in its plan file is promoted as well
                     self.promote(i)
                     continue
-                rec.update(status=StageStatus.STUCK, stuck_at_steps=stage.steps)
+                if rec["status"] == StageStatus.TRAINED:
+                    rec.update(status=StageStatus.STUCK, stuck_at_steps=stage.steps)
             if rec["status"] == StageStatus.STUCK:
                 check = check_promotion(stage.promote, rec["evaluations"])
                 if stage.on_stuck == "advance" and i + 1 < len(self.plan.stages) and rec["best_checkpoint"]:
@@ -366,9 +371,9 @@ class CurriculumSession:
                     continue
                 cur.update(status=CurriculumStatus.STUCK, message=(
                     f"stage {stage.name!r} is stuck after {rec['env_steps']:,} env steps: {'; '.join(check.failing)}. "
-                    f"Raise its steps (`steps: {stage.steps}` under stage {stage.name!r}) or lower its criteria (its "
-                    f"`promote:` block) in {cur['plan']} and run `vbot curriculum run --plan "
-                    f"{cur['plan']}`"))
+                    f"Give it more env steps (`vbot curriculum edit --set {stage.name}.steps={2 * stage.steps}`) or "
+                    f"lower its bar (`vbot curriculum edit --set {stage.name}.promote.success_rate=X`), then "
+                    f"{RUN_HINT}"))
                 self.say(cur["message"])
                 break
             if rec["status"] == StageStatus.FAILED:

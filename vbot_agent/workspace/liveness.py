@@ -119,13 +119,21 @@ def judge(status: Any, pid: Any, host: Any, stamp: Any, now: float, stale_after_
 
 def resume_command(state: dict[str, Any] | None) -> str:
     """How to continue what the state describes: a curriculum resumes through its own command; a
-    stuck one re-reads its plan file (``--plan``), where the state's message says to give the stuck
-    stage more steps or a lower bar first (without an edit it stops at the same stage again)."""
+    stuck one first needs more steps or a lower bar for its stage (``vbot curriculum edit``, which
+    marks it stopped once it can go on: without an edit it would stop at the same stage again)."""
     if not state or state.get("mode") != "curriculum":
         return "vbot automl --resume"
-    cur = state.get("curriculum") if isinstance(state.get("curriculum"), dict) else {}
-    if cur.get("status") == "stuck" and cur.get("plan"):
-        return f"vbot curriculum run --plan {cur['plan']}"
+    return curriculum_next(state.get("curriculum") if isinstance(state.get("curriculum"), dict) else {})
+
+
+def curriculum_next(cur: dict[str, Any]) -> str:
+    """The command that moves a curriculum on (``resume_command`` of a curriculum state)."""
+    stages = cur.get("stages") or []
+    index = cur.get("stage_index")
+    if cur.get("status") == "stuck" and isinstance(index, int) and 0 <= index < len(stages):
+        stage = stages[index]
+        steps = stage.get("stuck_at_steps") or stage.get("env_steps") or 0
+        return f"vbot curriculum edit --set {stage.get('name')}.steps={2 * int(steps)}"
     return "vbot curriculum run"
 
 
