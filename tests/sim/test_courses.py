@@ -124,7 +124,13 @@ def test_competition_spawns_lie_in_the_start_area_and_target_the_first_gate(env_
     x0, x1, y0, y1 = env.terrain.spawn
     xy = env.physics.state[:, env._qpos][:, 0:2]
     assert np.all((xy[:, 0] >= x0) & (xy[:, 0] <= x1) & (xy[:, 1] >= y0) & (xy[:, 1] <= y1))
-    np.testing.assert_array_equal(env.target, np.tile(env.terrain.course[0], (32, 1)))
+    first = np.tile(env.terrain.course[0], (32, 1))
+    if env.terrain.mirror_x:  # section011: from the right half, the right zone first
+        assert env_id == "vbot_navigation_section011" and 0 < (xy[:, 0] > 0).sum() < 32
+        first[xy[:, 0] > 0, 0] *= -1
+        right = env.tracker.gates[xy[:, 0] > 0, :, 0]
+        np.testing.assert_array_equal(right, np.tile(-env.terrain.course[:, 0], (len(right), 1)))
+    np.testing.assert_array_equal(env.target, first)
     z = env.physics.state[:, env._qpos][:, 2]
     assert np.all(z >= robot.SPAWN_HEIGHT + env.terrain.height(xy[:, 0], xy[:, 1]) - 1e-9)
     for _ in range(30):

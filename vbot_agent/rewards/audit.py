@@ -226,6 +226,7 @@ def _place_all(env, spawn: np.ndarray, target: np.ndarray, path: np.ndarray | No
         gates = path[1:]
         tr.gates[:, :len(gates)] = gates
         tr.num_gates = len(gates)
+        tr.mirror_x = False  # a row that starts again keeps the path's gates
         tr.gate_index[:] = 0
         tr.ball_phase[:] = 1e9  # s: never launched within an episode
         env.target[:] = gates[0]

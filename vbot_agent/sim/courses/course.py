@@ -44,6 +44,7 @@ class Course:
     balls: RollingBalls | None = None
     finish_item: str | None = None  # the item whose time is the course time
     gate_radius: float = 0.5  # m: a gate is passed when the base comes this close
+    mirror_x: bool = False  # symmetric in x: a robot starting at x > 0 walks the gates mirrored in x
 
     # The navigation env's course interface -------------------------------------------------
     @property

@@ -34,6 +34,8 @@ class CourseTracker:
         self.kind = np.zeros(n, dtype=np.int64)
         self._levels_drawn = False
         self.num_gates = g
+        # an x-symmetric course: a robot starting at x > 0 walks the gates mirrored (nearest zone first)
+        self.mirror_x = bool(getattr(terrain, "mirror_x", False))
 
     STATE = ("gates", "gate_index", "window_left", "spawn_left", "ball_phase", "level", "kind")
 
@@ -59,6 +61,9 @@ class CourseTracker:
             x0, x1, y0, y1 = self.terrain.spawn
             spawn = np.stack([rng.uniform(x0, x1, k), rng.uniform(y0, y1, k)], axis=1)
             first = np.zeros(k, dtype=np.int64)
+            if self.mirror_x:
+                course = self.terrain.course
+                self.gates[rows] = np.where((spawn[:, 0] > 0)[:, None, None], course * [-1.0, 1.0], course)
         self.gate_index[rows] = first
         left = self.path_left(rows, spawn)
         self.window_left[rows] = left

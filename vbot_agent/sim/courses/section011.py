@@ -44,4 +44,5 @@ def section011() -> Course:
         spawn=(-4.0, 4.0, -3.2, -1.8),
         waypoints=((-3.0, 0.0), (0.0, 0.0), (3.0, 0.0), (3.0, 2.6), (3.0, 4.4), (0.0, 4.4), (-3.0, 4.4), (0.0, 7.83)),
         items=items, sections=(SectionRule("section011", -1e9, 20),), finish_item="celebration_2026",
+        mirror_x=True,  # zones and packets at x -3 / 0 / +3: from the right half, the right zone comes first
     )
