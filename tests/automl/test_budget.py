@@ -114,6 +114,16 @@ def test_the_shipped_template_plans_itself():
     assert automl_config()["hp_trials"] == 4  # the harness keeps explicit counts
 
 
+def test_the_throughput_cache_keeps_one_figure_per_network():
+    """A rate measured with one actor network is not used to plan trials of another."""
+    from vbot_agent.automl.budget import machine_key
+
+    default = machine_key("vbot_navigation_section001", 1024)
+    assert default.endswith("|1024 envs|actor 256-128-64")
+    smaller = machine_key("vbot_navigation_section001", 1024, {"policy": {"actor_hidden_dims": [128, 128, 64]}})
+    assert smaller.endswith("|actor 128-128-64") and smaller != default
+
+
 def test_the_throughput_cache_is_dated_expires_and_can_be_measured_again(tmp_path):
     from vbot_agent.automl.budget import CACHE_MAX_AGE_DAYS, loaded_measurement_warning, training_throughput
     from vbot_agent.workspace.state import parse_time as parse_iso

@@ -122,6 +122,23 @@ def test_warm_start_from_checkpoint(trained, capsys):
     assert after["normalizer_frozen"] and after["normalizer"]["mean"].equal(before["mean"])
 
 
+def test_a_warm_start_keeps_the_checkpoint_s_network(trained, capsys):
+    """Sizes left at the default follow the checkpoint (16, not the default's 256-128-64); sizes set
+    to something else are refused in one line instead of failing to load the weights."""
+    _, result = trained
+    ckpt = str(Path(result["run_dir"]) / "checkpoints" / "last.pt")
+    default_sizes = TINY[:14] + TINY[18:]  # TINY without its two network sizes
+    assert not any("hidden_dims" in a for a in default_sizes)
+    code, out, err = _cli(capsys, "train", *default_sizes, "--checkpoint", ckpt, "--json")
+    assert code == 0, err
+    meta = json.loads((Path(json.loads(out)["run_dir"]) / "experiment_meta.json").read_text())
+    assert meta["config"]["policy"]["actor_hidden_dims"] == [16] and meta["config"]["policy"]["critic_hidden_dims"] == [16]
+    code, _, err = _cli(capsys, "train", *default_sizes, "--set", "policy.actor_hidden_dims=[32, 32]",
+                        "--checkpoint", ckpt)
+    assert code == 2 and err.count("\n") == 1
+    assert "has policy.actor_hidden_dims 16 but this run sets 32-32; a warm start keeps the checkpoint's network" in err
+
+
 @pytest.mark.parametrize(
     ("argv", "needle"),
     [

@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -137,9 +138,13 @@ def _round_steps(steps: float) -> int:
 
 
 # -- the measured rate ------------------------------------------------------------------------------
-def machine_key(env_id: str, num_envs: int) -> str:
-    """Throughput depends on the CPU, its core count, the env and the batch: one cache entry each."""
-    return f"{_cpu_model()}|{os.cpu_count()} cpus|{env_id}|{num_envs} envs"
+def machine_key(env_id: str, num_envs: int, train: Mapping[str, Any] | None = None) -> str:
+    """Throughput depends on the CPU, its core count, the env, the batch and the actor network
+    measured (the trainer's default unless the base config ``train`` sets one): one entry each."""
+    from vbot_agent.rl.config import PolicyConfig
+
+    actor = ((train or {}).get("policy") or {}).get("actor_hidden_dims") or PolicyConfig().actor_hidden_dims
+    return f"{_cpu_model()}|{os.cpu_count()} cpus|{env_id}|{num_envs} envs|actor {'-'.join(map(str, actor))}"
 
 
 def _cpu_model() -> str:
@@ -167,7 +172,7 @@ def training_throughput(cache_file: Path, backend, settings, *, say, recalibrate
     from vbot_agent.workspace.state import now_iso, parse_time
 
     now = time.time() if now is None else now
-    key = machine_key(settings.env_id, settings.num_envs)
+    key = machine_key(settings.env_id, settings.num_envs, settings.train)
     cache = load_yaml(cache_file) if cache_file.is_file() else {}
     entry = (cache or {}).get(key)
     if isinstance(entry, dict) and isinstance(entry.get("env_steps_per_s"), (int, float)) and not recalibrate:

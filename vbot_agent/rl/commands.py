@@ -41,7 +41,7 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
     """Train PPO; see ``vbot train --help``. Returns the run summary (the documented ``--json`` keys)."""
     from vbot_agent.fileio import atomic_write_json
     from vbot_agent.rl.checkpoint import load_checkpoint
-    from vbot_agent.rl.config import resolve_train_config
+    from vbot_agent.rl.config import resolve_train_config, warm_network
     from vbot_agent.rl.run_dir import META_FILE, create_run_dir, experiment_meta
     from vbot_agent.rl.runner import OnPolicyRunner, WarmStart
 
@@ -73,6 +73,7 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
             if lr_multiplier is not None:
                 cfg = replace(cfg, ppo=replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate * lr_multiplier))
             warm = WarmStart(load_checkpoint(checkpoint), checkpoint, reset_optimizer, freeze_normalizer)
+            cfg = warm_network(cfg, warm.checkpoint.get("config") or {}, checkpoint)
         run_dir = create_run_dir(root, cfg.env_id)
         try:
             runner = OnPolicyRunner(cfg, run_dir, warm_start=warm)

@@ -58,9 +58,10 @@ class PPOConfig:
 class PolicyConfig:
     """Actor-critic network: ELU MLPs with separate sizes, state-independent log-std."""
 
-    # Sized for 2 CPU cores: the update is about half of an iteration's time, and [256, 128, 64]
-    # made training slower than 0.4 x physics-only steps/s. Enough for flat navigation.
-    actor_hidden_dims: tuple[int, ...] = (128, 128, 64)
+    # The wider first layer costs ~10% of the env steps/s on 2 cores but learns section001 much
+    # sooner: >= 90% evaluation success at 6.1-11.1M env steps over three seeds, where (128, 128, 64)
+    # did not reach 90% in 12-20M (benchmarks/learning.py, README).
+    actor_hidden_dims: tuple[int, ...] = (256, 128, 64)
     critic_hidden_dims: tuple[int, ...] = (128, 128, 64)
     activation: Literal["elu", "relu", "tanh"] = "elu"
     init_noise_std: float = 1.0
@@ -185,6 +186,33 @@ def _deep_update(target: dict[str, Any], update: Mapping[str, Any]) -> None:
             _deep_update(target[key], value)
         else:
             target[key] = value
+
+
+NETWORK_KEYS = ("actor_hidden_dims", "critic_hidden_dims", "activation")  # what a warm start must keep
+
+
+def warm_network(cfg: TrainConfig, saved: Mapping[str, Any], path: Any) -> TrainConfig:
+    """``cfg`` with the network shape of the checkpoint a run warm-starts from (``saved``: its
+    stored config). A shape left at the default follows the checkpoint; one set to something else
+    is refused, since the weights cannot load into it."""
+    stored = saved.get("policy") or {}
+    default, changes = PolicyConfig(), {}
+    for key in NETWORK_KEYS:
+        if key not in stored:
+            continue
+        want = tuple(stored[key]) if isinstance(stored[key], list) else stored[key]
+        have = getattr(cfg.policy, key)
+        if have == want:
+            continue
+        if have != getattr(default, key):
+            raise UsageError(f"--checkpoint {path} has policy.{key} {_shape(want)} but this run sets {_shape(have)}; a "
+                             "warm start keeps the checkpoint's network: drop that setting, or train from scratch")
+        changes[key] = want
+    return replace(cfg, policy=replace(cfg.policy, **changes)) if changes else cfg
+
+
+def _shape(value: Any) -> str:
+    return "-".join(map(str, value)) if isinstance(value, tuple) else str(value)
 
 
 def config_from_checkpoint(data: Mapping[str, Any]) -> TrainConfig:
