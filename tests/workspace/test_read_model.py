@@ -166,7 +166,9 @@ def test_a_stuck_curriculum_sends_to_the_plan_edit_first(tmp_path):
                              "message": "stage 'a' is stuck",
                              "stages": [{"name": "a", "status": "stuck", "stuck_at_steps": 3_000_000}]})
     StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
-    commands = build_wake_up(read_snapshot(tmp_path)).split("## Next commands", 1)[1]
+    wake_up = build_wake_up(read_snapshot(tmp_path))
+    assert "Its stuck stage needs more steps or a lower bar first: `vbot curriculum edit --set a.steps=6000000`" in wake_up
+    commands = wake_up.split("## Next commands", 1)[1]
     line = next(line for line in commands.splitlines() if line.startswith("vbot curriculum"))
     assert line.startswith("vbot curriculum edit --set a.steps=6000000 ") and "then `vbot curriculum run`" in line
     assert campaign_status(tmp_path)["next"] == "vbot curriculum edit --set a.steps=6000000"

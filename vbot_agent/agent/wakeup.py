@@ -218,7 +218,10 @@ def _process(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
         return [f"**ALIVE.** {where} is running; {beat}."]
     if status in RESUMABLE:
         verdict["resumable"] = True
-        return [f"Not running (status {status}); {beat}. Resume with `{resume_command(state)}`."]
+        step = resume_command(state)
+        how = (f"Its stuck stage needs more steps or a lower bar first: `{step}`, then `vbot curriculum run`"
+               if step.startswith("vbot curriculum edit") else f"Resume with `{step}`")
+        return [f"Not running (status {status}); {beat}. {how}."]
     return [f"Not running (status {status or 'unknown'}); {beat}."]
 
 
