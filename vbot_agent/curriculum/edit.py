@@ -71,8 +71,8 @@ def edit_plan(root: Path, settings: list[str], plan: str | None, *, cwd: Path, s
             out.update(_unstick(root, cwd, say))
     except CampaignLocked:
         out.update(live=True, next="vbot curriculum status",
-                   note="a curriculum run is live and keeps the plan it loaded; stop it (Ctrl-C) and run "
-                        "`vbot curriculum run` to train with the edit")
+                   note="the file is edited, but a process holds this workspace (a curriculum run keeps the plan "
+                        "it loaded): stop it (Ctrl-C), then `vbot curriculum run` trains with the edit")
     return out
 
 
