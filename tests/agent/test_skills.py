@@ -22,6 +22,14 @@ def test_the_eight_skills_exist():
     assert [s.name for s in load_skills(SKILLS)] == SKILL_NAMES
 
 
+def test_a_skill_is_found_by_a_unique_start_of_its_name():
+    from vbot_agent.agent.skills import find_skill
+
+    assert find_skill("curriculum", SKILLS).name == "curriculum-learning"
+    with pytest.raises(UsageError, match="no skill named 'training' .*did you mean"):
+        find_skill("training", SKILLS)  # two skills start with it: no guess
+
+
 @pytest.mark.parametrize("name", SKILL_NAMES)
 def test_skill_passes_agentskills_validate(name):
     exe = shutil.which("agentskills")

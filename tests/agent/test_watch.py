@@ -328,7 +328,7 @@ def test_an_older_lazy_run_is_diagnosed_and_campaign_trials_are_left_to_the_sear
     Watcher(workspace).snapshot()
     text = wake_text(workspace)
     assert sorted(Path(c).name for c in calls) == ["2026-11-20_lazy_PPO", "2026-11-21_healthy_PPO"]
-    assert "Reward diagnosis of the 2 newest runs outside the campaign" in text
+    assert "Reward diagnosis of the 2 newest runs that are not campaign trials" in text
     assert "`lazy_robot` in `runs/vbot_navigation_section001/2026-11-20_lazy_PPO`" in text
     assert "`vbot diagnose-reward RUN` diagnoses one" in text
 

@@ -378,11 +378,17 @@ def test_edit_checks_the_plan_keeps_its_comments_and_lets_a_stuck_stage_go_on(wo
         assert proc.returncode == 2 and message in proc.stderr and len(proc.stderr.strip().splitlines()) == 1, proc.stderr
         assert plan.read_bytes() == before  # nothing written
 
+    heartbeat = read_state(workspace)["heartbeat"]
     more = json.loads(vbot(workspace, "curriculum", "edit", "--set", "a.steps=80000", "--json", check=True).stdout)
     assert more["changes"] == [{"key": "a.steps", "old": 40000, "new": 80000}] and more["next"] == "vbot curriculum run"
-    assert plan.read_text().startswith("# why this plan: a note a person wrote\n")
+    changed = [(old, new) for old, new in zip(before.decode().splitlines(), plan.read_text().splitlines()) if old != new]
+    assert changed == [("  steps: 40000", "  steps: 80000")]  # the file's layout kept: one line changed
+    assert len(plan.read_text().splitlines()) == len(before.decode().splitlines())
     assert read_state(workspace)["curriculum"]["status"] == "stopped"
+    assert read_state(workspace)["heartbeat"] == heartbeat  # an edit is not a run: the heartbeat stays
     assert campaign_status(workspace)["next"] == "vbot curriculum run"
+    shown = vbot(workspace, "curriculum", "status", check=True).stdout
+    assert "      stuck; `vbot curriculum run` continues it" in shown
     out = curriculum.run(workspace, None, cwd=workspace, say=_quiet)  # re-reads the edited plan file
     assert [launch["resume"] is not None for launch in launches(launch_log) if launch["stage"] == "a"] == [False, True]
     assert out["stages"][0]["status"] == "promoted" and out["status"] == "stuck" and out["current_stage"] == "b"

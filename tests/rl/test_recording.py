@@ -14,7 +14,7 @@ from vbot_agent.rl.envs import make_env
 from vbot_agent.rl.evaluate import run_episodes
 from vbot_agent.rl.recording import VideoRecorder
 from vbot_agent.rl.sheet_recorder import ContactSheetRecorder, pick_frames, reward_windows
-from vbot_agent.sim.contact_sheet import mark_labels
+from vbot_agent.sim.contact_sheet import mark_labels, place_label
 
 ENV = "vbot_navigation_section001"
 SMALL = (64, 48)  # px: the memory test needs many frames, not big ones
@@ -117,11 +117,24 @@ def test_frame_picks_and_reward_windows_tile_the_episode():
     assert all(a[1] == b[0] for a, b in itertools.pairwise(windows))  # contiguous, no step twice
 
 
-def testmark_labels_merge_frames_where_the_robot_stood():
+def test_mark_labels_merge_frames_where_the_robot_stood():
     assert mark_labels([(10.0, 10.0)] * 12) == [("1-12", (10.0, 10.0))]
     spread = [(20.0 * i, 0.0) for i in range(4)]
     assert [label for label, _ in mark_labels(spread)] == ["1", "2", "3", "4"]
     assert [label for label, _ in mark_labels([(0, 0), (50, 0), (52, 1), (100, 0)])] == ["1", "2-3", "4"]
+
+
+def test_crowded_map_labels_stay_beside_their_marks():
+    """Marks 15 px apart along a path: each label sits next to its own mark, none covering another
+    (labels used to be pushed down past other marks, "4-5" ending up beside the start)."""
+    marks = [(100.0, 200.0 - 15.0 * i) for i in range(6)]
+    placed: list[tuple[float, float, float, float]] = []
+    for mark in marks:
+        box = place_label(mark, 20.0, 16.0, placed)
+        centre = ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)
+        assert np.hypot(centre[0] - mark[0], centre[1] - mark[1]) < 30.0
+        assert not any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed)
+        placed.append(box)
 
 
 def _sheet(tmp_path, env_options: dict, policy) -> tuple[ContactSheetRecorder, np.ndarray, dict]:

@@ -140,13 +140,17 @@ def load_skills(root: Path | None = None) -> list[Skill]:
 
 
 def find_skill(name: str, root: Path | None = None) -> Skill:
-    """The skill called ``name``; UsageError with suggestions when there is none."""
+    """The skill called ``name``, or the one skill whose name starts with ``name`` (``curriculum``:
+    ``curriculum-learning``); UsageError with suggestions when there is none."""
     from vbot_agent.errors import suggest
 
     skills = load_skills(root)
     for skill in skills:
         if skill.name == name:
             return skill
+    starting = [s for s in skills if s.name.startswith(name)]
+    if len(starting) == 1:
+        return starting[0]
     names = [s.name for s in skills]
     raise UsageError(f"no skill named {name!r}" + suggest(name, names) + f"; skills: {', '.join(names)}")
 

@@ -27,6 +27,7 @@ from vbot_agent.agent.wakeup_text import RunHistory
 from vbot_agent.fileio import atomic_write_text
 from vbot_agent.sim.registry import has_competition
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
+from vbot_agent.trials.score import METRICS_SOURCE
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
 from vbot_agent.workspace.read_model import WorkspaceView, env_best_notes, read_workspace, unregistered_notes
@@ -244,7 +245,7 @@ def _best(snap: WakeUpInput) -> list[str]:
     ]
     metrics = best.get("metrics") or {}
     if metrics:
-        lines.append("- metrics: " + ", ".join(f"{k} {text.fmt(v)}" for k, v in metrics.items()))
+        lines.append("- metrics: " + ", ".join(f"{k} {text.fmt(v)}" for k, v in metrics.items()) + f" ({METRICS_SOURCE})")
     config = {k: best.get(k) for k in ("params", "reward_scales") if best.get(k)}
     if config:
         lines += ["", "Configuration:", "", "```yaml",
@@ -253,7 +254,7 @@ def _best(snap: WakeUpInput) -> list[str]:
 
 
 def _stages(snap: WakeUpInput) -> list[str]:
-    return text.stages_table(((snap.state or {}).get("curriculum") or {}).get("stages") or [])
+    return text.stages_table((snap.state or {}).get("curriculum") or {})
 
 
 def _trials(snap: WakeUpInput) -> list[str]:

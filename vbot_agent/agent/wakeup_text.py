@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.fileio import atomic_write_text
+from vbot_agent.workspace.state import stage_status_word
 
 
 @dataclass
@@ -108,14 +109,15 @@ def cell(value: Any) -> str:
     return fmt(value).replace("|", "/").replace("\n", " ")
 
 
-def stages_table(stages: list[Any]) -> list[str]:
+def stages_table(cur: dict[str, Any]) -> list[str]:
     """A curriculum's stages: status, steps, the best evaluation and its checkpoint (Markdown)."""
+    stages = [s for s in cur.get("stages") or [] if isinstance(s, dict)]
     lines = ["Each stage against its plan (`vbot curriculum status` shows the promotion bars and what failed):", "",
              "| # | stage | env | status | env steps | best success | fall | best checkpoint |",
              "|---|---|---|---|---|---|---|---|"]
-    for i, stage in enumerate(s for s in stages if isinstance(s, dict)):
+    for i, stage in enumerate(stages):
         metrics = stage.get("metrics") or {}
-        status = str(stage.get("status")) + (" (advanced anyway)" if stage.get("advanced") else "")
+        status = stage_status_word({**cur, "stages": stages}, i)
         done = f"{stage['env_steps']:,}" if isinstance(stage.get("env_steps"), int) else "-"
         best = f"`{stage['best_checkpoint']}`" if stage.get("best_checkpoint") else "-"
         lines.append(f"| {i + 1} | {cell(stage.get('name'))} | {cell(stage.get('env_id'))} | {status} | {done} "

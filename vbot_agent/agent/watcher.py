@@ -137,7 +137,7 @@ class DiagnosisCache:
         if not done:
             return ["Reward diagnosis: running, results on the next refresh."]
         names = ", ".join(f"`{name}`" for name, _ in done)
-        scope = (f"the {len(done)} newest runs outside the campaign" if len(done) > 1 else "the newest run")
+        scope = (f"the {len(done)} newest runs that are not campaign trials" if len(done) > 1 else "the newest run")
         reach = "`vbot runs` lists the others, `vbot diagnose-reward RUN` diagnoses one"
         lines = [line for _, (_, _, run_lines, _) in done for line in run_lines]
         if not any(count for _, (_, _, _, count) in done):

@@ -7,6 +7,7 @@ from typing import Any
 
 from vbot_agent.errors import UsageError
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
+from vbot_agent.trials.score import METRICS_SOURCE
 from vbot_agent.workspace.liveness import Verdict, resume_command
 from vbot_agent.workspace.read_model import env_best_notes, read_workspace, unregistered_notes
 from vbot_agent.workspace.search_health import state_warnings
@@ -81,6 +82,7 @@ def render_status(s: dict[str, Any]) -> str:
         lines.append("          " + "  ".join(f"{k} {metrics[k]:.3g}" for k in
                                             ("success_rate", "competition_points", "fall_rate", "time_to_target_s")
                                             if isinstance(metrics.get(k), (int, float))))
+        lines.append(f"          ({METRICS_SOURCE})")
     else:
         lines.append("best      no checkpoint registered yet")
     lines += [f"          {note}" for note in [*(s.get("env_bests") or []), *(s.get("unregistered") or [])]]

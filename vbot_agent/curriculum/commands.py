@@ -140,9 +140,10 @@ def render_curriculum(s: dict[str, Any]) -> str:
         rate = last.get("success_rate")
         best = st.get("best_success_rate")
         kept = st.get("metrics") or {}  # the evaluation of the stage's best checkpoint
-        shown = (("fall_rate", "falls"), ("competition_points", "points")) if has_competition(st["env_id"]) else (
-            ("fall_rate", "falls"),)  # the training terrain scores no points
-        extra = "".join(f", {word} {kept[key]:.2f}" for key, word in shown if isinstance(kept.get(key), (int, float)))
+        # points per robot on the stage's own spawns (not the competition's start: `play --competition`)
+        shown = (("fall_rate", "falls {:.2f}"), ("competition_points", "points {:.2f} on its spawns")) \
+            if has_competition(st["env_id"]) else (("fall_rate", "falls {:.2f}"),)  # the training terrain scores none
+        extra = "".join(", " + word.format(kept[key]) for key, word in shown if isinstance(kept.get(key), (int, float)))
         measured = (f"success {rate:.2f} (best {best:.2f}{extra}) at {last['env_steps']:,} steps" if isinstance(rate, float)
                     and isinstance(best, float) else "not evaluated")
         marker = ">" if st["index"] == s["stage_index"] else " "
@@ -163,6 +164,8 @@ def render_curriculum(s: dict[str, Any]) -> str:
             lines.append(f"      not met: {'; '.join(st['check']['failing'])}")
         if st["advanced"]:
             lines.append("      advanced anyway (on_stuck: advance): the next stage started from its best checkpoint")
+        elif st["status_word"] != st["status"]:
+            lines.append(f"      {st['status_word']}")
         if st.get("error"):
             lines.append(f"      error: {st['error']}")
     if s.get("message"):

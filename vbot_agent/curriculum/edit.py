@@ -84,7 +84,7 @@ def _unstick(root: Path, cwd: Path, say) -> dict[str, Any]:
     cur = session.cur
     i = cur["stage_index"]
     if i >= len(session.plan.stages):
-        session.write()
+        session.write(beat=False)
         return {"next": "vbot curriculum status", "note": "the plan is complete; the edit changes nothing that will run"}
     stage, rec = session.plan.stages[i], cur["stages"][i]
     check = check_promotion(stage.promote, rec["evaluations"])
@@ -94,7 +94,7 @@ def _unstick(root: Path, cwd: Path, say) -> dict[str, Any]:
         why = "its criteria now hold" if check.met else f"its budget is now {stage.steps:,} env steps"
         note = f"stage {stage.name!r} was stuck; {why}, so `vbot curriculum run` continues it"
         cur.update(status=CurriculumStatus.STOPPED, message=f"plan edited: {note}")
-    session.write()
+    session.write(beat=False)
     if rec["status"] == StageStatus.STUCK and not (check.met or more_budget):
         note = (f"stage {stage.name!r} is still stuck: {'; '.join(check.failing)} and its budget "
                 f"{stage.steps:,} env steps is used up")
@@ -102,20 +102,36 @@ def _unstick(root: Path, cwd: Path, say) -> dict[str, Any]:
             "next": curriculum_next(cur)}
 
 
+LAYOUTS = ((2, 2, 0), (2, 4, 2), (4, 4, 2), (2, 4, 0), (4, 4, 0))  # (mapping, sequence, offset) indents
+
+
 def _round_trip(source: str, path: Path):
+    """The plan loaded for a round trip, with the writer whose layout (indents, line width)
+    reproduces the file as it is with the fewest changed lines, so an edit changes only its lines."""
+    import difflib
+
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
-    dumper = YAML()  # round-trip: comments, flow mappings and key order survive
-    dumper.width = 4096
-    dumper.indent(mapping=2, sequence=4, offset=2)
-    try:
-        doc = dumper.load(source)
-    except YAMLError as exc:
-        raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-    if not isinstance(doc, dict) or not isinstance(doc.get("stages"), list):
-        raise UsageError(f"{path}: not a curriculum plan (no stages: list)")
-    return doc, dumper
+    lines = source.splitlines()
+    best = None
+    for (mapping, sequence, offset), width in ((layout, w) for layout in LAYOUTS
+                                               for w in (80, max(80, *map(len, lines or [""])), 4096)):
+        dumper = YAML()  # round-trip: comments, flow mappings and key order survive
+        dumper.width = width
+        dumper.indent(mapping=mapping, sequence=sequence, offset=offset)
+        try:
+            doc = dumper.load(source)
+        except YAMLError as exc:
+            raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+        if not isinstance(doc, dict) or not isinstance(doc.get("stages"), list):
+            raise UsageError(f"{path}: not a curriculum plan (no stages: list)")
+        changed = sum(line[:1] in "+-" for line in difflib.ndiff(lines, _dump(doc, dumper).splitlines()))
+        if best is None or changed < best[0]:
+            best = (changed, doc, dumper)
+        if changed == 0:
+            break
+    return best[1], best[2]
 
 
 def _dump(doc: Any, dumper) -> str:

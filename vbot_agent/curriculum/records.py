@@ -16,7 +16,7 @@ from vbot_agent.enums import WordEnum
 from vbot_agent.errors import UsageError
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import curriculum_next
-from vbot_agent.workspace.state import now_iso
+from vbot_agent.workspace.state import now_iso, stage_status_word
 
 PLANS_DIR = "curricula"  # starter_kit_schedule/curricula/<name>.yaml: `--plan <name>`
 
@@ -106,6 +106,7 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
                          "stuck_after": stage.promote.stuck_after},
             "check": check, "warm_start": rec["warm_start"], "error": rec["error"],
             "advanced": bool(rec.get("advanced")), "on_stuck": stage.on_stuck,
+            "status_word": stage_status_word(cur, i),
             "warm_plan": {"checkpoint": stage.warm_source(i), "lr_multiplier": stage.warm_start.lr_multiplier,
                           "reset_optimizer": stage.warm_start.reset_optimizer,
                           "freeze_normalizer": stage.warm_start.freeze_normalizer},

@@ -142,13 +142,16 @@ class CurriculumSession:
         return session
 
     # -- bookkeeping --------------------------------------------------------------------------
-    def write(self) -> None:
+    def write(self, *, beat: bool = True) -> None:
+        """Write the state; ``beat=False`` (an edit by another command) leaves the heartbeat and
+        the process of the last curriculum run as they were."""
         st, cur = self.state, self.cur
         index = min(cur["stage_index"], len(cur["stages"]) - 1)
         st["stage"] = cur["stages"][index]["name"]
         if self.owned:
-            st.update(heartbeat=now_iso(), pid=os.getpid(), host=socket.gethostname(),
-                      env_id=cur["stages"][index]["env_id"], message=cur.get("message"),
+            if beat:
+                st.update(heartbeat=now_iso(), pid=os.getpid(), host=socket.gethostname())
+            st.update(env_id=cur["stages"][index]["env_id"], message=cur.get("message"),
                       status={CurriculumStatus.RUNNING: CampaignState.RUNNING, CurriculumStatus.COMPLETE: CampaignState.COMPLETE,
                               CurriculumStatus.FAILED: CampaignState.FAILED}.get(cur["status"], CampaignState.STOPPED))
         self.writer.write(st)

@@ -153,11 +153,8 @@ def draw_path_map(path_map: PathMap, size: int) -> np.ndarray:
         font = _font(14, bold=True)
         for label, (mx, my) in mark_labels([px(path[min(i, len(path) - 1)]) for i in path_map.marks]):
             draw.ellipse((mx - 3, my - 3, mx + 3, my + 3), fill=(20, 20, 20))
-            box = [mx + 5, my - 17, mx + 5 + draw.textlength(label, font=font), my - 1]
-            while any(box[0] < b[2] and b[0] < box[2] and box[1] < b[3] and b[1] < box[3] for b in placed):
-                box[1] += 16  # below the label it would cover
-                box[3] += 16
-            placed.append(tuple(box))
+            box = place_label((mx, my), draw.textlength(label, font=font), 16.0, placed)
+            placed.append(box)
             draw.text((box[0], box[1]), label, font=font, fill=(20, 20, 20))
         if path_map.fell:
             ex, ey = px(path[-1])
@@ -166,6 +163,23 @@ def draw_path_map(path_map: PathMap, size: int) -> np.ndarray:
     label = f"grid {step:g} m - start green, target red"
     draw.text((6, size - margin + 4), label, font=_font(14), fill=(60, 60, 60))
     return np.asarray(image)
+
+
+def place_label(mark: tuple[float, float], width: float, height: float,
+                placed: list[tuple[float, float, float, float]]) -> tuple[float, float, float, float]:
+    """A label box beside its mark: the first of eight spots around it (right, left, above, below
+    and the corners) that covers no label placed before, else the one that covers least. A label
+    never drifts away from its mark."""
+    mx, my = mark
+    spots = [(5, -height - 1), (5, 1), (-5 - width, -height - 1), (-5 - width, 1), (-width / 2, -height - 5),
+             (-width / 2, 5), (8, -height / 2), (-8 - width, -height / 2)]
+
+    def covered(box: tuple[float, float, float, float]) -> float:
+        return sum(max(0.0, min(box[2], b[2]) - max(box[0], b[0])) * max(0.0, min(box[3], b[3]) - max(box[1], b[1]))
+                   for b in placed)
+
+    boxes = [(mx + dx, my + dy, mx + dx + width, my + dy + height) for dx, dy in spots]
+    return min(boxes, key=covered)  # min keeps the first of equals: the preferred free spot
 
 
 def mark_labels(points: list[tuple[float, float]], min_px: float = 14.0) -> list[tuple[str, tuple[float, float]]]:

@@ -51,6 +51,12 @@ LEGEND = ("success_rate, fall_rate: fractions of the evaluation episodes; compet
           "the centre; a course's section total); time_to_target_s: a miss counts the full episode_time_s")
 
 
+# Registry metrics come from each checkpoint's own evaluation episodes (its env's training spawns),
+# not from the competition's layout; readers that show them say so in these words.
+METRICS_SOURCE = ("measured on the checkpoint's own evaluation episodes (its env's spawns, points per robot), not the "
+                  "competition's layout: `vbot play --competition` scores that")
+
+
 def formula(weights: ScoreWeights) -> str:
     """The score formula as text (written into the state file and report.md)."""
     w = weights

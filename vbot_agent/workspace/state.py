@@ -271,6 +271,19 @@ class StateWriter:
             )
 
 
+def stage_status_word(cur: dict[str, Any], index: int) -> str:
+    """A curriculum stage's status as every reader shows it: a stuck stage that was handed on says
+    so, and the stuck current stage of a curriculum that is no longer stuck (an edit gave it more
+    steps or a bar it clears) says that `vbot curriculum run` continues it."""
+    stage = (cur.get("stages") or [])[index]
+    word = str(stage.get("status"))
+    if stage.get("advanced"):
+        return f"{word} (advanced anyway)"
+    if word == "stuck" and index == cur.get("stage_index") and cur.get("status") != "stuck":
+        return f"{word}; `vbot curriculum run` continues it"
+    return word
+
+
 def curriculum_place(state: dict[str, Any]) -> dict[str, Any] | None:
     """Where a curriculum (mode ``curriculum``) stands in its plan: plan name and file, status, the
     current stage's name (None when every stage is done), its number and the stage count. None for
