@@ -63,8 +63,20 @@ def test_lists_a_finished_run_with_its_measured_numbers(workspace, capsys):
     assert row["best_evaluation"]["env_steps"] <= 128 and "success_rate" in row["best_evaluation"]
     assert row["best_checkpoint"] == str((run_dir / "checkpoints" / "best.pt").relative_to(root))
     assert row["command"].startswith("vbot train --env dummy:point_nav --num-envs 8")
+    assert row["checkpoints"] == ["model_2.pt", "last.pt", "best.pt"]
     code, out, _ = _cli(capsys, "runs")
     assert code == 0 and "FINISHED" in out and "made by: vbot train --env dummy:point_nav" in out
+    assert f"checkpoints: 3 in {row['run']}/checkpoints/ (model_2.pt, last.pt, best.pt)" in out
+
+
+def test_checkpoint_files_are_listed_in_iteration_order(tmp_path):
+    from vbot_agent.workspace.run_list import checkpoint_files
+
+    (tmp_path / "checkpoints").mkdir()
+    for name in ("best.pt", "model_100.pt", "last.pt", "model_20.pt", "model_3.pt"):
+        (tmp_path / "checkpoints" / name).write_bytes(b"")
+    assert checkpoint_files(tmp_path) == ["model_3.pt", "model_20.pt", "model_100.pt", "last.pt", "best.pt"]
+    assert checkpoint_files(tmp_path / "nowhere") == []
 
 
 def test_liveness_follows_the_pid_and_the_last_update(workspace, capsys):

@@ -235,7 +235,7 @@ def _best(snap: WakeUpInput) -> list[str]:
         return ["No checkpoint registered yet (a campaign registers each complete trial's, "
                 "`vbot checkpoints --add RUN` a training run's).", *(["", *notes] if notes else [])]
     lines = [
-        "The best checkpoint in the registry (campaign trials, final runs, curriculum stages and runs added "
+        "The best checkpoint in the registry (campaign trials, final runs, promoted curriculum stages and runs added "
         "with `vbot checkpoints --add`, by campaign score; as `vbot status` and `vbot checkpoints --best`).",
         *(["", *notes] if notes else []),
         "",

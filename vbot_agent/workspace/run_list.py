@@ -100,6 +100,23 @@ def _registry_metrics(run_dir: Path, root: Path, registry: list[dict[str, Any]])
             "measured": f"{entry.get('id', 'registry')} evaluation" + (f", {episodes} episodes" if episodes else "")}
 
 
+def checkpoint_files(run_dir: Path) -> list[str]:
+    """The run's checkpoint files by name: the periodic ``model_<iter>.pt`` in iteration order, then
+    ``last.pt`` and ``best.pt``."""
+    folder = run_dir / "checkpoints"
+    if not folder.is_dir():
+        return []
+    names = [p.name for p in folder.glob("*.pt") if p.is_file()]
+
+    def order(name: str) -> tuple[int, int]:
+        stem = name[:-3]
+        if stem.startswith("model_") and stem[6:].isdigit():
+            return (0, int(stem[6:]))
+        return (1, ("last", "best").index(stem) if stem in ("last", "best") else 2)
+
+    return sorted(names, key=order)
+
+
 def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str, Any]] | None = None,
                  stages: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """One run as ``vbot runs`` lists it; unreadable files are reported in ``error``, never skipped."""
@@ -108,7 +125,7 @@ def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str,
     row: dict[str, Any] = {"run": relative(root, run_dir), "env_id": run_dir.parent.name, "status": "failed",
                            "why": None, "env_steps": None, "max_env_steps": None, "success_rate": None,
                            "fall_rate": None, "measured": None, "best_checkpoint": None, "best_evaluation": None,
-                           "command": None,
+                           "checkpoints": checkpoint_files(run_dir), "command": None,
                            "updated_at": None, "error": None}
     try:
         progress = read_json(run_dir / "progress.json")
@@ -227,6 +244,13 @@ def render_runs(result: dict[str, Any]) -> str:
         lines.append(f"    best {r['best_checkpoint'] or '-'}" + (
             f"  (its evaluation at {best['env_steps']:,} env steps: success {best.get('success_rate', float('nan')):.2f}"
             f", falls {best.get('fall_rate', float('nan')):.2f})" if best and r["best_checkpoint"] else ""))
+        files = r.get("checkpoints") or []
+        if files:
+            periodic = [f for f in files if f.startswith("model_")]
+            shown = ([f"{periodic[0]} .. {periodic[-1]}"] if len(periodic) > 2 else periodic) + files[len(periodic):]
+            span = ", ".join(shown)
+            lines.append(f"    checkpoints: {len(files)} in {r['run']}/checkpoints/ ({span}); "
+                         "`vbot play --policy FILE` measures one")
         lines.append(f"    made by: {r['command'] or '-'}")
         if r.get("error"):
             lines.append(f"    error: {r['error']}")
