@@ -367,7 +367,10 @@ def test_edit_checks_the_plan_keeps_its_comments_and_lets_a_stuck_stage_go_on(wo
     # lr 1e-2: each stage's fresh 40k-step run ends at success 0.37, under its bar of 0.5
     stages = [_stage("a", overrides={"ppo.learning_rate": 0.01}), _stage("b", overrides={"ppo.learning_rate": 0.01})]
     plan = write_plan(workspace, stages)
-    plan.write_text("# why this plan: a note a person wrote\n" + plan.read_text())
+    data = yaml.safe_load(plan.read_text())  # a description long enough to be folded over two lines
+    data = {"description": "flat tiles -> terrain levels -> section011 -> section012 -> section013 -> long course",
+            **data}
+    plan.write_text("# why this plan: a note a person wrote, long enough to be the widest line in this plan file\n" + yaml.safe_dump(data, sort_keys=False))
     assert curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)["status"] == "stuck"
     before = plan.read_bytes()
     for setting, message in [("a.promote.success_rate=2", "success_rate must be in [0, 1]"),

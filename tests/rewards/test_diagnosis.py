@@ -426,4 +426,10 @@ def test_a_peak_without_best_pt_keeps_the_periodic_checkpoint_nearest_it(runs):
     assert "the linear schedule" not in f.fix  # the run already used it
     (folder / "best.pt").write_bytes(b"")
     f = next(f for f in rd.diagnose(data).findings if f.id == "peaked_and_declined")
-    assert f.command.endswith("checkpoints/best.pt")
+    assert f.command.endswith("checkpoints/best.pt") and "none holds the peak" not in f.fix
+    for old in folder.glob("model_*.pt"):  # the first checkpoint now comes after the peak: none holds it
+        old.unlink()
+    later = f.evidence["peak_at_env_steps"] // per_iteration + 10
+    (folder / f"model_{later}.pt").write_bytes(b"")
+    f = next(f for f in rd.diagnose(data).findings if f.id == "peaked_and_declined")
+    assert f"no checkpoint was saved before {later * per_iteration:,} env steps" in f.fix

@@ -102,42 +102,54 @@ def _unstick(root: Path, cwd: Path, say) -> dict[str, Any]:
             "next": curriculum_next(cur)}
 
 
-LAYOUTS = ((2, 2, 0), (2, 4, 2), (4, 4, 2), (2, 4, 0), (4, 4, 0))  # (mapping, sequence, offset) indents
+LAYOUTS = ((2, 4, 2), (2, 2, 0), (4, 4, 2), (2, 4, 0), (4, 4, 0))  # (mapping, sequence, offset): shipped plans, PyYAML, ...
 
 
 def _round_trip(source: str, path: Path):
     """The plan loaded for a round trip, with the writer whose layout (indents, line width)
-    reproduces the file as it is with the fewest changed lines, so an edit changes only its lines."""
+    reproduces the file as it is (else the one that changes fewest lines), so an edit changes only
+    its own lines."""
     import difflib
 
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    dumper = YAML()  # round-trip: comments, flow mappings and key order survive
+    try:
+        doc = dumper.load(source)
+    except YAMLError as exc:
+        raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("stages"), list):
+        raise UsageError(f"{path}: not a curriculum plan (no stages: list)")
     lines = source.splitlines()
-    best = None
-    for (mapping, sequence, offset), width in ((layout, w) for layout in LAYOUTS
-                                               for w in (80, max(80, *map(len, lines or [""])), 4096)):
-        dumper = YAML()  # round-trip: comments, flow mappings and key order survive
-        dumper.width = width
-        dumper.indent(mapping=mapping, sequence=sequence, offset=offset)
-        try:
-            doc = dumper.load(source)
-        except YAMLError as exc:
-            raise UsageError(f"{path}: not valid YAML ({str(exc).splitlines()[0]})") from None
-        if not isinstance(doc, dict) or not isinstance(doc.get("stages"), list):
-            raise UsageError(f"{path}: not a curriculum plan (no stages: list)")
-        changed = sum(line[:1] in "+-" for line in difflib.ndiff(lines, _dump(doc, dumper).splitlines()))
-        if best is None or changed < best[0]:
-            best = (changed, doc, dumper)
-        if changed == 0:
-            break
-    return best[1], best[2]
+    # PyYAML folds long scalars at 80 columns, where this writer needs a few more to fold at the same word
+    widths = sorted({*range(80, 90), max(80, *map(len, lines or [""])), 4096})
+    tried = []
+    for layout in LAYOUTS:
+        for width in widths:
+            _set_layout(dumper, layout, width)
+            text = _dump(doc, dumper)
+            if text.splitlines() == lines:
+                return doc, dumper
+            tried.append((sum(d[:1] in "+-" for d in difflib.ndiff(lines, text.splitlines())), layout, width))
+    _, layout, width = min(tried, key=lambda t: t[0])
+    _set_layout(dumper, layout, width)
+    return doc, dumper
+
+
+def _set_layout(dumper, layout: tuple[int, int, int], width: int) -> None:
+    dumper.width = width
+    dumper.indent(mapping=layout[0], sequence=layout[1], offset=layout[2])
 
 
 def _dump(doc: Any, dumper) -> str:
+    """The document as text, without the trailing spaces the writer leaves where it folds a long
+    plain scalar (kept only if dropping them would change a value)."""
     buffer = io.StringIO()
     dumper.dump(doc, buffer)
-    return buffer.getvalue()
+    text = buffer.getvalue()
+    stripped = "".join(line.rstrip() + "\n" for line in text.splitlines())
+    return stripped if yaml.safe_load(stripped) == yaml.safe_load(text) else text
 
 
 def _apply(doc: dict[str, Any], setting: str) -> dict[str, Any]:

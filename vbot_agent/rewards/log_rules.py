@@ -343,6 +343,10 @@ def rule_peaked_and_declined(data: RunData) -> Finding | None:
     lr = float(ppo.get("learning_rate") or 0.0)
     schedule = str(ppo.get("schedule", "?"))
     keep, play = _checkpoint_near(data, at)
+    first = _first_saved(data)
+    if first is not None and first > at:  # nothing kept holds the peak itself
+        keep += (f" (though no checkpoint was saved before {first:,} env steps, after the peak at {at:,}: none "
+                 "holds the peak, so compare it by playing before trusting it)")
     return Finding(
         "peaked_and_declined", "medium", f"The learning curve ({label}) peaked and declined",
         {"metric": label, "peak": fmt(peak), "peak_at_env_steps": at, "last": fmt(s.last),
@@ -353,6 +357,13 @@ def rule_peaked_and_declined(data: RunData) -> Finding | None:
         + ("a lower learning rate" if schedule == "linear" else "the linear schedule and a lower learning rate"),
         f"vbot play --env {data.env_id} --policy {play}",
     )
+
+
+def _first_saved(data: RunData) -> int | None:
+    """Env steps of the run's earliest periodic checkpoint; None when unknown."""
+    per_iteration = int(data.config.get("num_envs") or 0) * int((data.config.get("ppo") or {}).get("num_steps_per_env") or 0)
+    its = [int(f.stem[6:]) for f in (data.run_dir / "checkpoints").glob("model_*.pt") if f.stem[6:].isdigit()]
+    return min(its) * per_iteration if per_iteration and its else None
 
 
 def _checkpoint_near(data: RunData, env_steps: int) -> tuple[str, Path]:
