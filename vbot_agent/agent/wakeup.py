@@ -221,7 +221,7 @@ def _process(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
         verdict["resumable"] = True
         step = resume_command(state)
         how = (f"Its stuck stage needs more steps or a lower bar first: `{step}`, then `vbot curriculum run`"
-               if step.startswith("vbot curriculum edit") else f"Resume with `{step}`")
+               if (state.get("curriculum") or {}).get("status") == "stuck" else f"Resume with `{step}`")
         return [f"Not running (status {status}); {beat}. {how}."]
     return [f"Not running (status {status or 'unknown'}); {beat}."]
 

@@ -24,7 +24,13 @@ import yaml
 
 from vbot_agent.config import parse_override
 from vbot_agent.curriculum.plan import check_promotion, parse_plan
-from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, adopt_plan, resolve_plan_path
+from vbot_agent.curriculum.records import (
+    CurriculumStatus,
+    StageStatus,
+    adopt_plan,
+    has_more_budget,
+    resolve_plan_path,
+)
 from vbot_agent.errors import UsageError
 from vbot_agent.fileio import atomic_write_text
 from vbot_agent.workspace import Paths
@@ -57,6 +63,9 @@ def edit_plan(root: Path, settings: list[str], plan: str | None, *, cwd: Path, s
     doc, dumper = _round_trip(source, path)
     changes = [_apply(doc, setting) for setting in settings]
     text = _dump(doc, dumper)
+    raw = _dump(doc, dumper, strip=False)
+    if yaml.safe_load(text) != yaml.safe_load(raw):  # a trailing space that carried meaning: keep it
+        text = raw
     new_plan = parse_plan(yaml.safe_load(text), str(path), default_name=path.stem)
     in_progress = bool(cur) and Path(cur.get("plan") or "").resolve() == path and cur["plan_name"] == new_plan.name
     if in_progress:
@@ -88,7 +97,7 @@ def _unstick(root: Path, cwd: Path, say) -> dict[str, Any]:
         return {"next": "vbot curriculum status", "note": "the plan is complete; the edit changes nothing that will run"}
     stage, rec = session.plan.stages[i], cur["stages"][i]
     check = check_promotion(stage.promote, rec["evaluations"])
-    more_budget = stage.steps > (rec.get("stuck_at_steps") or stage.steps)
+    more_budget = has_more_budget(stage, rec)
     note = None
     if cur["status"] == CurriculumStatus.STUCK and (check.met or more_budget):
         why = "its criteria now hold" if check.met else f"its budget is now {stage.steps:,} env steps"
@@ -142,14 +151,13 @@ def _set_layout(dumper, layout: tuple[int, int, int], width: int) -> None:
     dumper.indent(mapping=layout[0], sequence=layout[1], offset=layout[2])
 
 
-def _dump(doc: Any, dumper) -> str:
-    """The document as text, without the trailing spaces the writer leaves where it folds a long
-    plain scalar (kept only if dropping them would change a value)."""
+def _dump(doc: Any, dumper, *, strip: bool = True) -> str:
+    """The document as text; ``strip`` drops the trailing spaces the writer leaves where it folds a
+    long plain scalar (``edit_plan`` checks that this changes no value before writing)."""
     buffer = io.StringIO()
     dumper.dump(doc, buffer)
     text = buffer.getvalue()
-    stripped = "".join(line.rstrip() + "\n" for line in text.splitlines())
-    return stripped if yaml.safe_load(stripped) == yaml.safe_load(text) else text
+    return "".join(line.rstrip() + "\n" for line in text.splitlines()) if strip else text
 
 
 def _apply(doc: dict[str, Any], setting: str) -> dict[str, Any]:

@@ -57,6 +57,11 @@ def available_plans(root: Path) -> str:
     return f" (plans there: {', '.join(names)})" if names else ""
 
 
+def has_more_budget(stage, rec: dict[str, Any]) -> bool:
+    """A stage stopped by its budget whose plan now gives it more env steps than it had then."""
+    return stage.steps > (rec.get("stuck_at_steps") or stage.steps)
+
+
 def new_stage_record(stage) -> dict[str, Any]:
     return {"name": stage.name, "env_id": stage.env_id, "status": StageStatus.PENDING, "run_dir": None, "best_checkpoint": None,
             "metrics": None, "env_steps": 0, "evaluations": [], "warm_start": None, "attempts": 0, "wall_s": 0.0,

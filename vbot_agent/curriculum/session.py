@@ -38,6 +38,7 @@ from vbot_agent.curriculum.records import (
     adopt_plan,
     available_plans,
     format_success,
+    has_more_budget,
     new_curriculum,
     resolve_plan_path,
     success_rate_of,
@@ -349,7 +350,7 @@ class CurriculumSession:
         while cur["stage_index"] < len(self.plan.stages) and self.stop_reason is None:
             i = cur["stage_index"]
             stage, rec = self.plan.stages[i], cur["stages"][i]
-            more_budget = rec["status"] == StageStatus.STUCK and stage.steps > (rec.get("stuck_at_steps") or stage.steps)
+            more_budget = rec["status"] == StageStatus.STUCK and has_more_budget(stage, rec)
             if rec["status"] in (StageStatus.PENDING, StageStatus.TRAINING) or more_budget \
                     or (rec["status"] == StageStatus.FAILED and i not in failed_now):
                 self.train_stage(i)

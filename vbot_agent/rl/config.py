@@ -58,9 +58,9 @@ class PPOConfig:
 class PolicyConfig:
     """Actor-critic network: ELU MLPs with separate sizes, state-independent log-std."""
 
-    # The wider first layer costs ~10% of the env steps/s on 2 cores but learns section001 much
-    # sooner: >= 90% evaluation success at 6.1-11.1M env steps over three seeds, where (128, 128, 64)
-    # did not reach 90% in 12-20M (benchmarks/learning.py, README).
+    # The wider first layer costs ~10% of the env steps/s on 2 cores but learned section001 sooner:
+    # >= 90% evaluation success on all three seeds (6.1-11.1M env steps), where (128, 128, 64) reached
+    # it on one of three (11.1M; benchmarks/learning.py, README).
     actor_hidden_dims: tuple[int, ...] = (256, 128, 64)
     critic_hidden_dims: tuple[int, ...] = (128, 128, 64)
     activation: Literal["elu", "relu", "tanh"] = "elu"
