@@ -11,7 +11,7 @@ import yaml
 
 from vbot_agent.actions.context import Context
 from vbot_agent.agent.wakeup import build_wake_up, read_snapshot
-from vbot_agent.automl.commands import checkpoints
+from vbot_agent.automl.commands import checkpoints, render_checkpoints
 from vbot_agent.automl.status import campaign_status
 from vbot_agent.tui.data import WorkspaceReader
 from vbot_agent.workspace import Paths
@@ -117,6 +117,9 @@ def test_scores_of_different_envs_are_not_ranked_against_each_other(tmp_path):
     assert note in render_status(campaign_status(tmp_path))
     assert note in build_wake_up(read_snapshot(tmp_path))
     assert note in WorkspaceReader(tmp_path).read(with_curves=False).unregistered
+    table = render_checkpoints(checkpoints(ctx)).splitlines()  # the plain table: one block per env, named
+    assert table.index("vbot_navigation_section001:") < table.index("vbot_navigation_terrain:")
+    assert "runs/t/flat/best.pt" in table[table.index("vbot_navigation_terrain:") + 1]
 
 
 def test_policy_best_needs_an_env_when_several_are_registered(tmp_path):

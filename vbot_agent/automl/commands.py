@@ -236,7 +236,12 @@ def render_checkpoints(result: dict[str, Any]) -> str:
                      "trial's, `vbot checkpoints --add RUN` a training run's")
     else:
         lines.append(f"{'score':>8}  {'success':>7}  {'falls':>6}  checkpoint")
-    for c in result["checkpoints"]:
+    several_envs = len({c.get("env_id") for c in result["checkpoints"]}) > 1
+    shown_env = None
+    for c in sorted(result["checkpoints"], key=lambda c: str(c.get("env_id"))) if several_envs else result["checkpoints"]:
+        if several_envs and c.get("env_id") != shown_env:  # scores rank checkpoints of one env: one block each
+            shown_env = c.get("env_id")
+            lines.append(f"{shown_env}:")
         m = c.get("metrics") or {}
         score = f"{c['score']:.4f}" if isinstance(c.get("score"), (int, float)) else "-"
         success = f"{m['success_rate']:.3f}" if isinstance(m.get("success_rate"), (int, float)) else "-"
