@@ -175,3 +175,29 @@ def test_a_stuck_curriculum_sends_to_the_plan_edit_first(tmp_path):
     line = next(line for line in commands.splitlines() if line.startswith("vbot curriculum"))
     assert line.startswith("vbot curriculum edit --set a.steps=6000000 ") and "then `vbot curriculum run`" in line
     assert campaign_status(tmp_path)["next"] == "vbot curriculum edit --set a.steps=6000000"
+
+
+def test_a_stuck_curriculum_note_is_composed_from_its_record_not_read_back(tmp_path):
+    """A stuck curriculum's stored sentence (here an older rule's, naming another best) is never
+    shown: `vbot status`, WAKE_UP.md and the TUI all compose the note from the stage record."""
+    from rich.console import Console
+
+    from vbot_agent.automl.status import render_status
+    from vbot_agent.tui.widgets.campaign_status import CampaignStatus
+
+    _campaign(tmp_path, os.getpid())
+    paths = Paths(tmp_path)
+    state = yaml.safe_load(paths.state_file.read_text())
+    stage = {"name": "a", "status": "stuck", "stuck_at_steps": 3_000_000, "env_steps": 3_014_656,
+             "best_env_steps": 2_000_000, "metrics": {"success_rate": 0.44}}
+    state.update(mode="curriculum", status="stopped", message="stage 'a' is stuck: best 0.44 at 1,000,000",
+                 curriculum={"plan": "plans/p.yaml", "plan_name": "p", "status": "stuck", "stage_index": 0,
+                             "message": "stage 'a' is stuck: best 0.44 at 1,000,000", "stages": [stage]})
+    StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    note = ("stage 'a' is stuck after 3,014,656 env steps (best evaluation success 0.44 at 2,000,000 env steps)")
+    console = Console(width=1000, record=True)
+    console.print(CampaignStatus().build(WorkspaceReader(tmp_path).read(with_curves=False)))
+    texts = (render_status(campaign_status(tmp_path)), build_wake_up(read_snapshot(tmp_path)), console.export_text())
+    for text in texts:
+        assert note in text and "1,000,000" not in text
+    assert "`vbot curriculum edit --set a.steps=6000000`" in texts[0]

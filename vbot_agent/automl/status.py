@@ -11,7 +11,7 @@ from vbot_agent.trials.score import METRICS_SOURCE
 from vbot_agent.workspace.liveness import Verdict, resume_command
 from vbot_agent.workspace.read_model import env_best_notes, read_workspace, unregistered_notes
 from vbot_agent.workspace.search_health import state_warnings
-from vbot_agent.workspace.state import CampaignState, count_trials, curriculum_place
+from vbot_agent.workspace.state import CampaignState, count_trials, curriculum_place, state_note
 
 
 def campaign_status(root: Path) -> dict[str, Any]:
@@ -51,7 +51,7 @@ def campaign_status(root: Path) -> dict[str, Any]:
         "search_warnings": state_warnings(state),
         "recent": [{"number": t["number"], "state": t["state"], "score": t.get("score"), "error": t.get("error")}
                    for t in recent],
-        "message": state.get("message"), "next": hint, "score_formula": state["score_formula"],
+        "message": state_note(state), "next": hint, "score_formula": state["score_formula"],
         "curriculum": curriculum_place(state),
     }
 

@@ -15,8 +15,7 @@ from vbot_agent.curriculum.plan import Plan, check_promotion, plan_to_dict
 from vbot_agent.enums import WordEnum
 from vbot_agent.errors import UsageError
 from vbot_agent.workspace import Paths
-from vbot_agent.workspace.liveness import curriculum_next
-from vbot_agent.workspace.state import now_iso, stage_status_word
+from vbot_agent.workspace.state import curriculum_next, curriculum_note, now_iso, stage_status_word
 
 PLANS_DIR = "curricula"  # starter_kit_schedule/curricula/<name>.yaml: `--plan <name>`
 
@@ -126,7 +125,7 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
             "num_envs": plan.num_envs, "evaluation": evaluation,
             "running": running, "stage_index": index,
             "current_stage": cur["stages"][index]["name"] if index < len(cur["stages"]) else None,
-            "stages": stages, "message": cur.get("message"), "state_file": str(session.paths.state_file), "next": nxt}
+            "stages": stages, "message": curriculum_note(cur), "state_file": str(session.paths.state_file), "next": nxt}
 
 
 def success_rate_of(evaluation: dict[str, Any]) -> float | None:

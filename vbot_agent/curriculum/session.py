@@ -53,7 +53,14 @@ from vbot_agent.trials.outcomes import StopCause, TrialOutcome
 from vbot_agent.trials.score import ScoreWeights, compute_score, formula
 from vbot_agent.trials.trial import final_metrics, run_env_steps
 from vbot_agent.workspace import Paths, checkpoints, report
-from vbot_agent.workspace.state import CampaignState, StateWriter, load_state, new_state, now_iso
+from vbot_agent.workspace.state import (
+    CampaignState,
+    StateWriter,
+    curriculum_note,
+    load_state,
+    new_state,
+    now_iso,
+)
 
 THIS_BACKEND = "vbot_agent.curriculum.stage_backend"
 RUN_HINT = "`vbot curriculum run`"
@@ -373,12 +380,9 @@ class CurriculumSession:
                              f"starts warm from its best checkpoint {ckpt}")
                     self.write()
                     continue
-                cur.update(status=CurriculumStatus.STUCK, message=(
-                    f"stage {stage.name!r} is stuck after {rec['env_steps']:,} env steps: {'; '.join(check.failing)}. "
-                    f"Give it more env steps (`vbot curriculum edit --set {stage.name}.steps={2 * stage.steps}`) or "
-                    f"lower its bar (`vbot curriculum edit --set {stage.name}.promote.success_rate=X`), then "
-                    f"{RUN_HINT}"))
-                self.say(cur["message"])
+                cur.update(status=CurriculumStatus.STUCK)
+                cur["message"] = curriculum_note(cur)
+                self.say(f"stage {stage.name!r} not met: {'; '.join(check.failing)}\n{cur['message']}")
                 break
             if rec["status"] == StageStatus.FAILED:
                 failed_now.add(i)

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.enums import WordEnum
-from vbot_agent.workspace.state import parse_time
+from vbot_agent.workspace.state import curriculum_next, parse_time
 
 # A campaign refreshes its heartbeat every ``timeouts.heartbeat_s`` (10 s by default) and a trainer its
 # progress.json every iteration (seconds); five silent minutes mean the process is gone or hung.
@@ -124,17 +124,6 @@ def resume_command(state: dict[str, Any] | None) -> str:
     if not state or state.get("mode") != "curriculum":
         return "vbot automl --resume"
     return curriculum_next(state.get("curriculum") if isinstance(state.get("curriculum"), dict) else {})
-
-
-def curriculum_next(cur: dict[str, Any]) -> str:
-    """The command that moves a curriculum on (``resume_command`` of a curriculum state)."""
-    stages = cur.get("stages") or []
-    index = cur.get("stage_index")
-    if cur.get("status") == "stuck" and isinstance(index, int) and 0 <= index < len(stages):
-        stage = stages[index]
-        steps = stage.get("stuck_at_steps") or stage.get("env_steps") or 0
-        return f"vbot curriculum edit --set {stage.get('name')}.steps={2 * int(steps)}"
-    return "vbot curriculum run"
 
 
 def campaign_liveness(state: dict[str, Any], now: float, hostname: str | None = None) -> Liveness:

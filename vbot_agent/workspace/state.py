@@ -284,6 +284,43 @@ def stage_status_word(cur: dict[str, Any], index: int) -> str:
     return word
 
 
+def curriculum_next(cur: dict[str, Any]) -> str:
+    """The command that moves a curriculum on (``resume_command`` of a curriculum state)."""
+    stages = cur.get("stages") or []
+    index = cur.get("stage_index")
+    if cur.get("status") == "stuck" and isinstance(index, int) and 0 <= index < len(stages):
+        stage = stages[index]
+        steps = stage.get("stuck_at_steps") or stage.get("env_steps") or 0
+        return f"vbot curriculum edit --set {stage.get('name')}.steps={2 * int(steps)}"
+    return "vbot curriculum run"
+
+
+def curriculum_note(cur: dict[str, Any]) -> str | None:
+    """The curriculum's note as every reader shows it. A stuck curriculum's note is composed here
+    from its stage record (the kept best checkpoint's success and env steps), never read back as
+    stored text, so a sentence written by another version of the rules cannot disagree with today's."""
+    stages = cur.get("stages") or []
+    index = cur.get("stage_index")
+    if cur.get("status") != "stuck" or not isinstance(index, int) or not 0 <= index < len(stages):
+        return cur.get("message")
+    stage = stages[index]
+    name, best = stage.get("name"), (stage.get("metrics") or {}).get("success_rate")
+    measured = (f"best evaluation success {best:.2f} at {int(stage.get('best_env_steps') or 0):,} env steps"
+                if isinstance(best, (int, float)) else "no evaluation yet")
+    return (f"stage {name!r} is stuck after {int(stage.get('env_steps') or 0):,} env steps ({measured}), short of "
+            f"its promotion bar (`vbot curriculum status` names the unmet criterion). Give it more env steps "
+            f"(`{curriculum_next(cur)}`) or lower its bar (`vbot curriculum edit --set "
+            f"{name}.promote.success_rate=X`), then `vbot curriculum run`")
+
+
+def state_note(state: dict[str, Any]) -> str | None:
+    """The state's note as `vbot status`, the TUI and WAKE_UP.md print it (a curriculum's: ``curriculum_note``)."""
+    cur = state.get("curriculum")
+    if state.get("mode") == "curriculum" and isinstance(cur, dict):
+        return curriculum_note(cur)
+    return state.get("message")
+
+
 def curriculum_place(state: dict[str, Any]) -> dict[str, Any] | None:
     """Where a curriculum (mode ``curriculum``) stands in its plan: plan name and file, status, the
     current stage's name (None when every stage is done), its number and the stage count. None for
@@ -294,5 +331,5 @@ def curriculum_place(state: dict[str, Any]) -> dict[str, Any] | None:
     stages = [s for s in cur.get("stages") or [] if isinstance(s, dict)]
     index = int(cur.get("stage_index") or 0)
     return {"plan": cur.get("plan_name"), "plan_file": cur.get("plan"), "status": cur.get("status"),
-            "message": cur.get("message"), "stage": stages[index].get("name") if index < len(stages) else None,
+            "message": curriculum_note(cur), "stage": stages[index].get("name") if index < len(stages) else None,
             "stage_number": min(index + 1, len(stages)), "stages": len(stages)}

@@ -13,7 +13,7 @@ from textual.widgets import Static
 
 from vbot_agent.tui.data import Liveness, Snapshot
 from vbot_agent.workspace.search_health import state_warnings
-from vbot_agent.workspace.state import curriculum_place
+from vbot_agent.workspace.state import curriculum_place, state_note
 
 LIVENESS_STYLE = {"alive": "bold green", "finished": "bold cyan", "dead": "bold red", "stale": "bold yellow",
                   "unknown": "bold yellow"}
@@ -129,7 +129,7 @@ class CampaignStatus(Static):
                 grid.add_row("ckpt", Text(fit_path(str(best["checkpoint"]), room), style="dim", no_wrap=True))
         else:
             grid.add_row("best", Text("none yet", style="dim"))
-        notes = [Text(str(state["message"]), style="yellow")] if state.get("message") else []
+        notes = [Text(str(state_note(state)), style="yellow")] if state_note(state) else []
         # tied or floor scores (workspace/search_health.py): the sentences `vbot status` and WAKE_UP.md print
         notes += [Text(f"search: {w}", style="yellow") for w in state_warnings(state)]
         notes += [Text(note, style="yellow") for note in snap.unregistered]  # as `vbot status` and WAKE_UP.md
