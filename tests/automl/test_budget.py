@@ -32,9 +32,11 @@ def test_one_hour_at_20k_steps_per_s():
 def test_successive_halving_plans_longer_trials_that_cost_less_on_average():
     settings = replace(AUTO, pruner=PrunerSettings(type="successive_halving", reduction_factor=3))
     plan = plan_campaign(settings, 20_000.0, "test")
-    # trials run to 4M, the top third to 12M: 4M + 8M / 3 = 6.67M env steps = 333 s + 20 s each;
-    # the search's 1620 s hold 4 of them
-    assert (plan.trial_steps, plan.first_rung_steps, plan.hp_trials) == (12_000_000, 4_000_000, 4)
+    # trials run to 4M; the i-th goes on to 12M when it is the best so far (i < 6): expected
+    # 1 + 1/2 + 1/3 of 3 trials go on, so 3 x 4M + 1.83 x 8M = 26.7M env steps = 1333 s + 3 x 20 s;
+    # a 4th (1713 s) would not fit the search's 1620 s
+    assert (plan.trial_steps, plan.first_rung_steps, plan.hp_trials) == (12_000_000, 4_000_000, 3)
+    assert plan.search_hours * 3600 == pytest.approx((12e6 + (1 + 1 / 2 + 1 / 3) * 8e6) / 20_000 + 60)
     assert plan.final_steps == 32_000_000
     assert apply_plan(settings, plan).final_reserve_hours == pytest.approx(plan.final_hours, abs=1e-4)
 
@@ -173,3 +175,39 @@ def test_recalibrate_through_the_cli(workspace, monkeypatch):
     assert json.loads(proc.stdout)["plan"]["env_steps_per_s"] == 40000.0 and "measuring training throughput" in proc.stderr
     refused = vbot(workspace, "automl", "--resume", "--recalibrate")
     assert refused.returncode == 2 and "--recalibrate" in refused.stderr and refused.stderr.count("\n") == 1
+
+
+def test_the_first_trial_and_the_best_so_far_always_train_on():
+    """Optuna's successive halving ranks each trial among those ranked before it: the first always
+    goes on, so one planned trial costs its whole length (the estimate once said a third of it)."""
+    from vbot_agent.automl.budget import expected_full_trials, search_seconds
+
+    assert expected_full_trials(1, 3) == 1
+    assert expected_full_trials(3, 3) == pytest.approx(1 + 1 / 2 + 1 / 3)
+    assert expected_full_trials(6, 3) == pytest.approx(1 + 1 / 2 + 1 / 3 + 1 / 4 + 1 / 5 + 2 / 6)
+    assert search_seconds(1, 4_000_000, 12_000_000, 3, 20_000.0) == 600 + TRIAL_OVERHEAD_S
+    assert search_seconds(2, 4_000_000, 12_000_000, None, 20_000.0) == 2 * (600 + TRIAL_OVERHEAD_S)
+
+
+def test_optuna_halving_promotes_the_first_trial_the_best_so_far_and_ties():
+    """The rule the plan assumes, checked against the pruner campaigns use."""
+    import optuna
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="maximize", sampler=optuna.samplers.RandomSampler(seed=0),
+                                pruner=optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3))
+
+    def goes_on(value: float) -> bool:
+        trial = study.ask()
+        trial.report(value, 1)
+        pruned = trial.should_prune()
+        study.tell(trial, state=optuna.trial.TrialState.PRUNED) if pruned else study.tell(trial, value)
+        return not pruned
+
+    assert [goes_on(v) for v in (0.2, 0.1, 0.3, 0.3, 0.25)] == [True, False, True, True, False]
+
+
+def test_the_random_search_warning_names_the_enqueued_known_good_trial():
+    plan = plan_campaign(replace(AUTO, hp_trials=3), 20_000.0, "test", known_good=1)
+    assert any(w.startswith("trial 0 runs the search space's known-good config and the other") for w in plan.warnings)
+    assert not any(w.startswith("all ") for w in plan.warnings)

@@ -7,9 +7,12 @@ given as flags are planned here: ``vbot automl --budget-hours H`` alone picks th
   before about 4M env steps (the learning benchmark's first evaluation success), so shorter trials
   all score the same floor and the sampler learns nothing. ``min_trial_steps`` holds that figure.
 - With the successive-halving pruner (the default), every trial trains to ``min_trial_steps``,
-  where it is ranked; the top 1/``reduction_factor`` train on to ``trial_steps`` (planned as
-  ``min_trial_steps * reduction_factor``), continuing their own run. A trial then costs
-  ``min + (max - min) / reduction_factor`` env steps on average.
+  where it is ranked against the trials ranked there before it; those in the top
+  1/``reduction_factor`` train on to ``trial_steps`` (planned as ``min_trial_steps *
+  reduction_factor``), continuing their own run. Trials run one after another, so the i-th is
+  ranked among i: it goes on when it is among the best ``max(1, i // reduction_factor)`` (optuna's
+  rule), which has chance ``max(1, i // reduction_factor) / i`` when trials come in random order.
+  The first trial always goes on, and so does every trial that ties the best (a floor score).
 - ``final_fraction`` of the budget goes to the final run (mode stage); the search gets the rest.
 - Trials cost their env steps at the measured rate plus a fixed overhead (start-up and evaluation
   episodes, ``TRIAL_OVERHEAD_S``); a ``MARGIN`` of the budget is kept for the unforeseen.
@@ -70,8 +73,22 @@ def trial_hours(steps: int, env_steps_per_s: float) -> float:
     return (steps / env_steps_per_s + TRIAL_OVERHEAD_S) / 3600.0
 
 
-def plan_campaign(settings, env_steps_per_s: float, source: str) -> CampaignPlan:
+def expected_full_trials(trials: int, reduction_factor: int) -> float:
+    """How many of ``trials`` successive-halving trials are expected to train past their first rung."""
+    return sum(max(1, i // reduction_factor) / i for i in range(1, trials + 1))
+
+
+def search_seconds(trials: int, first_rung: int, trial_steps: int, reduction_factor: int | None,
+                   env_steps_per_s: float) -> float:
+    """Expected wall time of ``trials`` trials (``reduction_factor`` None: no halving, all run to the end)."""
+    full = trials if reduction_factor is None else expected_full_trials(trials, reduction_factor)
+    steps = trials * first_rung + full * (trial_steps - first_rung)
+    return steps / env_steps_per_s + trials * TRIAL_OVERHEAD_S
+
+
+def plan_campaign(settings, env_steps_per_s: float, source: str, known_good: int = 0) -> CampaignPlan:
     """Fill the ``auto`` (None) fields of ``settings`` (an AutomlSettings) for its budget.
+    ``known_good``: how many of the search space's known-good configs are enqueued first.
 
     Raises UsageError when the budget cannot hold even one trial of ``min_trial_steps`` and its final run.
     """
@@ -83,9 +100,8 @@ def plan_campaign(settings, env_steps_per_s: float, source: str) -> CampaignPlan
     halving = settings.pruner.type == "successive_halving" and settings.evaluation.every_env_steps > 0
     eta = settings.pruner.reduction_factor
     trial_steps = settings.trial_steps or settings.min_trial_steps * (eta if halving else 1)
-    # expected env steps of one trial: all reach the first rung, 1/eta go on to the end
-    first_rung = min(settings.min_trial_steps, trial_steps)
-    mean_trial_steps = first_rung + (trial_steps - first_rung) / eta if halving else trial_steps
+    first_rung = min(settings.min_trial_steps, trial_steps) if halving else trial_steps
+    factor = eta if halving else None
     if settings.final_steps is not None or not stage:
         final_steps = settings.final_steps or 0
     else:
@@ -96,9 +112,11 @@ def plan_campaign(settings, env_steps_per_s: float, source: str) -> CampaignPlan
     if settings.hp_trials is not None:
         hp_trials = settings.hp_trials
     else:
-        hp_trials = int(search_s // (trial_hours(mean_trial_steps, env_steps_per_s) * 3600.0))
+        hp_trials = 0
+        while search_seconds(hp_trials + 1, first_rung, trial_steps, factor, env_steps_per_s) <= search_s:
+            hp_trials += 1
         if hp_trials < 1:
-            need = trial_hours(mean_trial_steps, env_steps_per_s) / (1.0 - MARGIN) / (1.0 - settings.final_fraction)
+            need = trial_hours(trial_steps, env_steps_per_s) / (1.0 - MARGIN) / (1.0 - settings.final_fraction)
             raise UsageError(f"a budget of {settings.budget_hours:g} h cannot hold one trial of {trial_steps:,} env "
                              f"steps at {env_steps_per_s:,.0f} env steps/s and a final run; give "
                              f"--budget-hours {need:.2f} or more, or train a single run with `vbot train`")
@@ -106,17 +124,25 @@ def plan_campaign(settings, env_steps_per_s: float, source: str) -> CampaignPlan
         warnings.append(f"only {hp_trials} trial(s) of {trial_steps:,} env steps fit the search; with so few the "
                         "sampler cannot learn which settings help: a larger --budget-hours, or a single `vbot train`")
     if hp_trials <= settings.sampler_startup_trials:
-        warnings.append(f"all {hp_trials} trial(s) are the sampler's random start-up trials (sampler_startup_trials "
-                        f"{settings.sampler_startup_trials}): TPE never proposes one, so this is a random search")
+        # optuna counts the enqueued known-good trials among the TPE sampler's start-up trials
+        enqueued = min(known_good, hp_trials)
+        given = ("trial 0 runs the search space's known-good config" if enqueued == 1 else
+                 f"trials 0-{enqueued - 1} run the search space's known-good configs")
+        others = hp_trials - enqueued
+        who = (f"all {hp_trials} trial(s) are the sampler's random start-up trials" if not enqueued else
+               f"{given}, {'a start-up trial' if enqueued == 1 else 'all start-up trials'}" if not others else
+               f"{given} and the other {others} {'is' if others == 1 else 'are'} the sampler's random start-up "
+               f"trial{'s' * (others != 1)}")
+        warnings.append(f"{who} (sampler_startup_trials {settings.sampler_startup_trials}): TPE never proposes one")
     if trial_steps < settings.min_trial_steps:
         warnings.append(f"trials of {trial_steps:,} env steps are shorter than the {settings.min_trial_steps:,} "
                         f"this env needs before any trial succeeds: expect tied scores")
     if stage and final_steps < trial_steps:
         warnings.append(f"the final run ({final_steps:,} env steps) is shorter than a trial ({trial_steps:,})")
-    search_h = hp_trials * trial_hours(mean_trial_steps, env_steps_per_s)
+    search_h = search_seconds(hp_trials, first_rung, trial_steps, factor, env_steps_per_s) / 3600.0
     return CampaignPlan(budget_hours=settings.budget_hours, env_steps_per_s=env_steps_per_s,
                         throughput_source=source, hp_trials=hp_trials, trial_steps=trial_steps,
-                        first_rung_steps=first_rung if halving else trial_steps,
+                        first_rung_steps=first_rung,
                         final_steps=final_steps, search_hours=search_h, final_hours=final_h,
                         warnings=tuple(warnings))
 
@@ -229,9 +255,11 @@ def _load_note(entry: dict[str, Any]) -> str:
 
 def render_plan(plan: CampaignPlan, settings) -> str:
     lines = [f"plan for {plan.budget_hours:g} h at {plan.env_steps_per_s:,.0f} env steps/s ({plan.throughput_source}):",
-             f"  search: {plan.hp_trials} trials x {plan.trial_steps:,} env steps  ~{plan.search_hours * 60:.0f} min"
-             + (f" (successive halving: each trial is ranked at {plan.first_rung_steps:,}; the top "
-                f"1/{settings.pruner.reduction_factor} train on)" if plan.first_rung_steps < plan.trial_steps else "")]
+             f"  search: {plan.hp_trials} trial{'s' * (plan.hp_trials != 1)} x {plan.trial_steps:,} env steps  ~{plan.search_hours * 60:.0f} min"
+             + (f" (successive halving: each trial is ranked at {plan.first_rung_steps:,} against those before it; "
+                f"the top 1/{settings.pruner.reduction_factor}, and always the first, train on: "
+                f"{expected_full_trials(plan.hp_trials, settings.pruner.reduction_factor):.1f} of {plan.hp_trials} expected)"
+                if plan.first_rung_steps < plan.trial_steps else "")]
     if settings.mode == "stage":
         lines.append(f"  final:  {plan.final_steps:,} env steps  ~{plan.final_hours * 60:.0f} min")
     lines.append(f"  estimate {plan.estimate_hours * 60:.0f} min of the {plan.budget_hours * 60:.0f} min budget "

@@ -75,7 +75,7 @@ def start(root: Path, settings: AutomlSettings, *, say) -> dict[str, Any]:
         session = CampaignSession(root=root, settings=settings, automl_id=automl_id, study=study, storage_url=storage_url,
                           role="campaign", say=say, state=state, writer=writer)
         study.set_user_attr("deadline_unix", session.deadline)
-        say(f"campaign {automl_id}: mode {settings.mode}, {settings.hp_trials} trials of {settings.trial_steps} "
+        say(f"campaign {automl_id}: mode {settings.mode}, {settings.hp_trials} trial{'s' * (settings.hp_trials != 1)} of {settings.trial_steps:,} "
             f"env steps on {settings.env_id}, budget {settings.budget_hours:g} h; state {paths.state_file}")
         return _run(session)
 

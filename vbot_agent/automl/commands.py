@@ -75,7 +75,7 @@ def _planned(root: Path, settings, say, recalibrate: bool = False, dry_run: bool
     rate, source, load = training_throughput(Paths(root).progress / "throughput.yaml",
                                              load_backend(settings.backend), settings, say=say,
                                              recalibrate=recalibrate)
-    plan = plan_campaign(settings, rate, source)
+    plan = plan_campaign(settings, rate, source, known_good=len(settings.space().known_good))
     loaded = loaded_measurement_warning(load)
     if loaded:
         plan = replace(plan, warnings=(*plan.warnings, loaded))
@@ -255,7 +255,7 @@ def render_automl(result: dict[str, Any]) -> str:
     if result.get("dry_run"):
         s = result["settings"]
         return (f"dry run: nothing started. `vbot automl` with these flags would run mode {s['mode']} on "
-                f"{s['env_id']}: {s['hp_trials']} trials x {s['trial_steps']:,} env steps"
+                f"{s['env_id']}: {s['hp_trials']} trial{'s' * (s['hp_trials'] != 1)} x {s['trial_steps']:,} env steps"
                 + (f", final {s['final_steps']:,} env steps" if s["mode"] == "stage" else "")
                 + f", {s['num_envs']} envs, budget {s['budget_hours']:g} h")
     counts = ", ".join(f"{n} {k}" for k, n in sorted(result["trials"].items())) or "none"

@@ -8,7 +8,7 @@ from typing import Any
 from vbot_agent.errors import UsageError
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.trials.score import METRICS_SOURCE
-from vbot_agent.workspace.liveness import Verdict, resume_command
+from vbot_agent.workspace.liveness import Verdict, format_age, resume_command
 from vbot_agent.workspace.read_model import env_best_notes, read_workspace, unregistered_notes
 from vbot_agent.workspace.search_health import state_warnings
 from vbot_agent.workspace.state import CampaignState, count_trials, curriculum_place, state_note
@@ -40,7 +40,9 @@ def campaign_status(root: Path) -> dict[str, Any]:
         "automl_id": state["automl_id"], "status": status, "alive": liveness.label == Verdict.ALIVE,
         "liveness": str(liveness.label), "liveness_detail": liveness.detail, "mode": state["mode"],
         "phase": state["phase"], "env_id": state["env_id"],
-        "elapsed_hours": state["elapsed_hours"], "budget_hours": state["budget_hours"],
+        # a curriculum has stages, not a wall budget: its state's zeros are not shown as a budget
+        "elapsed_hours": None if curriculum_place(state) else state["elapsed_hours"],
+        "budget_hours": None if curriculum_place(state) else state["budget_hours"],
         "heartbeat": state["heartbeat"],
         "heartbeat_age_s": None if liveness.age_s is None else round(liveness.age_s, 1),
         "pid": state["pid"], "host": state["host"],
@@ -58,8 +60,8 @@ def campaign_status(root: Path) -> dict[str, Any]:
 
 def render_status(s: dict[str, Any]) -> str:
     """The status dict as one terminal screen."""
-    used = s["elapsed_hours"] / s["budget_hours"] * 100 if s["budget_hours"] else 0
-    beat = f"heartbeat {s['heartbeat']}" + (f" ({s['heartbeat_age_s']:.0f} s ago)" if s["heartbeat_age_s"] is not None else "")
+    used = s["elapsed_hours"] / s["budget_hours"] * 100 if s["budget_hours"] and s["elapsed_hours"] is not None else 0
+    beat = f"heartbeat {s['heartbeat']}" + (f" ({format_age(s['heartbeat_age_s'])} ago)" if s["heartbeat_age_s"] is not None else "")
     cur = s.get("curriculum")
     if cur:  # a curriculum has stages, not a budget or trials
         lines = [f"curriculum {s['automl_id']}: {s['status'].upper()}  (plan {cur['plan']}, env of the current stage "

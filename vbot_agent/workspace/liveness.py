@@ -97,13 +97,13 @@ def pid_alive(pid: Any) -> bool | None:
 def judge(status: Any, pid: Any, host: Any, stamp: Any, now: float, stale_after_s: float,
           hostname: str | None = None) -> Liveness:
     """The rule, for any process that writes status/pid/host and refreshes ``stamp`` (see the module doc)."""
-    if status != RUNNING:
-        return Liveness(Verdict.FINISHED, f"status {status}")
     try:
         beat = parse_time(stamp)
     except ValueError:
         beat = None
     age = None if beat is None else now - beat
+    if status != RUNNING:
+        return Liveness(Verdict.FINISHED, f"status {status}", age)
     alive = pid_alive(pid) if is_this_host(host, hostname) else None
     checked = alive is not None
     if alive is False:
