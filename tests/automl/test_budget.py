@@ -211,3 +211,29 @@ def test_the_random_search_warning_names_the_enqueued_known_good_trial():
     plan = plan_campaign(replace(AUTO, hp_trials=3), 20_000.0, "test", known_good=1)
     assert any(w.startswith("trial 0 runs the search space's known-good config and the other") for w in plan.warnings)
     assert not any(w.startswith("all ") for w in plan.warnings)
+
+
+def test_an_unfinished_curriculum_refuses_a_new_campaign_before_any_measurement(workspace, monkeypatch):
+    """The dry run says a real start would be refused; the start is refused before the plan measures
+    the training rate, and names the curriculum's own command."""
+    from vbot_agent.workspace import Paths
+    from vbot_agent.workspace.state import StateWriter, new_state
+
+    monkeypatch.setenv("FAKE_STEPS_PER_S", "20000")
+    paths = Paths(workspace)
+    state = new_state(automl_id="curriculum_x", settings={"mode": "curriculum", "env_id": "vbot_navigation_terrain",
+                                                           "budget_hours": 0.0},
+                      storage="none", study_name="none", score_formula="f")
+    state.update(mode="curriculum", status="stopped",
+                 curriculum={"plan": "p.yaml", "plan_name": "p", "status": "stopped", "stage_index": 0,
+                             "message": None, "stages": [{"name": "a", "status": "running"}]})
+    StateWriter(paths.state_file, workspace / "snapshot.yaml", None).write(state)
+    config = write_config(workspace, hp_trials="auto", trial_steps="auto", final_steps="auto",
+                          min_trial_steps=4_000_000, pruner={"type": "none"})
+    dry = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--dry-run")
+    assert dry.returncode == 0 and "but here it would be refused: curriculum curriculum_x" in dry.stdout
+    (workspace / "starter_kit_schedule/progress/throughput.yaml").unlink()
+    real = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1")
+    assert real.returncode == 2 and "continue it with `vbot curriculum run`" in real.stderr
+    assert "measuring" not in real.stderr
+    assert not (workspace / "starter_kit_schedule/progress/throughput.yaml").exists()

@@ -43,7 +43,9 @@ ACTIONS: list[Action] = [
         epilog=("Edits the plan file of the curriculum in progress (or --plan NAME), after checking the edited plan\n"
                 "as `vbot curriculum run` reads it; nothing is written when a value is refused. `status`, `advance`\n"
                 "and `run` read the plan file as it is now. Keys after `overrides.` form one config key\n"
-                "(--set flat.overrides.reward.scales.stagnation=0.1)."),
+                "(--set flat.overrides.reward.scales.stagnation=0.1). STAGE.steps is the stage's whole budget in env\n"
+                "steps, counted from its start (a stage that used 4M and gets steps=6000000 trains 2M more, to the\n"
+                "first whole iteration at or past it); `vbot curriculum run` resumes the stage's own run."),
     ),
     Action(
         name="curriculum run",

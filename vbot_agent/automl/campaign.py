@@ -32,6 +32,7 @@ from vbot_agent.fileio import atomic_write_yaml
 from vbot_agent.trials.backend import load_backend
 from vbot_agent.trials.score import formula
 from vbot_agent.workspace import Paths, report
+from vbot_agent.workspace.liveness import resume_command
 from vbot_agent.workspace.lock import WorkspaceLock
 from vbot_agent.workspace.state import CampaignState, FinalState, StateWriter, load_state, new_state
 
@@ -171,15 +172,24 @@ def run_worker(root: Path, storage_url: str, study_name: str, *, say) -> dict[st
     return result
 
 
-def _existing_state_text(paths: Paths) -> str | None:
-    """The current state's text when a new campaign may replace it; refuse an unfinished one."""
+def start_refusal(paths: Paths) -> str | None:
+    """Why a new campaign may not start in this workspace now (an unfinished campaign or curriculum
+    owns its state), or None. Checked before the plan's throughput measurement, by ``--dry-run`` too."""
     if not paths.state_file.exists():
         return None
     state = load_state(paths.state_file)  # corrupt -> UsageError naming the last good snapshot
-    if state["status"] in (CampaignState.RUNNING, CampaignState.STOPPED):
-        raise UsageError(
-            f"campaign {state['automl_id']} in this workspace is unfinished (status {state['status']}); "
-            f"{RESUME_HINT}, or move {paths.state_file} away to start a new one "
-            f"(its snapshot stays in starter_kit_log/{state['automl_id']}/)"
-        )
-    return paths.state_file.read_text()
+    if state["status"] not in (CampaignState.RUNNING, CampaignState.STOPPED):
+        return None
+    what = "curriculum" if state.get("mode") == "curriculum" else "campaign"
+    hint = RESUME_HINT if what == "campaign" else f"continue it with `{resume_command(state)}`"
+    return (f"{what} {state['automl_id']} in this workspace is unfinished (status {state['status']}); {hint}, or "
+            f"start the new campaign in another workspace (`vbot init DIR`), or move {paths.state_file} away "
+            f"(its snapshot stays in starter_kit_log/{state['automl_id']}/)")
+
+
+def _existing_state_text(paths: Paths) -> str | None:
+    """The current state's text when a new campaign may replace it; refuse an unfinished one."""
+    refusal = start_refusal(paths)
+    if refusal:
+        raise UsageError(refusal)
+    return paths.state_file.read_text() if paths.state_file.exists() else None
