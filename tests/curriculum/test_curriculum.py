@@ -406,3 +406,25 @@ def test_edit_checks_the_plan_keeps_its_comments_and_lets_a_stuck_stage_go_on(wo
     assert out["status"] == "complete" and [s["status"] for s in out["stages"]] == ["promoted", "promoted"]
     assert len(launches(launch_log)) == trained  # promoted on its evaluations, not trained again
     assert yaml.safe_load(plan.read_text())["stages"][1]["promote"]["success_rate"] == 0.3
+
+
+def test_a_course_stage_says_where_its_points_were_measured():
+    """Stage points come from the stage's own spawns and episode length, which the line names."""
+    from vbot_agent.curriculum.commands import render_curriculum
+
+    def stage(index, name, env):
+        return {"index": index, "name": name, "env_id": "vbot_navigation_section011", "status": "stuck", "env": env,
+                "steps": 6_000_000, "env_steps": 6_008_832, "best_success_rate": 0.0,
+                "metrics": {"success_rate": 0.0, "fall_rate": 0.5, "competition_points": 1.125},
+                "last_evaluation": {"success_rate": 0.0, "env_steps": 6_008_832}, "warm_plan": None,
+                "criteria": {"success_rate": 0.5, "patience": 1, "min_env_steps": 0, "min_points": None},
+                "check": {"met": False, "failing": ["success_rate"]}, "advanced": False, "status_word": "stuck",
+                "error": None}
+
+    text = render_curriculum({"status": "stuck", "plan_name": "p", "plan": "p.yaml", "stage_index": 1,
+                              "current_stage": "b", "stages": [
+                                  stage(0, "a", {"spawn": {"course_start": "anywhere"}, "episode_length_s": 60.0}),
+                                  stage(1, "b", {})]})
+    a, b = (line for line in text.splitlines() if line.lstrip(" >").startswith(("1.", "2.")))
+    assert "points 1.12 spawned anywhere on the course, 60 s episodes" in a
+    assert "points 1.12 from START)" in b

@@ -140,8 +140,12 @@ def render_curriculum(s: dict[str, Any]) -> str:
         rate = last.get("success_rate")
         best = st.get("best_success_rate")
         kept = st.get("metrics") or {}  # the evaluation of the stage's best checkpoint
-        # points per robot on the stage's own spawns (not the competition's start: `play --competition`)
-        shown = (("fall_rate", "falls {:.2f}"), ("competition_points", "points {:.2f} on its spawns")) \
+        # points per robot on the stage's own spawns and episode length (`play --competition` scores the
+        # competition's layout: from START, the section's own time)
+        env = st.get("env") or {}
+        start = {"anywhere": "spawned anywhere on the course"}.get((env.get("spawn") or {}).get("course_start"), "from START")
+        length = f", {env['episode_length_s']:g} s episodes" if isinstance(env.get("episode_length_s"), (int, float)) else ""
+        shown = (("fall_rate", "falls {:.2f}"), ("competition_points", f"points {{:.2f}} {start}{length}")) \
             if has_competition(st["env_id"]) else (("fall_rate", "falls {:.2f}"),)  # the training terrain scores none
         extra = "".join(", " + word.format(kept[key]) for key, word in shown if isinstance(kept.get(key), (int, float)))
         measured = (f"success {rate:.2f} (best {best:.2f}{extra}) at {last['env_steps']:,} steps" if isinstance(rate, float)
