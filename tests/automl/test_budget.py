@@ -237,3 +237,12 @@ def test_an_unfinished_curriculum_refuses_a_new_campaign_before_any_measurement(
     assert real.returncode == 2 and "continue it with `vbot curriculum run`" in real.stderr
     assert "measuring" not in real.stderr
     assert not (workspace / "starter_kit_schedule/progress/throughput.yaml").exists()
+
+
+def test_a_pruned_trial_names_its_pruner_rule():
+    from vbot_agent.automl.trial_runs import prune_reason
+
+    halving = prune_reason(PrunerSettings(type="successive_halving", reduction_factor=3), 1, -0.105)
+    assert halving == ("pruned at evaluation 1 (score -0.105, outside the top 1/3 of the trials ranked at that "
+                       "evaluation (the best alone until 6 are))")
+    assert "median" in prune_reason(PrunerSettings(type="median"), 2, 0.1) and "median" not in halving

@@ -93,7 +93,7 @@ def run_search_trial(session, trial) -> float:
         error = f"interrupted by {session.stop_reason}; queued again at resume"
     elif stopped_by == StopCause.PRUNED:
         last = [e for e in outcome.events if e.get("score") is not None][-1]
-        error = f"pruned at evaluation {last['step']} (score {last['score']:.4g} below the median of earlier trials)"
+        error = prune_reason(session.settings.pruner, last["step"], last["score"])
     for key, value in {"metrics": r.get("metrics"), "score": r.get("score"), "run_dir": r.get("run_dir"),
                        "checkpoint": r.get("checkpoint"), "error": error, "wall_s": r.get("wall_s"),
                        "eval_s": r.get("eval_s")}.items():
@@ -214,3 +214,11 @@ def run_final(session) -> None:
 
 def _short(values: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+
+
+def prune_reason(pruner, step: int, score: float) -> str:
+    """Why the pruner (settings ``PrunerSettings``) stopped a trial, in its own rule's words."""
+    rule = (f"outside the top 1/{pruner.reduction_factor} of the trials ranked at that evaluation (the best "
+            f"alone until {2 * pruner.reduction_factor} are)" if pruner.type == "successive_halving"
+            else "below the median of earlier trials")
+    return f"pruned at evaluation {step} (score {score:.4g}, {rule})"
