@@ -231,7 +231,8 @@ def loaded_measurement_warning(entry_load: float | None) -> str | None:
     if entry_load is None or entry_load <= 0.5 * cpus:
         return None
     return (f"the training rate was measured at load average {entry_load:g} on {cpus} cpus: other work was "
-            "running, so the plan is likely too small; `--recalibrate` on a quiet machine")
+            "running, so the rate is likely low and the plan less training than the budget holds on a quiet machine; "
+            "`--recalibrate` there")
 
 
 def _parse_time(text, parse_iso) -> float | None:
