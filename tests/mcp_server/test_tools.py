@@ -51,6 +51,16 @@ def test_every_action_is_a_tool_whose_schema_comes_from_its_params():
 def test_tool_names_are_valid_mcp_names():
     for spec in tool_specs(REGISTRY):
         assert re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", spec.name), spec.name
+        assert re.fullmatch(r"[a-z0-9_]+", spec.name), f"{spec.name}: one spelling, the words joined by _"
+
+
+def test_the_skill_names_every_long_tool():
+    """The training-pipeline skill lists the tools that answer with a job_id: all of them, by their names."""
+    from vbot_agent.agent.skills import default_skills_dir
+
+    text = (default_skills_dir() / "training-pipeline" / "SKILL.md").read_text()
+    listed = re.search(r"Long actions \(([^)]*)\)", text.replace("\n", " ")).group(1)
+    assert set(re.findall(r"`([a-z_]+)`", listed)) == {tool_name(a.name) for a in REGISTRY if a.long_running}
 
 
 def test_a_valid_call_passes_the_schema_and_the_registry(workspace):

@@ -74,8 +74,9 @@ JOB_NEXT = "poll job_status (wait_s waits for the end), read the output with job
 
 
 def tool_name(action_name: str) -> str:
-    """The tool name of an action: ``bench env`` -> ``bench_env`` (MCP names have no spaces)."""
-    return action_name.replace(" ", "_")
+    """The tool name of an action: ``bench env`` -> ``bench_env``, ``diagnose-reward`` -> ``diagnose_reward``
+    (one spelling for every tool: the command's words joined by ``_``)."""
+    return action_name.replace(" ", "_").replace("-", "_")
 
 
 def param_schema(param: Param) -> dict[str, Any]:
