@@ -433,3 +433,25 @@ def test_a_peak_without_best_pt_keeps_the_periodic_checkpoint_nearest_it(runs):
     (folder / f"model_{later}.pt").write_bytes(b"")
     f = next(f for f in rd.diagnose(data).findings if f.id == "peaked_and_declined")
     assert f"no checkpoint was saved before {later * per_iteration:,} env steps" in f.fix
+
+
+def test_reward_show_of_a_run_lists_its_scales_and_what_each_term_paid(tmp_path, monkeypatch):
+    """`vbot reward show --run RUN`: the run's own scales (not a preset's), each term's per-step
+    value at the end, and the terms that never paid."""
+    from vbot_agent.cli import run
+
+    series = healthy_series()
+    series[run_data.TERM_TAG.format("arrival")] = np.zeros(POINTS)
+    config = healthy_config()
+    config["reward"]["scales"]["alive"] = 5.0
+    folder = write_run(tmp_path / "runs" / "vbot_navigation_section001" / "shown_PPO", series, config)
+    monkeypatch.chdir(tmp_path)
+    out = io.StringIO()
+    monkeypatch.setattr("sys.stdout", out)
+    assert run(["reward", "show", "--run", str(folder)]) == 0
+    rows = {line.split()[0]: line for line in out.getvalue().splitlines()}
+    assert "never paid" in rows["arrival"] and rows["arrival"].split()[1] == "10"
+    assert rows["alive"].split()[1:3] == ["5", "not"]  # on in this run; no series was logged for it
+    assert float(rows["hold"].split()[2]) == pytest.approx(healthy_series()[run_data.TERM_TAG.format("hold")][-1],
+                                                           rel=0.2)
+    assert run(["reward", "show"]) == 2

@@ -39,10 +39,14 @@ ACTIONS = [
     ),
     Action(
         name="reward show",
-        summary="show one reward preset: description, scales, expected audit verdict",
+        summary="show a reward preset (description, scales, what each term pays, expected audit verdict), "
+                "or with --run the reward a training run used and what each term paid",
         func="vbot_agent.rewards.commands:reward_show",
+        render="vbot_agent.rewards.commands:render_reward_show",
         group="reward",
-        params=(Param("name", required=True, positional=True, help="preset name (see `vbot reward list`)"),),
+        params=(Param("name", default=None, positional=True, help="preset name (see `vbot reward list`)"),
+                Param("run", default=None, help="a run folder or 'latest' instead of a preset: its resolved "
+                                                "scales and each term's per-step value at the end of the run")),
     ),
     Action(
         name="reward archive",

@@ -194,15 +194,58 @@ def render_reward_list(result: dict[str, Any]) -> str:
     return "\n".join(f"{p['name']:<{width}}{p['kind']:<11}{p['summary']}" for p in result["presets"])
 
 
-def reward_show(ctx, name: str) -> dict[str, Any]:
+def reward_show(ctx, name: str | None = None, run: str | None = None) -> dict[str, Any]:
+    """A preset's reward (``name``), or the reward a training run used (``run``) with what each of
+    its terms paid per step at the end of the run (its TensorBoard series)."""
     from vbot_agent.config import from_mapping, to_dict
     from vbot_agent.rewards.library import get_preset
-    from vbot_agent.sim.rewards import RewardConfig
+    from vbot_agent.sim.rewards import COURSE_SCALES, TERMS, RewardConfig
 
+    if (name is None) == (run is None):
+        raise UsageError("give a preset NAME (`vbot reward list`) or --run RUN, one of the two")
+    if run is not None:
+        from vbot_agent.rewards.run_data import load_run
+
+        data = load_run(_config_from_run(ctx, run)[3])
+        terms = []
+        for term, t in TERMS.items():
+            series = data.term(term)
+            terms.append({"term": term, "scale": float(data.scales.get(term, 0.0)), "pays": t.doc,
+                          "per_step_last": None if series is None else series.last,
+                          "never_paid": None if series is None else bool(not series.values.any())})
+        return {"run": str(data.run_dir), "env_id": data.env_id, "env_steps": data.env_steps, "terms": terms}
     p = get_preset(ctx.workspace(), name)
     resolved = to_dict(from_mapping(RewardConfig, p.reward, where="reward"))
+    terms = [{"term": term, "scale": float(resolved["scales"].get(term, 0.0)), "pays": t.doc,
+              "course_default": COURSE_SCALES.get(term)} for term, t in TERMS.items()]
     return {**p.listing(), "description": p.description, "reward": p.reward, "env": p.env,
-            "resolved_scales": resolved["scales"], **p.extra}
+            "resolved_scales": resolved["scales"], "terms": terms, **p.extra}
+
+
+def render_reward_show(result: dict[str, Any]) -> str:
+    """One line per term: its scale, what it pays and, for a run, its per-step value at the end."""
+    if "run" in result:
+        lines = [f"reward of run {result['run']} ({result['env_id']}, {result['env_steps']:,} env steps logged)",
+                 f"{'term':<15}{'scale':>9}  {'per step at the end':>20}  pays"]
+        for t in result["terms"]:
+            if not t["scale"]:
+                continue
+            paid = ("not logged" if t["per_step_last"] is None else "never paid" if t["never_paid"]
+                    else f"{t['per_step_last']:+.4g}")
+            lines.append(f"{t['term']:<15}{t['scale']:>9g}  {paid:>20}  {t['pays']}")
+        off = [t["term"] for t in result["terms"] if not t["scale"]]
+        lines.append("scale 0 (off): " + ", ".join(off) if off else "every term is on")
+        lines.append("per step at the end: the scaled term's mean per env step over the last 10% of the run's logs")
+        return "\n".join(lines)
+    lines = [f"{result['name']} ({result['kind']}, audit expected to {result['expect']}): {result['summary']}",
+             f"file: {result['path']}", "", str(result["description"]).strip(), "",
+             f"{'term':<15}{'scale':>9}  pays"]
+    for t in result["terms"]:
+        course = f"  (on a course env, when not set: {t['course_default']:g})" if t["course_default"] is not None else ""
+        lines.append(f"{t['term']:<15}{t['scale']:>9g}  {t['pays']}{course}")
+    if result.get("env"):
+        lines.append(f"env options: {result['env']}")
+    return "\n".join(lines)
 
 
 def reward_archive(ctx, config: str | None, outcome: str, run: str | None, name: str | None,
