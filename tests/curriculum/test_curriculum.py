@@ -427,4 +427,4 @@ def test_a_course_stage_says_where_its_points_were_measured():
                                   stage(1, "b", {})]})
     a, b = (line for line in text.splitlines() if line.lstrip(" >").startswith(("1.", "2.")))
     assert "points 1.12 spawned anywhere on the course, 60 s episodes" in a
-    assert "points 1.12 from START)" in b
+    assert "best checkpoint: success 0.00, falls 0.50, points 1.12 from START  [" in b

@@ -31,7 +31,8 @@ TRAIN = Action(
               help="continue a run: its folder, or 'latest' (the default when given alone)"),
         Param("checkpoint", "path", help="warm start a new run from this checkpoint's weights and normaliser"),
         Param("reset_optimizer", "bool", default=False, help="with --checkpoint: fresh Adam state"),
-        Param("lr_multiplier", "float", min=0.0, help="with --checkpoint: multiply the learning rate"),
+        Param("lr_multiplier", "float", min=0.0, help="with --checkpoint: multiply this run's ppo.learning_rate (1e-3 unless "
+                                                         "--set or --config changes it; the checkpoint's own rate is not read)"),
         Param("freeze_normalizer", "bool", default=False,
               help="with --checkpoint: keep the loaded observation statistics fixed"),
     ),

@@ -148,8 +148,8 @@ def render_curriculum(s: dict[str, Any]) -> str:
         shown = (("fall_rate", "falls {:.2f}"), ("competition_points", f"points {{:.2f}} {start}{length}")) \
             if has_competition(st["env_id"]) else (("fall_rate", "falls {:.2f}"),)  # the training terrain scores none
         extra = "".join(", " + word.format(kept[key]) for key, word in shown if isinstance(kept.get(key), (int, float)))
-        measured = (f"success {rate:.2f} (best {best:.2f}{extra}) at {last['env_steps']:,} steps" if isinstance(rate, float)
-                    and isinstance(best, float) else "not evaluated")
+        measured = (f"last evaluation: success {rate:.2f} at {last['env_steps']:,} steps; best checkpoint: success "
+                    f"{best:.2f}{extra}" if isinstance(rate, float) and isinstance(best, float) else "not evaluated")
         marker = ">" if st["index"] == s["stage_index"] else " "
         lines.append(f"{marker} {st['index'] + 1}. {st['name']:<{width}} {st['env_id']:<28} {st['status']:<9} "
                      f"{st['env_steps']:>11,}/{st['steps']:,} steps  {measured}  "
