@@ -1,6 +1,7 @@
 """The batched navigation env: contract, determinism, terminations, rewards from config."""
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -205,3 +206,20 @@ def test_staggered_first_episodes_end_spread_out():
     plain = make_env(ENV, 8, seed=0, config={"episode_length_s": 1.0})
     plain.reset()
     assert (plain.episode_step == 0).all()
+
+
+@pytest.mark.parametrize("spawn, message", [
+    ({"target_area_radius": -3.0}, "env.spawn.target_area_radius must be >= 0, got -3"),
+    ({"target_distance": [8.0, 3.0]}, "env.spawn.target_distance must be [low, high] with low <= high"),
+    ({"target_distance": [10.0, 30.0]}, "reaches 32 m from the centre, off the flat arena's 12.5 m disc"),
+    ({"target_distance": [10.0, 12.0], "target_area_radius": 1.0}, "reaches 13 m from the centre"),
+    ({"ring_radius": [10.0, 14.0]}, "ring_radius reaches 14 m"),
+])
+def test_spawn_options_that_cannot_work_are_refused(spawn, message):
+    """A robot spawned off the disc ends its episode at once as a fall: such options are refused."""
+    from vbot_agent.config import from_mapping
+    from vbot_agent.sim.nav_config import SpawnConfig
+
+    with pytest.raises(UsageError, match=re.escape(message)):
+        from_mapping(SpawnConfig, spawn, where="env.spawn")
+    from_mapping(SpawnConfig, {"target_distance": [10.0, 12.0], "target_area_radius": 0.5}, where="env.spawn")

@@ -37,6 +37,26 @@ class SpawnConfig:
     # random waypoint, heading for the next one (training: every part of the course gets practice).
     course_start: Literal["start", "anywhere"] = "start"
 
+    def __post_init__(self) -> None:
+        from vbot_agent.sim.terrain import ARENA_RADIUS
+
+        for name in ("target_distance", "target_bearing", "target_yaw", "ring_radius"):
+            lo, hi = getattr(self, name)
+            if lo > hi:
+                raise UsageError(f"env.spawn.{name} must be [low, high] with low <= high, got [{lo:g}, {hi:g}]")
+        for name, value in (("target_distance", self.target_distance[0]), ("ring_radius", self.ring_radius[0]),
+                            ("target_area_radius", self.target_area_radius), ("joint_noise", self.joint_noise),
+                            ("course_jitter", self.course_jitter)):
+            if value < 0:
+                raise UsageError(f"env.spawn.{name} must be >= 0, got {value:g}")
+        if self.layout != "course":  # the flat arena's disc must hold every spawn (courses ignore these)
+            farthest = {"target_area_radius + target_distance": self.target_area_radius + self.target_distance[1],
+                        "ring_radius": self.ring_radius[1]}
+            for what, reach in farthest.items():
+                if reach > ARENA_RADIUS:
+                    raise UsageError(f"env.spawn: {what} reaches {reach:g} m from the centre, off the flat arena's "
+                                     f"{ARENA_RADIUS:g} m disc")
+
 
 @dataclass(frozen=True)
 class NoiseConfig:
