@@ -428,3 +428,17 @@ def test_a_course_stage_says_where_its_points_were_measured():
     a, b = (line for line in text.splitlines() if line.lstrip(" >").startswith(("1.", "2.")))
     assert "points 1.12 spawned anywhere on the course, 60 s episodes" in a
     assert "best checkpoint: success 0.00, falls 0.50, points 1.12 from START  [" in b
+
+
+def test_another_plan_over_an_unfinished_curriculum_is_shown_with_restart(workspace, launch_log):
+    """`curriculum run --plan B` is refused while plan A's curriculum is unfinished; `status --plan B`
+    says so and names the command that works, instead of the refused one."""
+    stuck = [_stage("a", overrides={"ppo.learning_rate": 0.01})]  # capped at 0.37: stuck
+    out = curriculum.run(workspace, str(write_plan(workspace, stuck)), cwd=workspace, say=_quiet)
+    assert out["status"] == "stuck"
+    other = write_plan(workspace, [_stage("b")], name="other_plan", file="other.yaml")
+    shown = curriculum.status(workspace, str(other), cwd=workspace, say=_quiet)
+    assert shown["next"] == f"vbot curriculum run --plan {other} --restart"
+    assert "plan 'test_plan' is unfinished (stuck)" in shown["message"]
+    with pytest.raises(UsageError, match="start 'other_plan' over it with --restart"):
+        curriculum.run(workspace, str(other), cwd=workspace, say=_quiet)

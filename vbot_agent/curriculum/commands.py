@@ -78,8 +78,17 @@ def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
         out.update(status="died", next="vbot curriculum run",
                    message="the curriculum process died (its pid is gone); `vbot curriculum run` resumes it")
     if not session.started:
-        out.update(status="not started", message=f"plan {session.plan.name!r} is not started in this workspace",
-                   next=f"vbot curriculum run --plan {plan}")
+        state_file = Paths(root).state_file
+        other = ((load_state(state_file) or {}).get("curriculum") or {}) if state_file.exists() else {}
+        if other and other.get("status") != CurriculumStatus.COMPLETE:  # `run --plan` alone is refused over it
+            out.update(status="not started", next=f"vbot curriculum run --plan {plan} --restart",
+                       message=f"plan {session.plan.name!r} is not started in this workspace, where the curriculum of "
+                               f"plan {other.get('plan_name')!r} is unfinished ({other.get('status')}): --restart "
+                               "replaces it in the state (its runs, checkpoints and snapshot in starter_kit_log/ "
+                               "stay); or start it in another workspace (`vbot init DIR`)")
+        else:
+            out.update(status="not started", message=f"plan {session.plan.name!r} is not started in this workspace",
+                       next=f"vbot curriculum run --plan {plan}")
     return out
 
 
