@@ -37,6 +37,20 @@ def test_envs_lists_one_line_each():
     assert data["envs"][0]["env_id"] == "vbot_navigation_section001"
 
 
+def test_envs_of_one_course_lists_its_start_run_and_every_item():
+    """`vbot envs --env ID`: what `vbot play --competition` measures there, from the course itself."""
+    from vbot_agent.sim.courses import COURSES
+
+    data = json.loads(vbot("envs", "--env", "vbot_navigation_section012", "--json").stdout)
+    assert data["competition"]["run_s"] == 60.0 and data["competition"]["start"].startswith("x -4..4, y 7.1..8.6")
+    assert [i["item"] for i in data["items"]] == [i.name for i in COURSES["section012"]().items]
+    assert data["sections"] == [{"section": "section012", "max_points": 60}]
+    text = vbot("envs", "--env", "vbot_navigation_section013").stdout
+    assert "15 instead when a ball was touched" in text and "sit still 1 s on the platform" in text
+    bad = vbot("envs", "--env", "vbot_navigation_section099")
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1
+
+
 def test_view_writes_a_png(tmp_path):
     out = tmp_path / "scene.png"
     result = vbot("view", "--image", str(out), "--width", "320", "--height", "240", "--json")

@@ -9,10 +9,12 @@ ENV_PARAM = Param("env", default="vbot_navigation_section001", help="env id (see
 ACTIONS = [
     Action(
         name="envs",
-        summary="list the env ids, one line each",
+        summary="list the env ids, one line each; --env ID: its start, competition run and scoring items",
         func="vbot_agent.sim.commands:envs",
         render="vbot_agent.sim.commands:render_envs",
         group="simulation",
+        params=(Param("env", default=None, help="one env id: where robots start, how `vbot play --competition` "
+                                                "runs it and what earns points"),),
     ),
     Action(
         name="view",

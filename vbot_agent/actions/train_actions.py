@@ -59,7 +59,8 @@ PLAY = Action(
         Param("policy", default="latest",
               help="checkpoint file, run folder (best.pt, else last.pt), 'latest' (the newest run's) or 'best' (the registry's best, as `vbot checkpoints --best`)"),
         Param("episodes", "int", default=32, min=1, max=4096,
-              help="episodes (one per env); with --competition, robots (rounds of 10)"),
+              help="episodes (one per env); with --competition on section001, robots in rounds of 10; "
+                   "on a course, one robot per episode"),
         Param("competition", "bool", default=False,
               help="competition rules: section001: 10 robots on a 10-12 m ring, points out of 20; a course "
                    "(section011/012/013, long_course): from START for the section's run time, points per item, "

@@ -5,15 +5,72 @@ from __future__ import annotations
 from typing import Any
 
 
-def envs(ctx) -> dict[str, Any]:
-    from vbot_agent.sim.registry import ENV_SPECS
+def envs(ctx, env: str | None = None) -> dict[str, Any]:
+    """Every env id in one line each; with ``env``, that env's start, competition run and scoring items."""
+    from vbot_agent.sim.registry import ENV_SPECS, get_spec
 
-    return {"envs": [{"env_id": s.env_id, "summary": s.summary} for s in ENV_SPECS.values()]}
+    if env is None:
+        return {"envs": [{"env_id": s.env_id, "summary": s.summary} for s in ENV_SPECS.values()]}
+    spec = get_spec(env)
+    out: dict[str, Any] = {"env_id": spec.env_id, "summary": spec.summary, "terrain": spec.terrain}
+    if spec.terrain == "flat":
+        from vbot_agent.sim.nav_config import SpawnConfig
+        from vbot_agent.sim.terrain import ARENA_RADIUS
+
+        ring = SpawnConfig().ring_radius
+        out["competition"] = {"robots": "10 per round", "start": f"a ring {ring[0]:g}-{ring[1]:g} m from the centre",
+                              "target": "the centre", "arena_radius_m": ARENA_RADIUS,
+                              "points": "+1 inside the inner fence (0.75 m), +1 at the centre (0.3 m); 20 per round"}
+        return out
+    if spec.terrain == "training":
+        out["competition"] = None
+        return out
+    from vbot_agent.sim.courses import COMPETITION_EPISODE_S, COURSES
+
+    course = COURSES[spec.terrain]()
+    x0, x1, y0, y1 = course.spawn
+    out["competition"] = {"robots": "one per episode", "run_s": COMPETITION_EPISODE_S[spec.terrain],
+                          "start": f"x {x0:g}..{x1:g}, y {y0:g}..{y1:g} (facing +y)", "gates": len(course.waypoints)}
+    out["sections"] = [{"section": r.name, "max_points": r.max_points} for r in course.sections]
+    out["items"] = [{"item": i.name, "section": i.section, "points": i.points, "kind": i.kind,
+                     "where": _item_place(i)} for i in course.items]
+    return out
+
+
+def _item_place(item) -> str:
+    """Where the robot's base must get for ``item`` (a courses.scoring.Item) to pay."""
+    from vbot_agent.sim.courses.scoring import BALL_TOUCHED_POINTS, CELEBRATION_S
+
+    z = "".join(f", base {op} {v:g} m" for op, v in ((">=", item.z_min), ("<=", item.z_max)) if abs(v) != float("inf"))
+    if item.kind == "near":
+        return f"base within {item.radius:g} m of ({item.x:g}, {item.y:g}){z}"
+    x0, x1, y0, y1 = item.rect
+    place = f"base in x {x0:g}..{x1:g}, y {y0:g}..{y1:g}{z}"
+    if item.kind == "ball_rule":
+        return f"{place}; {BALL_TOUCHED_POINTS:g} instead when a ball was touched on the way"
+    if item.kind == "celebration":
+        return f"sit still {CELEBRATION_S:g} s on the platform (top {item.platform_z:g} m), {place}"
+    return place
 
 
 def render_envs(result: dict[str, Any]) -> str:
-    width = max(len(e["env_id"]) for e in result["envs"]) + 2
-    return "\n".join(f"{e['env_id']:<{width}}{e['summary']}" for e in result["envs"])
+    if "envs" in result:
+        width = max(len(e["env_id"]) for e in result["envs"]) + 2
+        return "\n".join(f"{e['env_id']:<{width}}{e['summary']}" for e in result["envs"])
+    lines = [f"{result['env_id']}: {result['summary']}"]
+    comp = result.get("competition")
+    if comp is None:
+        return "\n".join([*lines, "no competition scoring: a training terrain"])
+    shown = {"robots": "{}", "run_s": "{:g} s per run (the episode length)", "start": "{}", "target": "{}",
+             "gates": "{} waypoints, passed in order (the next ones are in the observation)",
+             "arena_radius_m": "a disc of radius {:g} m (leaving it ends the episode)", "points": "{}"}
+    lines += [f"{key.split('_')[0]:<9}{shown[key].format(value)}" for key, value in comp.items()]
+    if result.get("items"):
+        lines.append("sections " + ", ".join(f"{s['section']} ({s['max_points']:g} points)" for s in result["sections"]))
+        lines.append("items    (each pays once; a fall or leaving the course zeroes its section)")
+        width = max(len(i["item"]) for i in result["items"]) + 2
+        lines += [f"  {i['item']:<{width}}{i['points']:>4g}  {i['section']}  {i['where']}" for i in result["items"]]
+    return "\n".join(lines)
 
 
 def view(ctx, env: str, image: str, width: int, height: int, seed: int, camera: str,
