@@ -57,8 +57,8 @@ def edit_plan(root: Path, settings: list[str], plan: str | None, *, cwd: Path, s
                          f"{paths.schedule / 'curricula'})")
     path = path.resolve()
     if not path.is_relative_to(root.resolve()):
-        raise UsageError(f"{path} is outside the workspace {root}; copy the plan into "
-                         f"{paths.schedule / 'curricula'} and edit the copy")
+        raise UsageError(f"{path} is outside the workspace {root}; copy the plan into the workspace (e.g. "
+                         f"{paths.schedule / 'curricula'}, where --plan NAME finds it) and edit the copy")
     source = path.read_text()
     doc, dumper = _round_trip(source, path)
     changes = [_apply(doc, setting) for setting in settings]
