@@ -214,8 +214,8 @@ def test_the_random_search_warning_names_the_enqueued_known_good_trial():
 
 
 def test_an_unfinished_curriculum_refuses_a_new_campaign_before_any_measurement(workspace, monkeypatch):
-    """The dry run says a real start would be refused; the start is refused before the plan measures
-    the training rate, and names the curriculum's own command."""
+    """A start, or a dry run, is refused before the plan measures the training rate, naming the
+    curriculum's own command."""
     from vbot_agent.workspace import Paths
     from vbot_agent.workspace.state import StateWriter, new_state
 
@@ -231,11 +231,10 @@ def test_an_unfinished_curriculum_refuses_a_new_campaign_before_any_measurement(
     config = write_config(workspace, hp_trials="auto", trial_steps="auto", final_steps="auto",
                           min_trial_steps=4_000_000, pruner={"type": "none"})
     dry = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--dry-run")
-    assert dry.returncode == 0 and "but here it would be refused: curriculum curriculum_x" in dry.stdout
-    (workspace / "starter_kit_schedule/progress/throughput.yaml").unlink()
+    assert dry.returncode == 2 and "a campaign here would be refused: curriculum curriculum_x" in dry.stderr
     real = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1")
     assert real.returncode == 2 and "continue it with `vbot curriculum run`" in real.stderr
-    assert "measuring" not in real.stderr
+    assert "measuring" not in real.stderr + dry.stderr
     assert not (workspace / "starter_kit_schedule/progress/throughput.yaml").exists()
 
 

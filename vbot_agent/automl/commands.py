@@ -46,12 +46,11 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
     settings = resolve_settings(config_file, flags)
     ctx.say(f"settings from {config_file}")
     refusal = campaign.start_refusal(Paths(root))
-    if refusal and not dry_run:
-        raise UsageError(refusal)  # before the throughput measurement a plan may need
+    if refusal:  # before the throughput measurement a plan may need, for a dry run too
+        raise UsageError(("a campaign here would be refused: " if dry_run else "") + refusal)
     settings, plan = _planned(root, settings, ctx.say, recalibrate, dry_run)
     if dry_run:
-        return {"dry_run": True, "plan": plan.to_dict() if plan else None, "settings": _plan_fields(settings),
-                "refused": refusal}
+        return {"dry_run": True, "plan": plan.to_dict() if plan else None, "settings": _plan_fields(settings)}
     return _stopping_gracefully(ctx, lambda: campaign.start(root, settings, say=ctx.say))
 
 
@@ -261,8 +260,7 @@ def render_automl(result: dict[str, Any]) -> str:
         return (f"dry run: nothing started. `vbot automl` with these flags would run mode {s['mode']} on "
                 f"{s['env_id']}: {s['hp_trials']} trial{'s' * (s['hp_trials'] != 1)} x {s['trial_steps']:,} env steps"
                 + (f", final {s['final_steps']:,} env steps" if s["mode"] == "stage" else "")
-                + f", {s['num_envs']} envs, budget {s['budget_hours']:g} h"
-                + (f"; but here it would be refused: {result['refused']}" if result.get("refused") else ""))
+                + f", {s['num_envs']} envs, budget {s['budget_hours']:g} h")
     counts = ", ".join(f"{n} {k}" for k, n in sorted(result["trials"].items())) or "none"
     lines = [f"campaign {result['automl_id']}: {result['status']} (phase {result['phase']}, mode {result['mode']})",
              f"budget: {result['elapsed_hours']:.3f} h of {result['budget_hours']:g} h; trials: {counts}"]
