@@ -442,3 +442,7 @@ def test_another_plan_over_an_unfinished_curriculum_is_shown_with_restart(worksp
     assert "plan 'test_plan' is unfinished (stuck)" in shown["message"]
     with pytest.raises(UsageError, match="start 'other_plan' over it with --restart"):
         curriculum.run(workspace, str(other), cwd=workspace, say=_quiet)
+    from vbot_agent.curriculum.edit import edit_plan
+
+    edited = edit_plan(workspace, ["b.steps=50000"], str(other), cwd=workspace, say=_quiet)
+    assert edited["next"] == shown["next"]  # the edit of that plan names the same command

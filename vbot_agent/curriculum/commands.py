@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.curriculum.plan import check_promotion
-from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, summarize
+from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, start_advice, summarize
 from vbot_agent.curriculum.session import RUN_HINT, CurriculumSession, CurriculumStopped, PromotionRefused
 from vbot_agent.errors import UsageError
 from vbot_agent.sim.registry import has_competition
@@ -78,17 +78,8 @@ def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
         out.update(status="died", next="vbot curriculum run",
                    message="the curriculum process died (its pid is gone); `vbot curriculum run` resumes it")
     if not session.started:
-        state_file = Paths(root).state_file
-        other = ((load_state(state_file) or {}).get("curriculum") or {}) if state_file.exists() else {}
-        if other and other.get("status") != CurriculumStatus.COMPLETE:  # `run --plan` alone is refused over it
-            out.update(status="not started", next=f"vbot curriculum run --plan {plan} --restart",
-                       message=f"plan {session.plan.name!r} is not started in this workspace, where the curriculum of "
-                               f"plan {other.get('plan_name')!r} is unfinished ({other.get('status')}): --restart "
-                               "replaces it in the state (its runs, checkpoints and snapshot in starter_kit_log/ "
-                               "stay); or start it in another workspace (`vbot init DIR`)")
-        else:
-            out.update(status="not started", message=f"plan {session.plan.name!r} is not started in this workspace",
-                       next=f"vbot curriculum run --plan {plan}")
+        nxt, note = start_advice(root, session.plan.name, plan)
+        out.update(status="not started", next=nxt, message=note)
     return out
 
 

@@ -30,6 +30,7 @@ from vbot_agent.curriculum.records import (
     adopt_plan,
     has_more_budget,
     resolve_plan_path,
+    start_advice,
 )
 from vbot_agent.errors import UsageError
 from vbot_agent.fileio import atomic_write_text
@@ -73,7 +74,7 @@ def edit_plan(root: Path, settings: list[str], plan: str | None, *, cwd: Path, s
     atomic_write_text(path, text)
     out: dict[str, Any] = {"plan": str(path), "plan_name": new_plan.name, "changes": changes, "in_progress": in_progress}
     if not in_progress:
-        out["next"] = f"vbot curriculum run --plan {plan}"
+        out["next"], out["note"] = start_advice(root, new_plan.name, plan)
         return out
     try:
         with WorkspaceLock(paths.automl_lock, "curriculum edit"):

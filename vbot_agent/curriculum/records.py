@@ -136,3 +136,19 @@ def success_rate_of(evaluation: dict[str, Any]) -> float | None:
 def format_success(metrics: dict[str, Any] | None) -> str:
     value = (metrics or {}).get("success_rate")
     return f"{value:.3f}" if isinstance(value, (int, float)) and value == value else "unmeasured"
+
+
+def start_advice(root: Path, plan_name: str, plan_arg: str) -> tuple[str, str]:
+    """(next command, note) for a plan not started in this workspace: ``run --plan`` alone is refused
+    while another plan's curriculum is unfinished there, so the command says ``--restart`` and why."""
+    from vbot_agent.workspace.state import load_state
+
+    state_file = Paths(root).state_file
+    other = ((load_state(state_file) or {}).get("curriculum") or {}) if state_file.exists() else {}
+    if other and other.get("plan_name") != plan_name and other.get("status") != CurriculumStatus.COMPLETE:
+        return (f"vbot curriculum run --plan {plan_arg} --restart",
+                f"plan {plan_name!r} is not started in this workspace, where the curriculum of plan "
+                f"{other.get('plan_name')!r} is unfinished ({other.get('status')}): --restart replaces it in the "
+                "state (its runs, checkpoints and snapshot in starter_kit_log/ stay); or start it in another "
+                "workspace (`vbot init DIR`)")
+    return f"vbot curriculum run --plan {plan_arg}", f"plan {plan_name!r} is not started in this workspace"
