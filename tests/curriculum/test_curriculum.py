@@ -446,3 +446,23 @@ def test_another_plan_over_an_unfinished_curriculum_is_shown_with_restart(worksp
 
     edited = edit_plan(workspace, ["b.steps=50000"], str(other), cwd=workspace, say=_quiet)
     assert edited["next"] == shown["next"]  # the edit of that plan names the same command
+
+
+def test_a_warm_start_checkpoint_that_is_not_a_file_is_refused(workspace):
+    """status, run and edit read a plan's checkpoint path from the workspace and refuse a missing one."""
+    ckpt = workspace / "ckpts" / "start.pt"
+    ckpt.parent.mkdir()
+    ckpt.write_bytes(b"x")
+    plan = write_plan(workspace, [_stage("a", warm_start={"checkpoint": "ckpts/start.pt"})])
+    assert curriculum.status(workspace, str(plan), cwd=workspace, say=_quiet)["status"] == "not started"
+    ckpt.unlink()
+    for call in (lambda: curriculum.status(workspace, str(plan), cwd=workspace, say=_quiet),
+                 lambda: curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)):
+        with pytest.raises(UsageError, match="warm_start.checkpoint ckpts/start.pt is not a file"):
+            call()
+    from vbot_agent.curriculum.edit import edit_plan
+
+    before = plan.read_text()
+    with pytest.raises(UsageError, match="is not a file"):
+        edit_plan(workspace, ["a.steps=50000"], str(plan), cwd=workspace, say=_quiet)
+    assert plan.read_text() == before

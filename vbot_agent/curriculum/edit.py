@@ -28,6 +28,7 @@ from vbot_agent.curriculum.records import (
     CurriculumStatus,
     StageStatus,
     adopt_plan,
+    check_warm_paths,
     has_more_budget,
     resolve_plan_path,
     start_advice,
@@ -68,6 +69,7 @@ def edit_plan(root: Path, settings: list[str], plan: str | None, *, cwd: Path, s
     if yaml.safe_load(text) != yaml.safe_load(raw):  # a trailing space that carried meaning: keep it
         text = raw
     new_plan = parse_plan(yaml.safe_load(text), str(path), default_name=path.stem)
+    check_warm_paths(new_plan, root, str(path))
     in_progress = bool(cur) and Path(cur.get("plan") or "").resolve() == path and cur["plan_name"] == new_plan.name
     if in_progress:
         adopt_plan(deepcopy(cur), new_plan, path)  # refuses renamed or removed finished stages

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.curriculum.plan import Plan, check_promotion, plan_to_dict
+from vbot_agent.curriculum.plan import NONE, PREVIOUS, Plan, check_promotion, load_plan, plan_to_dict
 from vbot_agent.enums import WordEnum
 from vbot_agent.errors import UsageError
 from vbot_agent.workspace import Paths
@@ -152,3 +152,20 @@ def start_advice(root: Path, plan_name: str, plan_arg: str) -> tuple[str, str]:
                 "state (its runs, checkpoints and snapshot in starter_kit_log/ stay); or start it in another "
                 "workspace (`vbot init DIR`)")
     return f"vbot curriculum run --plan {plan_arg}", f"plan {plan_name!r} is not started in this workspace"
+
+
+def load_workspace_plan(root: Path, path: str | Path) -> Plan:
+    """``load_plan``, plus the check that needs the workspace: ``check_warm_paths``."""
+    plan = load_plan(path)
+    check_warm_paths(plan, root, str(path))
+    return plan
+
+
+def check_warm_paths(plan: Plan, root: Path, where: str) -> None:
+    """Every warm-start checkpoint a plan names by path is a file (a relative path is read from the
+    workspace, as `curriculum run` reads it)."""
+    for i, stage in enumerate(plan.stages):
+        source = stage.warm_source(i)
+        if source not in (PREVIOUS, NONE) and not (Path(root) / source).is_file():
+            raise UsageError(f"{where}: stage {i + 1} {stage.name!r}: warm_start.checkpoint {source} is not a file "
+                             f"(a relative path is read from the workspace {root})")

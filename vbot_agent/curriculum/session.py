@@ -29,7 +29,6 @@ from vbot_agent.curriculum.plan import (
     PREVIOUS,
     Plan,
     check_promotion,
-    load_plan,
     parse_plan,
 )
 from vbot_agent.curriculum.records import (
@@ -39,6 +38,7 @@ from vbot_agent.curriculum.records import (
     available_plans,
     format_success,
     has_more_budget,
+    load_workspace_plan,
     new_curriculum,
     resolve_plan_path,
     success_rate_of,
@@ -99,9 +99,9 @@ class CurriculumSession:
         state = load_state(paths.state_file) if text is not None else None
         cur = (state or {}).get("curriculum")
         plan_path = resolve_plan_path(root, plan_arg, cwd) if plan_arg else None
-        plan = load_plan(plan_path) if plan_path is not None else None
+        plan = load_workspace_plan(root, plan_path) if plan_path is not None else None
         if plan is None and cur and cur.get("plan") and Path(cur["plan"]).is_file():
-            on_disk = load_plan(cur["plan"])
+            on_disk = load_workspace_plan(root, cur["plan"])
             if on_disk.name == cur["plan_name"]:  # the plan file as it is now: edited budgets and criteria count
                 plan_path, plan = Path(cur["plan"]), on_disk
         if plan is not None:
