@@ -442,6 +442,9 @@ def test_reward_show_of_a_run_lists_its_scales_and_what_each_term_paid(tmp_path,
 
     series = healthy_series()
     series[run_data.TERM_TAG.format("arrival")] = np.zeros(POINTS)
+    late = series[run_data.TERM_TAG.format("termination")].copy()
+    late[-POINTS // 5:] = 0.0  # falls stopped: the penalty paid earlier, not at the end
+    series[run_data.TERM_TAG.format("termination")] = late
     config = healthy_config()
     config["reward"]["scales"]["alive"] = 5.0
     folder = write_run(tmp_path / "runs" / "vbot_navigation_section001" / "shown_PPO", series, config)
@@ -451,7 +454,25 @@ def test_reward_show_of_a_run_lists_its_scales_and_what_each_term_paid(tmp_path,
     assert run(["reward", "show", "--run", str(folder)]) == 0
     rows = {line.split()[0]: line for line in out.getvalue().splitlines()}
     assert "never paid" in rows["arrival"] and rows["arrival"].split()[1] == "10"
+    assert "0, paid earlier" in rows["termination"]
     assert rows["alive"].split()[1:3] == ["5", "not"]  # on in this run; no series was logged for it
     assert float(rows["hold"].split()[2]) == pytest.approx(healthy_series()[run_data.TERM_TAG.format("hold")][-1],
                                                            rel=0.2)
     assert run(["reward", "show"]) == 2
+
+
+def test_points_on_the_training_terrain_are_not_a_term_that_never_fires(tmp_path):
+    """The training terrain scores no competition points, so its zero `points` series is no finding;
+    on a course the same zeros are one."""
+    from vbot_agent.rewards.log_rules import rule_terms_never_fire
+
+    def run(env_id):
+        series = healthy_series()
+        series[run_data.TERM_TAG.format("points")] = np.zeros(POINTS)
+        config = healthy_config()
+        config["env_id"] = env_id
+        config["reward"]["scales"]["points"] = 1.0
+        return run_data.load_run(write_run(tmp_path / env_id / "x_PPO", series, config))
+
+    assert rule_terms_never_fire(run("vbot_navigation_terrain")) is None
+    assert rule_terms_never_fire(run("vbot_navigation_section011")).evidence["never_fired"] == ["points"]

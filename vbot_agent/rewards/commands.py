@@ -231,7 +231,7 @@ def render_reward_show(result: dict[str, Any]) -> str:
             if not t["scale"]:
                 continue
             paid = ("not logged" if t["per_step_last"] is None else "never paid" if t["never_paid"]
-                    else f"{t['per_step_last']:+.4g}")
+                    else "0, paid earlier" if t["per_step_last"] == 0 else f"{t['per_step_last']:+.4g}")
             lines.append(f"{t['term']:<15}{t['scale']:>9g}  {paid:>20}  {t['pays']}")
         off = [t["term"] for t in result["terms"] if not t["scale"]]
         lines.append("scale 0 (off): " + ", ".join(off) if off else "every term is on")

@@ -298,10 +298,12 @@ def _names(names: list[str]) -> str:
 
 
 def rule_terms_never_fire(data: RunData) -> Finding | None:
+    from vbot_agent.sim.registry import has_competition
+
     silent, missing, quiet_penalties = [], [], []
     for name, scale in data.scales.items():
-        if scale == 0.0:
-            continue
+        if scale == 0.0 or (name == "points" and not has_competition(data.env_id)):
+            continue  # the training terrain scores no competition points: its `points` cannot pay
         s = data.term(name)
         if s is None:
             (missing if scale > 0 else quiet_penalties).append(name)
