@@ -120,6 +120,8 @@ def test_scores_of_different_envs_are_not_ranked_against_each_other(tmp_path):
     table = render_checkpoints(checkpoints(ctx)).splitlines()  # the plain table: one block per env, named
     assert table.index("vbot_navigation_section001:") < table.index("vbot_navigation_terrain:")
     assert "runs/t/flat/best.pt" in table[table.index("vbot_navigation_terrain:") + 1]
+    none = render_checkpoints(checkpoints(ctx, best=True, env="vbot_navigation_section013"))
+    assert none.startswith("no checkpoint of vbot_navigation_section013 registered (4 of other envs)")
 
 
 def test_policy_best_needs_an_env_when_several_are_registered(tmp_path):

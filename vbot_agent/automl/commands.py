@@ -191,8 +191,9 @@ def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None
     entries.sort(key=lambda c: -(c.get("score") if isinstance(c.get("score"), (int, float)) else float("-inf")))
     unregistered = [note for note, run in zip(unregistered_notes(view), view.unregistered)
                     if env is None or (run.progress.get("env_id") or run.env_folder) == env]
+    others = len([c for c in view.registered if c.get("env_id") != env]) if env is not None else 0
     return {"registry": str(paths.registry_file), "checkpoints": entries, "added": added, "unregistered": unregistered,
-            "env_bests": env_best_notes(view) if env is None else []}
+            "env_bests": env_best_notes(view) if env is None else [], "env": env, "other_envs": others}
 
 
 def add_checkpoint(ctx, paths: Paths, target: str, episodes: int | None) -> dict[str, Any]:
@@ -235,8 +236,10 @@ def render_checkpoints(result: dict[str, Any]) -> str:
                      "training layout, as a campaign scores its trials; `vbot play --competition` scores the ring; "
                      "WAKE_UP.md shows it once `vbot watch` rewrites it (`--snapshot`, or while `--watch` runs)")
     if not result["checkpoints"]:
-        lines.append(f"no checkpoints registered yet ({result['registry']}); a campaign registers each complete "
-                     "trial's, `vbot checkpoints --add RUN` a training run's")
+        what = (f"no checkpoint of {result['env']} registered ({result['other_envs']} of other envs)"
+                if result.get("env") and result.get("other_envs") else "no checkpoints registered yet")
+        lines.append(f"{what} ({result['registry']}); a campaign registers each complete trial's, a curriculum each "
+                     "promoted stage's, `vbot checkpoints --add RUN` a training run's (`vbot runs` lists them all)")
     else:
         lines.append(f"{'score':>8}  {'success':>7}  {'falls':>6}  checkpoint")
     several_envs = len({c.get("env_id") for c in result["checkpoints"]}) > 1
