@@ -24,6 +24,8 @@ def skills():
     ("train a policy for 500k steps", "train", {"max_env_steps": 500_000}),
     ("start an automl campaign with 12 trials of 3M steps for 8 hours", "automl",
      {"hp_trials": 12, "trial_steps": 3_000_000, "budget_hours": 8.0}),
+    ("run a 2-hour hyperparameter campaign on section001", "automl",
+     {"mode": "hp", "budget_hours": 2.0, "env": "vbot_navigation_section001"}),
 ])
 def test_numbers_in_the_request_become_parameters(skills, task, action, expected):
     result = propose(task, skills, REGISTRY)

@@ -140,7 +140,10 @@ def rank(task: str, skills: list[Skill]) -> list[Ranked]:
 _COUNT = r"(\d[\d,_]*(?:\.\d+)?(?:e\d+)?)\s*(k|m|b|thousand|million|billion)?"
 _MULTIPLIERS = {None: 1, "k": 1e3, "thousand": 1e3, "m": 1e6, "million": 1e6, "b": 1e9, "billion": 1e9}
 _ENV = re.compile(r"\b(?:vbot_navigation_)?(section\d{3})\b")
-_HOURS = re.compile(r"\b(\d+(?:\.\d+)?)\s*(?:h|hr|hrs|hours?)\b")
+_HOURS = re.compile(r"\b(\d+(?:\.\d+)?)[\s-]*(?:h|hr|hrs|hours?)\b")
+# A campaign's mode, when the task names one: a search of PPO settings only, or of reward weights only.
+_MODES = (("hp", re.compile(r"\b(?:hyper-?parameters?|hp|ppo settings)\b")),
+          ("reward", re.compile(r"\breward[\s-]+(?:weights?|scales?|search|campaign)\b")))
 _TRIALS = re.compile(rf"\b{_COUNT}\s*trials?\b")
 _EPISODES = re.compile(rf"\b{_COUNT}\s*episodes?\b")
 _STEPS = re.compile(rf"\b{_COUNT}\s*(?:env(?:ironment)?[\s_-]*)?steps?\b")
@@ -167,6 +170,9 @@ def extract_values(task: str) -> dict[str, Any]:
         values["env"] = f"vbot_navigation_{m.group(1)}"
     if m := _HOURS.search(text):
         values["budget_hours"] = float(m.group(1))
+    for mode, pattern in _MODES:
+        if pattern.search(text):
+            values.setdefault("mode", mode)
     if m := _TRIALS.search(text):
         values["hp_trials"] = _count(m)
     if m := _EPISODES.search(text):
