@@ -203,5 +203,10 @@ def test_a_stuck_curriculum_note_is_composed_from_its_record_not_read_back(tmp_p
     for text in texts:
         assert note in text and "1,000,000" not in text
     assert "`vbot curriculum edit --set a.steps=6000000`" in texts[0]
+    assert "handed on stuck" not in texts[0]
+    state["curriculum"]["stages"] = [{"name": "z", "status": "stuck", "advanced": True}, stage]
+    state["curriculum"]["stage_index"] = 1
+    StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    assert "The stage(s) before it, 'z', were handed on stuck" in build_wake_up(read_snapshot(tmp_path))
     status = campaign_status(tmp_path)  # a stopped process still has a heartbeat age; a curriculum no budget
     assert status["heartbeat_age_s"] is not None and (status["elapsed_hours"], status["budget_hours"]) == (None, None)

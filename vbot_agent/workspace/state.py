@@ -307,10 +307,14 @@ def curriculum_note(cur: dict[str, Any]) -> str | None:
     name, best = stage.get("name"), (stage.get("metrics") or {}).get("success_rate")
     measured = (f"best evaluation success {best:.2f} at {int(stage.get('best_env_steps') or 0):,} env steps"
                 if isinstance(best, (int, float)) else "no evaluation yet")
+    handed_on = [s.get("name") for s in stages[:index] if s.get("advanced")]
+    before = (f". The stage(s) before it, {', '.join(repr(n) for n in handed_on)}, were handed on stuck "
+              "(on_stuck: advance), so it started from a policy that never met their bars and more steps here may "
+              "not be enough (the curriculum-learning skill, 'Judgement')" if handed_on else "")
     return (f"stage {name!r} is stuck after {int(stage.get('env_steps') or 0):,} env steps ({measured}), short of "
             f"its promotion bar (`vbot curriculum status` names the unmet criterion). Give it more env steps "
             f"(`{curriculum_next(cur)}`) or lower its bar (`vbot curriculum edit --set "
-            f"{name}.promote.success_rate=X`), then `vbot curriculum run`")
+            f"{name}.promote.success_rate=X`), then `vbot curriculum run`{before}")
 
 
 def state_note(state: dict[str, Any]) -> str | None:
