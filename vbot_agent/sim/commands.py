@@ -67,7 +67,8 @@ def render_envs(result: dict[str, Any]) -> str:
     lines += [f"{key.split('_')[0]:<9}{shown[key].format(value)}" for key, value in comp.items()]
     if result.get("items"):
         lines.append("sections " + ", ".join(f"{s['section']} ({s['max_points']:g} points)" for s in result["sections"]))
-        lines.append("items    (each pays once; a fall or leaving the course zeroes its section)")
+        lines.append("items    (each pays once, on entry: not to a robot that starts inside it; a fall or leaving the "
+                     "course zeroes its section)")
         width = max(len(i["item"]) for i in result["items"]) + 2
         lines += [f"  {i['item']:<{width}}{i['points']:>4g}  {i['section']}  {i['where']}" for i in result["items"]]
     return "\n".join(lines)
