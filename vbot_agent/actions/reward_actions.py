@@ -79,7 +79,8 @@ ACTIONS = [
                   help="search space YAML: report its reward keys that this reward never uses"),
         ),
         epilog=("Cost: the reward audit it includes replays scripted behaviours under the run's reward (a few\n"
-                "robots, seconds of simulated time: about 2 s of CPU on the flat arena, up to ~15 s on a course); nothing trains, and the policy is rolled\n"
-                "out only with --rollout. `vbot watch` diagnoses the three newest runs outside a campaign this way."),
+                "robots, seconds of simulated time: about 2 s of CPU on the flat arena, up to ~15 s on a course);\n"
+                "nothing trains, and the policy is rolled out only with --rollout. `vbot watch` diagnoses the three\n"
+                "newest runs outside a campaign this way."),
     ),
 ]
