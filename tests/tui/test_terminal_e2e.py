@@ -73,7 +73,7 @@ def test_vbot_tui_in_a_real_terminal(tmp_path, tmux_session):
     _tmux("send-keys", "-t", tmux_session, "envs")
     _wait_for(tmux_session, "vbot envs")
     _tmux("send-keys", "-t", tmux_session, "Enter")
-    _wait_for(tmux_session, "takes no parameters")
+    _wait_for(tmux_session, "one env id")  # its one optional parameter, left unset: every env
     _tmux("send-keys", "-t", tmux_session, "C-r")
     pane = _wait_for(tmux_session, "[exit code 0]", timeout=60)
     assert "vbot_navigation_section001" in pane

@@ -317,10 +317,19 @@ def curriculum_note(cur: dict[str, Any]) -> str | None:
             f"{name}.promote.success_rate=X`), then `vbot curriculum run`{before}")
 
 
-def state_note(state: dict[str, Any]) -> str | None:
-    """The state's note as `vbot status`, the TUI and WAKE_UP.md print it (a curriculum's: ``curriculum_note``)."""
+def state_note(state: dict[str, Any], short: bool = False) -> str | None:
+    """The state's note as `vbot status`, the TUI and WAKE_UP.md print it (a curriculum's:
+    ``curriculum_note``). ``short``: a stuck curriculum's in two lines at 80 columns, with its next
+    command (the TUI's panel; `vbot curriculum status` has the rest)."""
     cur = state.get("curriculum")
     if state.get("mode") == "curriculum" and isinstance(cur, dict):
+        index, stages = cur.get("stage_index"), cur.get("stages") or []
+        if short and cur.get("status") == "stuck" and isinstance(index, int) and 0 <= index < len(stages):
+            stage = stages[index]
+            best = (stage.get("metrics") or {}).get("success_rate")
+            return (f"stage {stage.get('name')!r} stuck after {int(stage.get('env_steps') or 0):,} env steps"
+                    + (f" (best success {best:.2f})" if isinstance(best, (int, float)) else "")
+                    + f"; next `{curriculum_next(cur)}`")
         return curriculum_note(cur)
     return state.get("message")
 

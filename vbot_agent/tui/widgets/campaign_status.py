@@ -129,7 +129,8 @@ class CampaignStatus(Static):
                 grid.add_row("ckpt", Text(fit_path(str(best["checkpoint"]), room), style="dim", no_wrap=True))
         else:
             grid.add_row("best", Text("none yet", style="dim"))
-        notes = [Text(str(state_note(state)), style="yellow")] if state_note(state) else []
+        note = state_note(state, short=True)
+        notes = [Text(note, style="yellow")] if note else []
         # tied or floor scores (workspace/search_health.py): the sentences `vbot status` and WAKE_UP.md print
         notes += [Text(f"search: {w}", style="yellow") for w in state_warnings(state)]
         notes += [Text(note, style="yellow") for note in snap.unregistered]  # as `vbot status` and WAKE_UP.md
