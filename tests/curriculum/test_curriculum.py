@@ -414,8 +414,8 @@ def test_a_course_stage_says_where_its_points_were_measured():
     """Stage points come from the stage's own spawns and episode length, which the line names."""
     from vbot_agent.curriculum.commands import render_curriculum
 
-    def stage(index, name, env):
-        return {"index": index, "name": name, "env_id": "vbot_navigation_section011", "status": "stuck", "env": env,
+    def stage(index, name, env, env_id="vbot_navigation_section011"):
+        return {"index": index, "name": name, "env_id": env_id, "status": "stuck", "env": env,
                 "steps": 6_000_000, "env_steps": 6_008_832, "best_success_rate": 0.0,
                 "metrics": {"success_rate": 0.0, "fall_rate": 0.5, "competition_points": 1.125},
                 "last_evaluation": {"success_rate": 0.0, "env_steps": 6_008_832}, "warm_plan": None,
@@ -426,8 +426,9 @@ def test_a_course_stage_says_where_its_points_were_measured():
     text = render_curriculum({"status": "stuck", "plan_name": "p", "plan": "p.yaml", "stage_index": 1,
                               "current_stage": "b", "stages": [
                                   stage(0, "a", {"spawn": {"course_start": "anywhere"}, "episode_length_s": 60.0}),
-                                  stage(1, "b", {})]})
-    a, b = (line for line in text.splitlines() if line.lstrip(" >").startswith(("1.", "2.")))
+                                  stage(1, "b", {}), stage(2, "c", {}, "vbot_navigation_section001")]})
+    a, b, c = (line for line in text.splitlines() if line.lstrip(" >").startswith(("1.", "2.", "3.")))
+    assert "points 1.12 per robot on its own spawns  [" in c  # the flat arena: no course start
     assert "points 1.12 spawned anywhere on the course, 60 s episodes" in a
     assert "best checkpoint: success 0.00, falls 0.50, points 1.12 from START  [" in b
 

@@ -17,7 +17,7 @@ from vbot_agent.curriculum.plan import check_promotion
 from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, start_advice, summarize
 from vbot_agent.curriculum.session import RUN_HINT, CurriculumSession, CurriculumStopped, PromotionRefused
 from vbot_agent.errors import UsageError
-from vbot_agent.sim.registry import has_competition
+from vbot_agent.sim.registry import has_competition, is_course
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import Verdict, campaign_liveness
 from vbot_agent.workspace.lock import WorkspaceLock
@@ -143,7 +143,9 @@ def render_curriculum(s: dict[str, Any]) -> str:
         # points per robot on the stage's own spawns and episode length (`play --competition` scores the
         # competition's layout: from START, the section's own time)
         env = st.get("env") or {}
-        start = {"anywhere": "spawned anywhere on the course"}.get((env.get("spawn") or {}).get("course_start"), "from START")
+        start = ({"anywhere": "spawned anywhere on the course"}.get((env.get("spawn") or {}).get("course_start"),
+                                                                     "from START") if is_course(st["env_id"])
+                 else "per robot on its own spawns")  # the flat arena: not the competition's ring
         length = f", {env['episode_length_s']:g} s episodes" if isinstance(env.get("episode_length_s"), (int, float)) else ""
         shown = (("fall_rate", "falls {:.2f}"), ("competition_points", f"points {{:.2f}} {start}{length}")) \
             if has_competition(st["env_id"]) else (("fall_rate", "falls {:.2f}"),)  # the training terrain scores none
