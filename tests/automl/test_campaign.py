@@ -240,6 +240,8 @@ def test_second_campaign_refused_and_sigterm_stops_gracefully(workspace, fake_en
     for args in (("automl", "--config", "automl_test.yaml"), ("automl", "--resume")):
         second = vbot(workspace, *args)
         assert second.returncode == 1 and "another campaign is running" in second.stderr, second.stderr
+    dry = vbot(workspace, "automl", "--config", "automl_test.yaml", "--dry-run")  # measures nothing beside it
+    assert dry.returncode == 2 and "would be refused: another campaign or curriculum is running" in dry.stderr
     campaign.send_signal(signal.SIGTERM)
     assert campaign.wait(timeout=30) == 130
     out = (workspace / "campaign.out").read_text()

@@ -326,7 +326,7 @@ def test_status_without_a_curriculum_is_not_an_error_and_says_how_to_start(works
     assert "no curriculum in progress" in proc.stdout
     assert "`vbot curriculum run --plan spawn_distance`" in proc.stdout and "terrain" in proc.stdout
     data = json.loads(vbot(workspace, "curriculum", "status", "--json", check=True).stdout)
-    assert data["status"] == "none" and data["plans"] == ["spawn_distance", "terrain"]
+    assert data["status"] == "none" and data["plans"] == ["ring", "spawn_distance", "terrain"]
     assert data["next"] == "vbot curriculum run --plan spawn_distance"
 
 

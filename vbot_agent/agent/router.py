@@ -99,9 +99,10 @@ def _fields(skill: Skill) -> dict[str, list[str]]:
 def rank(task: str, skills: list[Skill]) -> list[Ranked]:
     """All skills, best first (ties broken by name), scored for ``task``.
 
-    Bare numbers of the task ("2,000,000 steps") are values for the action, not topics: they do not count.
+    Bare numbers of the task ("2,000,000 steps") and env ids ("section011") are values for the
+    action, not topics: they do not count.
     """
-    query = [t for t in tokens(task) if not t.isdigit()]
+    query = [t for t in tokens(task) if not t.isdigit() and not re.fullmatch(r"section\d+", t)]
     docs = [_fields(s) for s in skills]
     weighted: list[Counter] = []
     for doc in docs:

@@ -8,6 +8,7 @@ from typing import Any
 from vbot_agent.errors import UsageError, VbotError
 from vbot_agent.trials.outcomes import TrialOutcome
 from vbot_agent.workspace import Paths
+from vbot_agent.workspace.lock import is_locked
 
 
 def init(ctx, dir: str | None = None) -> dict[str, Any]:
@@ -45,8 +46,14 @@ def automl(ctx, mode=None, env=None, budget_hours=None, hp_trials=None, trial_st
              "trial_steps": trial_steps, "final_steps": final_steps, "seed": seed, "storage": storage}
     settings = resolve_settings(config_file, flags)
     ctx.say(f"settings from {config_file}")
-    refusal = campaign.start_refusal(Paths(root))
-    if refusal:  # before the throughput measurement a plan may need, for a dry run too
+    # Refused before the throughput measurement a plan may need, for a dry run too. A live campaign
+    # or curriculum holds the lock: a real start meets the lock's own refusal in campaign.start.
+    paths = Paths(root)
+    if is_locked(paths.automl_lock):
+        if dry_run:
+            raise UsageError("a campaign here would be refused: another campaign or curriculum is running on this "
+                             "workspace (`vbot status`); plan in another workspace (`vbot init DIR`)")
+    elif refusal := campaign.start_refusal(paths):
         raise UsageError(("a campaign here would be refused: " if dry_run else "") + refusal)
     settings, plan = _planned(root, settings, ctx.say, recalibrate, dry_run)
     if dry_run:

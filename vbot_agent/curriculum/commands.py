@@ -48,10 +48,14 @@ def curriculum_run(ctx, plan: str | None = None, restart: bool = False) -> dict[
         raise KeyboardInterrupt from None
 
 
+FIRST_PLAN = "spawn_distance"  # the plan a new workspace is pointed to: the flat arena's, where training starts
+
+
 def no_curriculum(root: Path) -> dict[str, Any]:
     """What ``status`` says when no curriculum is in progress (not an error: there is nothing to show)."""
     names = sorted(p.stem for p in (Paths(root).schedule / "curricula").glob("*.yaml"))
-    start = f"vbot curriculum run --plan {names[0] if names else 'FILE'}"
+    first = FIRST_PLAN if FIRST_PLAN in names else names[0] if names else "FILE"
+    start = f"vbot curriculum run --plan {first}"
     where = Paths(root).schedule / "curricula"
     return {"status": "none", "running": False, "plans": names, "next": start,
             "message": (f"no curriculum in progress in {root}; start one with `{start}`"
@@ -142,13 +146,14 @@ def render_curriculum(s: dict[str, Any]) -> str:
         kept = st.get("metrics") or {}  # the evaluation of the stage's best checkpoint
         # points per robot on the stage's own spawns and episode length (`play --competition` scores the
         # competition's layout: from START, the section's own time)
-        env = st.get("env") or {}
-        start = ({"anywhere": "spawned anywhere on the course"}.get((env.get("spawn") or {}).get("course_start"),
-                                                                     "from START") if is_course(st["env_id"])
-                 else "per robot on its own spawns")  # the flat arena: not the competition's ring
-        length = f", {env['episode_length_s']:g} s episodes" if isinstance(env.get("episode_length_s"), (int, float)) else ""
-        shown = (("fall_rate", "falls {:.2f}"), ("competition_points", f"points {{:.2f}} {start}{length}")) \
-            if has_competition(st["env_id"]) else (("fall_rate", "falls {:.2f}"),)  # the training terrain scores none
+        shown: tuple[tuple[str, str], ...] = (("fall_rate", "falls {:.2f}"),)  # the training terrain scores none
+        if has_competition(st["env_id"]):
+            env = st.get("env") or {}
+            start = ({"anywhere": "spawned anywhere on the course"}.get((env.get("spawn") or {}).get("course_start"),
+                                                                         "from START") if is_course(st["env_id"])
+                     else "per robot on its own spawns")  # the flat arena: not the competition's ring
+            length = f", {env['episode_length_s']:g} s episodes" if isinstance(env.get("episode_length_s"), (int, float)) else ""
+            shown += (("competition_points", f"points {{:.2f}} {start}{length}"),)
         extra = "".join(", " + word.format(kept[key]) for key, word in shown if isinstance(kept.get(key), (int, float)))
         measured = (f"last evaluation: success {rate:.2f} at {last['env_steps']:,} steps; best checkpoint: success "
                     f"{best:.2f}{extra}" if isinstance(rate, float) and isinstance(best, float) else "not evaluated")
