@@ -191,6 +191,7 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
     from vbot_agent.rl.envs import check_compatible, check_env_id, make_env
     from vbot_agent.rl.evaluate import run_episodes, summarize_episodes
     from vbot_agent.rl.run_dir import resolve_policy_path
+    from vbot_agent.sim.terrain import COMPETITION_ROBOTS, POINTS_PER_ROBOT
 
     _check_device(device)
     if env is not None:
@@ -256,7 +257,7 @@ def play(ctx, *, env: str | None = None, policy: str = "latest", episodes: int =
     elif competition:
         per_round = [res.competition_points for res, _ in results]
         out["competition_points"] = float(sum(per_round) / len(per_round))
-        out["competition_max_points"] = COMPETITION_ROBOTS * 2
+        out["competition_max_points"] = COMPETITION_ROBOTS * POINTS_PER_ROBOT
         out["competition_rounds"] = len(per_round)
         out["competition_points_per_round"] = [float(points) for points in per_round]
     first = results[0][1]
@@ -305,7 +306,6 @@ def _short_path(path: Path) -> str:
     return "/".join(parts[-4:]) if len(parts) >= 4 else str(path)
 
 
-COMPETITION_ROBOTS = 10
 
 
 def _concat(parts):

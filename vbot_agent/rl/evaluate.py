@@ -12,11 +12,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-# Competition scoring (docs/design.md, "Simulation"): per robot +1 inside the inner fence, +1 at the centre,
-# a fall loses that robot's points; 10 robots -> at most 20 points.
-INNER_FENCE_M = 0.75
-CENTRE_M = 0.3
-POINTS_PER_ROBOT = 2
+from vbot_agent.sim.terrain import CENTRE_M, INNER_FENCE_M, POINTS_PER_ROBOT  # the flat competition's scoring
+
 # Up to this many envs, evaluation physics steps faster on one thread than with a pool's hand-offs
 # (measured ~2x at 10 envs on 2 cores). The policy always runs on one torch thread while envs step.
 SMALL_EVAL_EPISODES = 64

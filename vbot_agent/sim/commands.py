@@ -15,12 +15,20 @@ def envs(ctx, env: str | None = None) -> dict[str, Any]:
     out: dict[str, Any] = {"env_id": spec.env_id, "summary": spec.summary, "terrain": spec.terrain}
     if spec.terrain == "flat":
         from vbot_agent.sim.nav_config import SpawnConfig
-        from vbot_agent.sim.terrain import ARENA_RADIUS
+        from vbot_agent.sim.terrain import (
+            ARENA_RADIUS,
+            CENTRE_M,
+            COMPETITION_ROBOTS,
+            INNER_FENCE_M,
+            POINTS_PER_ROBOT,
+        )
 
         ring = SpawnConfig().ring_radius
-        out["competition"] = {"robots": "10 per round", "start": f"a ring {ring[0]:g}-{ring[1]:g} m from the centre",
+        out["competition"] = {"robots": f"{COMPETITION_ROBOTS} per round",
+                              "start": f"a ring {ring[0]:g}-{ring[1]:g} m from the centre",
                               "target": "the centre", "arena_radius_m": ARENA_RADIUS,
-                              "points": "+1 inside the inner fence (0.75 m), +1 at the centre (0.3 m); 20 per round"}
+                              "points": f"+1 inside the inner fence ({INNER_FENCE_M:g} m), +1 at the centre "
+                                        f"({CENTRE_M:g} m); {COMPETITION_ROBOTS * POINTS_PER_ROBOT} per round"}
         return out
     if spec.terrain == "training":
         out["competition"] = None

@@ -29,6 +29,12 @@ from vbot_agent.sim.courses.geometry import GROUP_BODIES, GROUP_MARKINGS
 from vbot_agent.sim.courses.training import training_terrain
 
 ARENA_RADIUS = 12.5  # m, section001's disc
+# The flat competition's scoring (docs/design.md, "Simulation"): per robot +1 inside the inner fence,
+# +1 at the centre, a fall loses that robot's points; a round has 10 robots -> at most 20 points.
+INNER_FENCE_M = 0.75
+CENTRE_M = 0.3
+POINTS_PER_ROBOT = 2
+COMPETITION_ROBOTS = 10
 
 
 def _empty_bodies(k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -46,8 +52,8 @@ class FlatDisc:
         """Add visual-only geoms (no collisions) that show the arena and the competition rings."""
         world = spec.worldbody
         _disc(world, "arena", self.radius, 0.001, [0.42, 0.46, 0.52, 1])
-        _disc(world, "inner_fence", 0.75, 0.002, [0.95, 0.75, 0.2, 1])
-        _disc(world, "centre", 0.3, 0.003, [0.85, 0.25, 0.2, 1])
+        _disc(world, "inner_fence", INNER_FENCE_M, 0.002, [0.95, 0.75, 0.2, 1])
+        _disc(world, "centre", CENTRE_M, 0.003, [0.85, 0.25, 0.2, 1])
 
     def height(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
         """Ground height (m) at points x, y (any matching shapes)."""
@@ -75,7 +81,7 @@ def _disc(world, name: str, radius: float, half_height: float, rgba: list[float]
 
 TERRAINS = {"flat": FlatDisc, **COURSES, "training": training_terrain}
 
-__all__ = ["ARENA_RADIUS", "GROUP_BODIES", "GROUP_MARKINGS", "TERRAINS", "FlatDisc"]
+__all__ = ["ARENA_RADIUS", "CENTRE_M", "COMPETITION_ROBOTS", "GROUP_BODIES", "GROUP_MARKINGS", "INNER_FENCE_M", "POINTS_PER_ROBOT", "TERRAINS", "FlatDisc"]
 
 
 def build_model(terrain_name: str) -> mujoco.MjModel:

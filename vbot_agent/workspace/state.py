@@ -284,53 +284,56 @@ def stage_status_word(cur: dict[str, Any], index: int) -> str:
     return word
 
 
-def curriculum_next(cur: dict[str, Any]) -> str:
-    """The command that moves a curriculum on (``resume_command`` of a curriculum state)."""
+def stuck_stage(cur: dict[str, Any]) -> dict[str, Any] | None:
+    """The record of a stuck curriculum's current stage; None when the curriculum is not stuck."""
     stages = cur.get("stages") or []
     index = cur.get("stage_index")
     if cur.get("status") == "stuck" and isinstance(index, int) and 0 <= index < len(stages):
-        stage = stages[index]
-        steps = stage.get("stuck_at_steps") or stage.get("env_steps") or 0
-        return f"vbot curriculum edit --set {stage.get('name')}.steps={2 * int(steps)}"
-    return "vbot curriculum run"
+        return stages[index]
+    return None
 
 
-def curriculum_note(cur: dict[str, Any]) -> str | None:
+def curriculum_next(cur: dict[str, Any]) -> str:
+    """The command that moves a curriculum on (``resume_command`` of a curriculum state)."""
+    stage = stuck_stage(cur)
+    if stage is None:
+        return "vbot curriculum run"
+    steps = stage.get("stuck_at_steps") or stage.get("env_steps") or 0
+    return f"vbot curriculum edit --set {stage.get('name')}.steps={2 * int(steps)}"
+
+
+def curriculum_note(cur: dict[str, Any], short: bool = False) -> str | None:
     """The curriculum's note as every reader shows it. A stuck curriculum's note is composed here
     from its stage record (the kept best checkpoint's success and env steps), never read back as
-    stored text, so a sentence written by another version of the rules cannot disagree with today's."""
-    stages = cur.get("stages") or []
-    index = cur.get("stage_index")
-    if cur.get("status") != "stuck" or not isinstance(index, int) or not 0 <= index < len(stages):
+    stored text, so a sentence written by another version of the rules cannot disagree with today's.
+    ``short``: two lines at 80 columns with the next command (the TUI's panel)."""
+    stage = stuck_stage(cur)
+    if stage is None:
         return cur.get("message")
-    stage = stages[index]
     name, best = stage.get("name"), (stage.get("metrics") or {}).get("success_rate")
+    steps = int(stage.get("env_steps") or 0)
+    if short:
+        return (f"stage {name!r} stuck after {steps:,} env steps"
+                + (f" (best success {best:.2f})" if isinstance(best, (int, float)) else "")
+                + f"; next `{curriculum_next(cur)}`")
     measured = (f"best evaluation success {best:.2f} at {int(stage.get('best_env_steps') or 0):,} env steps"
                 if isinstance(best, (int, float)) else "no evaluation yet")
-    handed_on = [s.get("name") for s in stages[:index] if s.get("advanced")]
+    handed_on = [s.get("name") for s in cur["stages"][:cur["stage_index"]] if s.get("advanced")]
     before = (f". The stage(s) before it, {', '.join(repr(n) for n in handed_on)}, were handed on stuck "
               "(on_stuck: advance), so it started from a policy that never met their bars and more steps here may "
               "not be enough (the curriculum-learning skill, 'Judgement')" if handed_on else "")
-    return (f"stage {name!r} is stuck after {int(stage.get('env_steps') or 0):,} env steps ({measured}), short of "
+    return (f"stage {name!r} is stuck after {steps:,} env steps ({measured}), short of "
             f"its promotion bar (`vbot curriculum status` names the unmet criterion). Give it more env steps "
             f"(`{curriculum_next(cur)}`) or lower its bar (`vbot curriculum edit --set "
             f"{name}.promote.success_rate=X`), then `vbot curriculum run`{before}")
 
 
 def state_note(state: dict[str, Any], short: bool = False) -> str | None:
-    """The state's note as `vbot status`, the TUI and WAKE_UP.md print it (a curriculum's:
-    ``curriculum_note``). ``short``: a stuck curriculum's in two lines at 80 columns, with its next
-    command (the TUI's panel; `vbot curriculum status` has the rest)."""
+    """The state's note as `vbot status`, the TUI (``short``) and WAKE_UP.md print it: a
+    curriculum's is ``curriculum_note``."""
     cur = state.get("curriculum")
     if state.get("mode") == "curriculum" and isinstance(cur, dict):
-        index, stages = cur.get("stage_index"), cur.get("stages") or []
-        if short and cur.get("status") == "stuck" and isinstance(index, int) and 0 <= index < len(stages):
-            stage = stages[index]
-            best = (stage.get("metrics") or {}).get("success_rate")
-            return (f"stage {stage.get('name')!r} stuck after {int(stage.get('env_steps') or 0):,} env steps"
-                    + (f" (best success {best:.2f})" if isinstance(best, (int, float)) else "")
-                    + f"; next `{curriculum_next(cur)}`")
-        return curriculum_note(cur)
+        return curriculum_note(cur, short)
     return state.get("message")
 
 
