@@ -84,6 +84,16 @@ def test_section011_has_the_published_dimensions():
     assert c.exact_height(np.array(5.2), np.array(0.0)) == pytest.approx(2.45)  # a wall
 
 
+def test_section011_pothole_field_is_a_plateau_at_half_its_envelope():
+    # Potholes down to 0 and bumps up to 0.277 in a plateau at ~0.14 m, met from the floors by 0.3 m
+    # ramps (rescaling by the extremes once lifted the plateau to 0.22 m: a wall at the START floor).
+    z = dict(section011().pieces)["s011_potholes"].grid()
+    interior = z[6:-6]
+    assert np.median(interior) == pytest.approx(0.14, abs=0.015)
+    assert 0.03 < np.mean(interior < 0.05) < 0.2 and 0.005 < np.mean(interior > 0.2) < 0.05
+    assert z[0].max() == 0.0 and z[-1].max() == 0.0
+
+
 def test_section012_has_the_published_dimensions():
     c = section012()
     ys, left = profile(c, -3.0, 12.0, 14.5)
@@ -148,6 +158,21 @@ def test_anywhere_spawns_start_at_a_gate_heading_for_the_next():
     assert idx.min() >= 1
     np.testing.assert_allclose(xy, gates[idx - 1])
     np.testing.assert_allclose(env.target, gates[idx])
+
+
+def test_mixed_spawns_start_half_in_the_start_area_half_at_gates():
+    env = make_env("vbot_navigation_section011", 256, seed=0,
+                   config={"spawn": {"course_start": "mixed", "course_jitter": 0.0}})
+    env.reset()
+    xy = env.physics.state[:, env._qpos][:, 0:2]
+    idx = env.tracker.gate_index
+    x0, x1, y0, y1 = env.terrain.spawn
+    at_start = idx == 0
+    assert 0.35 < at_start.mean() < 0.65
+    assert np.all((xy[at_start, 1] >= y0) & (xy[at_start, 1] <= y1))
+    # the rest stand on a gate of the course as written (not mirrored), heading for the next one
+    np.testing.assert_allclose(xy[~at_start], env.terrain.course[idx[~at_start] - 1])
+    np.testing.assert_allclose(env.target[~at_start], env.terrain.course[idx[~at_start]])
 
 
 def test_anywhere_with_one_gate_left_spawns_at_the_start():

@@ -149,8 +149,9 @@ def render_curriculum(s: dict[str, Any]) -> str:
         shown: tuple[tuple[str, str], ...] = (("fall_rate", "falls {:.2f}"),)  # the training terrain scores none
         if has_competition(st["env_id"]):
             env = st.get("env") or {}
-            start = ({"anywhere": "spawned anywhere on the course"}.get((env.get("spawn") or {}).get("course_start"),
-                                                                         "from START") if is_course(st["env_id"])
+            spawned = {"anywhere": "spawned anywhere on the course",
+                       "mixed": "spawned half from START, half anywhere on the course"}
+            start = (spawned.get((env.get("spawn") or {}).get("course_start"), "from START") if is_course(st["env_id"])
                      else "per robot on its own spawns")  # the flat arena: not the competition's ring
             length = f", {env['episode_length_s']:g} s episodes" if isinstance(env.get("episode_length_s"), (int, float)) else ""
             shown += (("competition_points", f"points {{:.2f}} {start}{length}"),)

@@ -34,8 +34,9 @@ class SpawnConfig:
     joint_noise: float = 0.1  # rad, uniform around the default pose at reset
     course_jitter: float = 0.3  # m, sideways spread of course spawns and targets
     # Courses: "start" spawns in the course's start area (the competition's rule), "anywhere" at a
-    # random waypoint, heading for the next one (training: every part of the course gets practice).
-    course_start: Literal["start", "anywhere"] = "start"
+    # random waypoint, heading for the next one (training: every part of the course gets practice),
+    # "mixed" half of each (the start area's first steps get practice too).
+    course_start: Literal["start", "anywhere", "mixed"] = "start"
 
     def __post_init__(self) -> None:
         from vbot_agent.sim.terrain import ARENA_RADIUS

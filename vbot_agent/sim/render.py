@@ -13,6 +13,11 @@ import numpy as np
 from vbot_agent.errors import VbotError
 
 
+CHASE_DISTANCE = 2.4  # m behind the robot
+CHASE_ELEVATIONS = (-18.0, -40.0, -65.0, -89.0)  # degrees: the usual view, then steeper ones over walls
+CHASE_CLEARANCE = 0.4  # m: the ray that looks for walls starts this far out, clear of the robot
+
+
 class SceneRenderer:
     """Draws the envs of a ``NavigationEnv`` from a chase camera, with the target marked.
 
@@ -40,8 +45,8 @@ class SceneRenderer:
             ) from None
         self.camera = mujoco.MjvCamera()
         self.camera.type = mujoco.mjtCamera.mjCAMERA_FREE
-        self.camera.distance = 2.4
-        self.camera.elevation = -18.0
+        self.camera.distance = CHASE_DISTANCE
+        self.camera.elevation = CHASE_ELEVATIONS[0]
         self.camera.azimuth = 135.0
 
     def render(self, row: int = 0, *, track: bool = True) -> np.ndarray:
@@ -61,9 +66,26 @@ class SceneRenderer:
             to_target = np.asarray(target_xy) - base[0:2]
             self.camera.lookat[:] = base
             self.camera.azimuth = float(np.degrees(np.arctan2(to_target[1], to_target[0])))
+            self.camera.elevation, self.camera.distance = self._clear_view(base)
         self.renderer.update_scene(self.data, camera=self.camera)
         self._draw_target(np.asarray(target_xy), float(target_yaw))
         return self.renderer.render().copy()
+
+    def _clear_view(self, lookat: np.ndarray) -> tuple[float, float]:
+        """(elevation, distance) of a chase view that no wall or step blocks: the usual low view if
+        it is clear, else the first steeper one that is, else the view that sees the most."""
+        best = (CHASE_ELEVATIONS[0], 0.0)
+        for elevation in CHASE_ELEVATIONS:
+            az, el = np.radians(self.camera.azimuth), np.radians(elevation)
+            back = -np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
+            start = np.asarray(lookat, float) + CHASE_CLEARANCE * back
+            geom = np.zeros(1, np.int32)
+            hit = self._mujoco.mj_ray(self.model, self.data, start, back, None, 1, -1, geom)
+            if hit < 0 or CHASE_CLEARANCE + hit > CHASE_DISTANCE:
+                return elevation, CHASE_DISTANCE
+            if CHASE_CLEARANCE + hit - 0.1 > best[1]:
+                best = (elevation, CHASE_CLEARANCE + hit - 0.1)
+        return best[0], max(best[1], 0.5)
 
     def _draw_target(self, xy: np.ndarray, yaw: float) -> None:
         mj = self._mujoco

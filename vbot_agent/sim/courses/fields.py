@@ -39,16 +39,27 @@ def _span(z: np.ndarray, envelope: float) -> np.ndarray:
 
 
 def potholes(nrow: int, ncol: int, rng: np.random.Generator, envelope: float = 0.277) -> np.ndarray:
-    """Section 011's field: a bumpy plateau ~0.14 m high with round potholes down to 0 and bumps
-    up to ``envelope``; the first and last 0.3 m ramp down to the START floor and the strip (z 0)."""
-    z = 0.5 + 0.35 * (_smooth_noise(nrow, ncol, rng, 12) - 0.5)  # 0.6 m lumps
+    """Section 011's field: a lumpy plateau at half the envelope (0.14 m +- 0.03), round potholes
+    down to 0 (about one per m^2, 0.3-0.5 m across) and round bumps up to ``envelope`` (about one per
+    3 m^2, 0.3-0.4 m across); the first and last 0.3 m ramp down to the START floor and the strip (z 0).
+
+    Built in units of the envelope and clipped to [0, 1], so the plateau stays where it is written
+    (rescaling by the extremes would lift it to whatever the deepest pothole left)."""
+    z = 0.5 + 0.2 * (_smooth_noise(nrow, ncol, rng, 12) - 0.5)  # 0.6 m lumps
     y, x = np.mgrid[0:nrow, 0:ncol]
-    for _ in range(max(6, nrow * ncol // 900)):  # potholes ~0.3-0.5 m across, roughly one per m^2
-        cy, cx = rng.uniform(0, nrow), rng.uniform(0, ncol)
-        r = rng.uniform(3.0, 5.0)  # grid cells (0.05 m each)
-        z -= 0.55 * np.exp(-(((y - cy) ** 2 + (x - cx) ** 2) / (r * r)) ** 2)
-    z = _span(z, 1.0) * _fade_along_y(nrow, 6)
-    return _span(z, envelope)
+    area_cells = nrow * ncol
+
+    def dents(count: int, radius: tuple[float, float], depth: float) -> np.ndarray:
+        out = np.zeros((nrow, ncol))
+        for _ in range(max(1, count)):
+            cy, cx = rng.uniform(0, nrow), rng.uniform(0, ncol)
+            r = rng.uniform(*radius)  # grid cells (0.05 m each)
+            out += depth * np.exp(-(((y - cy) ** 2 + (x - cx) ** 2) / (r * r)) ** 2)
+        return out
+
+    z = z - dents(area_cells // 400, (3.0, 5.0), 0.7) + dents(area_cells // 1200, (3.0, 4.0), 0.6)
+    z = np.clip(z, 0.0, 1.0) * _fade_along_y(nrow, 6)  # the faded ends are 0; the bumps' clipped tops 1
+    return z / z.max() * envelope
 
 
 def waves(nrow: int, ncol: int, rng: np.random.Generator, envelope: float = 0.10) -> np.ndarray:

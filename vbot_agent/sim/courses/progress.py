@@ -52,11 +52,6 @@ class CourseTracker:
             spawn, gates = self.terrain.spawn_on_tiles(self.level[rows], self.kind[rows], rng, s.course_jitter)
             self.gates[rows] = gates
             first = np.zeros(k, dtype=np.int64)
-        elif s.course_start == "anywhere" and self.num_gates > 1:  # (the reward audit may leave one gate)
-            last = self.num_gates - 1
-            start = rng.integers(0, last, k)  # spawn at a gate, heading for the next one
-            spawn = self.terrain.course[start] + rng.uniform(-s.course_jitter, s.course_jitter, (k, 2))
-            first = start + 1
         else:
             x0, x1, y0, y1 = self.terrain.spawn
             spawn = np.stack([rng.uniform(x0, x1, k), rng.uniform(y0, y1, k)], axis=1)
@@ -64,6 +59,15 @@ class CourseTracker:
             if self.mirror_x:
                 course = self.terrain.course
                 self.gates[rows] = np.where((spawn[:, 0] > 0)[:, None, None], course * [-1.0, 1.0], course)
+            at_gate = np.zeros(k, dtype=bool)
+            if s.course_start != "start" and self.num_gates > 1:  # (the reward audit may leave one gate)
+                at_gate = np.ones(k, dtype=bool) if s.course_start == "anywhere" else rng.random(k) < 0.5
+            if at_gate.any():  # spawn at a gate of the course as written, heading for the next one
+                g = int(at_gate.sum())
+                start = rng.integers(0, self.num_gates - 1, g)
+                self.gates[rows[at_gate]] = self.terrain.course
+                spawn[at_gate] = self.terrain.course[start] + rng.uniform(-s.course_jitter, s.course_jitter, (g, 2))
+                first[at_gate] = start + 1
         self.gate_index[rows] = first
         left = self.path_left(rows, spawn)
         self.window_left[rows] = left
