@@ -12,7 +12,6 @@ import numpy as np
 
 from vbot_agent.errors import VbotError
 
-
 CHASE_DISTANCE = 2.4  # m behind the robot
 CHASE_ELEVATIONS = (-18.0, -40.0, -65.0, -89.0)  # degrees: the usual view, then steeper ones over walls
 CHASE_CLEARANCE = 0.4  # m: the ray that looks for walls starts this far out, clear of the robot
