@@ -124,6 +124,36 @@ def test_scores_of_different_envs_are_not_ranked_against_each_other(tmp_path):
     assert none.startswith("no checkpoint of vbot_navigation_section013 registered (4 of other envs)")
 
 
+def test_a_curriculum_stage_past_the_registry_is_named_by_every_reader(tmp_path):
+    """Only promoted stages register: a curriculum whose flat stage was promoted and whose course
+    stage is stuck must not leave the flat policy as the only answer; every reader names the stage."""
+    from vbot_agent.automl.status import render_status
+
+    _campaign(tmp_path, os.getpid())
+    paths = Paths(tmp_path)
+    state = yaml.safe_load(paths.state_file.read_text())
+    stages = [{"name": "flat", "env_id": "vbot_navigation_terrain", "status": "promoted",
+               "best_checkpoint": "runs/a/final/last.pt"},
+              {"name": "s011", "env_id": "vbot_navigation_section011", "status": "stuck",
+               "best_checkpoint": "log/s011/best.pt", "metrics": {"success_rate": 0.12}}]
+    state.update(mode="curriculum", curriculum={"plan": "p.yaml", "plan_name": "p", "status": "stuck",
+                                                "stage_index": 1, "message": None, "stages": stages})
+    StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    note = ("not in the registry (only promoted stages are): the curriculum's furthest stage 's011' "
+            "(vbot_navigation_section011, stuck, best evaluation success 0.12); `vbot play --competition --env "
+            "vbot_navigation_section011 --policy log/s011/best.pt` scores its best checkpoint")
+    ctx = Context(json=True, workspace_override=str(tmp_path), cwd=tmp_path)
+    assert note in render_status(campaign_status(tmp_path))
+    assert note in build_wake_up(read_snapshot(tmp_path))
+    assert note in WorkspaceReader(tmp_path).read(with_curves=False).unregistered
+    assert note in checkpoints(ctx)["unregistered"]
+    assert note in checkpoints(ctx, env="vbot_navigation_section011")["unregistered"]
+    assert note not in checkpoints(ctx, env="vbot_navigation_section001")["unregistered"]
+    stages[1]["best_checkpoint"] = "runs/a/trial_3/last.pt"  # registered (as a promoted stage's is): no note
+    StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    assert "only promoted stages" not in build_wake_up(read_snapshot(tmp_path))
+
+
 def test_policy_best_needs_an_env_when_several_are_registered(tmp_path):
     import pytest
 

@@ -30,7 +30,13 @@ from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.trials.score import METRICS_SOURCE
 from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
-from vbot_agent.workspace.read_model import WorkspaceView, env_best_notes, read_workspace, unregistered_notes
+from vbot_agent.workspace.read_model import (
+    WorkspaceView,
+    curriculum_stage_notes,
+    env_best_notes,
+    read_workspace,
+    unregistered_notes,
+)
 from vbot_agent.workspace.runs import RunInfo
 from vbot_agent.workspace.search_health import state_warnings
 from vbot_agent.workspace.state import curriculum_place, parse_time
@@ -230,7 +236,8 @@ def _best(snap: WakeUpInput) -> list[str]:
     if snap.view.best_error:
         return [f"Not available: the checkpoint registry could not be read ({snap.view.best_error})."]
     best = snap.view.best
-    notes = [f"- {note}" for note in [*env_best_notes(snap.view), *unregistered_notes(snap.view)]]
+    notes = [f"- {note}" for note in [*env_best_notes(snap.view), *unregistered_notes(snap.view),
+                                              *curriculum_stage_notes(snap.view)]]
     if not best:
         return ["No checkpoint registered yet (a campaign registers each complete trial's, "
                 "`vbot checkpoints --add RUN` a training run's).", *(["", *notes] if notes else [])]

@@ -184,7 +184,12 @@ ADD_EVALUATION = {"final_episodes": 32, "seed": 12345}  # without a workspace te
 
 def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None = None,
                 episodes: int | None = None) -> dict[str, Any]:
-    from vbot_agent.workspace.read_model import env_best_notes, read_workspace, unregistered_notes
+    from vbot_agent.workspace.read_model import (
+        curriculum_stage_notes,
+        env_best_notes,
+        read_workspace,
+        unregistered_notes,
+    )
 
     paths = Paths(ctx.workspace())
     added = add_checkpoint(ctx, paths, add, episodes) if add else None
@@ -198,6 +203,7 @@ def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None
     entries.sort(key=lambda c: -(c.get("score") if isinstance(c.get("score"), (int, float)) else float("-inf")))
     unregistered = [note for note, run in zip(unregistered_notes(view), view.unregistered)
                     if env is None or (run.progress.get("env_id") or run.env_folder) == env]
+    unregistered += curriculum_stage_notes(view, env)
     others = len([c for c in view.registered if c.get("env_id") != env]) if env is not None else 0
     return {"registry": str(paths.registry_file), "checkpoints": entries, "added": added, "unregistered": unregistered,
             "env_bests": env_best_notes(view) if env is None else [], "env": env, "other_envs": others}

@@ -26,6 +26,7 @@ from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import Liveness, campaign_liveness, format_age
 from vbot_agent.workspace.read_model import (
     FileCache,
+    curriculum_stage_notes,
     env_best_notes,
     read_workspace,
     run_dir_of,
@@ -231,7 +232,8 @@ class WorkspaceReader:
         if with_curves:
             curve, note = self.best_curve(view.best)
         return Snapshot(self.workspace, None, view.state, state_error, view.runs, wake_up, wake_error, curve, note,
-                        now, view.liveness, view.best, (*env_best_notes(view), *unregistered_notes(view)))
+                        now, view.liveness, view.best, (*env_best_notes(view), *unregistered_notes(view),
+                                                                 *curriculum_stage_notes(view)))
 
     def best_curve(self, best: dict[str, Any] | None) -> tuple[tuple[float, ...], str]:
         """The best run's episode-return values, or () and why not (call off the UI thread)."""
