@@ -9,7 +9,12 @@ from vbot_agent.errors import UsageError
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.trials.score import METRICS_SOURCE
 from vbot_agent.workspace.liveness import Verdict, format_age, resume_command
-from vbot_agent.workspace.read_model import curriculum_stage_notes, env_best_notes, read_workspace, unregistered_notes
+from vbot_agent.workspace.read_model import (
+    curriculum_stage_notes,
+    env_best_notes,
+    read_workspace,
+    unregistered_notes,
+)
 from vbot_agent.workspace.search_health import state_warnings
 from vbot_agent.workspace.state import CampaignState, count_trials, curriculum_place, state_note
 
