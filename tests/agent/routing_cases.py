@@ -15,6 +15,7 @@ CASES = [
     ("evaluate my latest policy for 20 episodes", "training-pipeline"),
     ("I'm back after the weekend, what should I do next", "training-pipeline"),
     ("benchmark the trainer throughput", "training-pipeline"),
+    ("continue training from a checkpoint at half the learning rate", "training-pipeline"),  # trap: reward, hp
     # training-campaign
     ("start a campaign that runs overnight with an 8 hour budget", "training-campaign"),
     ("the campaign crashed during the night, bring it back", "training-campaign"),

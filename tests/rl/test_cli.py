@@ -122,6 +122,19 @@ def test_warm_start_from_checkpoint(trained, capsys):
     assert after["normalizer_frozen"] and after["normalizer"]["mean"].equal(before["mean"])
 
 
+def test_warm_start_from_a_name_resolves_against_the_env_trained(trained, capsys):
+    """`--checkpoint latest` is the newest run of the env being trained (as `play --policy latest`);
+    `best` with nothing registered for it is refused in one line naming --checkpoint."""
+    _, result = trained
+    code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", "latest", "--json")
+    assert code == 0, err
+    meta = json.loads((Path(json.loads(out)["run_dir"]) / "experiment_meta.json").read_text())
+    assert meta["warm_start"]["checkpoint"] == str((Path(result["run_dir"]) / "checkpoints" / "best.pt").resolve())
+    code, _, err = _cli(capsys, "train", *TINY, "--checkpoint", "best")
+    assert code == 2 and err.count("\n") == 1
+    assert "--checkpoint best: no checkpoint registered" in err and "for dummy:point_nav" in err
+
+
 def test_a_warm_start_keeps_the_checkpoint_s_network(trained, capsys):
     """Sizes left at the default follow the checkpoint (16, not the default's 256-128-64); sizes set
     to something else are refused in one line instead of failing to load the weights."""

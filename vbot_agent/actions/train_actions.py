@@ -29,7 +29,8 @@ TRAIN = Action(
               help="dotted key=value, repeatable, e.g. --set ppo.learning_rate=3e-4 --set reward.scales.arrival=10"),
         Param("resume", const="latest",
               help="continue a run: its folder, or 'latest' (the default when given alone)"),
-        Param("checkpoint", "path", help="warm start a new run from this checkpoint's weights and normaliser"),
+        Param("checkpoint", "path", help="warm start a new run from this checkpoint's weights and normaliser: a "
+              "checkpoint file, a run folder (best.pt, else last.pt), 'latest' or 'best' (of the env trained)"),
         Param("reset_optimizer", "bool", default=False, help="with --checkpoint: fresh Adam state"),
         Param("lr_multiplier", "float", min=0.0, help="with --checkpoint: multiply this run's ppo.learning_rate (1e-3 unless "
                                                          "--set or --config changes it; the checkpoint's own rate is not read)"),

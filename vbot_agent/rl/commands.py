@@ -42,7 +42,7 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
     from vbot_agent.fileio import atomic_write_json
     from vbot_agent.rl.checkpoint import load_checkpoint
     from vbot_agent.rl.config import resolve_train_config, warm_network
-    from vbot_agent.rl.run_dir import META_FILE, create_run_dir, experiment_meta
+    from vbot_agent.rl.run_dir import META_FILE, create_run_dir, experiment_meta, resolve_policy_path
     from vbot_agent.rl.runner import OnPolicyRunner, WarmStart
 
     overrides = list(overrides or [])
@@ -69,7 +69,8 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
     else:
         cfg = resolve_train_config(config_file=config, overrides=overrides, flags=flags)
         warm = None
-        if checkpoint is not None:
+        if checkpoint is not None:  # a name resolves against the env being trained (its newest run, its best)
+            checkpoint = str(resolve_policy_path(root, checkpoint, cfg.env_id, "--checkpoint"))
             if lr_multiplier is not None:
                 cfg = replace(cfg, ppo=replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate * lr_multiplier))
             warm = WarmStart(load_checkpoint(checkpoint), checkpoint, reset_optimizer, freeze_normalizer)

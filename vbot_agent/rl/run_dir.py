@@ -62,14 +62,14 @@ def find_latest_run(runs_root: Path, env_id: str | None = None) -> Path:
     return max(candidates, key=lambda p: (p / CHECKPOINT_DIR / "last.pt").stat().st_mtime)
 
 
-def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None) -> Path:
+def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None, flag: str = "--policy") -> Path:
     """``latest`` | ``best`` | run folder | checkpoint file -> a checkpoint file (best.pt, else last.pt).
 
     ``latest`` is the newest run's; ``best`` the workspace's best registered checkpoint (the one of
     `vbot checkpoints --best`, `vbot status` and WAKE_UP.md; the workspace is the folder above
-    ``runs_root``)."""
+    ``runs_root``). ``flag`` names the option in error messages."""
     if policy == "best":
-        return _best_registered(runs_root.parent, env_id)
+        return _best_registered(runs_root.parent, env_id, flag)
     path = find_latest_run(runs_root, env_id) if policy == "latest" else Path(policy)
     if path.is_dir():
         for name in ("best.pt", "last.pt"):
@@ -81,7 +81,7 @@ def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None)
     return path
 
 
-def _best_registered(root: Path, env_id: str | None) -> Path:
+def _best_registered(root: Path, env_id: str | None, flag: str) -> Path:
     from vbot_agent.workspace import Paths
     from vbot_agent.workspace.checkpoints import best_checkpoint, load_registry
     from vbot_agent.workspace.read_model import resolve
@@ -90,16 +90,16 @@ def _best_registered(root: Path, env_id: str | None) -> Path:
     if env_id is None:  # scores rank checkpoints of one env only
         envs = sorted({str(c.get("env_id")) for c in registry["checkpoints"]})
         if len(envs) > 1:
-            raise UsageError(f"--policy best: the registry holds checkpoints of {len(envs)} envs ({', '.join(envs)}), "
+            raise UsageError(f"{flag} best: the registry holds checkpoints of {len(envs)} envs ({', '.join(envs)}), "
                              "whose scores do not compare; add --env ENV, or give the checkpoint's path")
     best = best_checkpoint(registry, env_id)
     checkpoint = resolve(root, (best or {}).get("checkpoint"))
     if checkpoint is None:
-        raise UsageError(f"--policy best: no checkpoint registered in {root}" + (f" for {env_id}" if env_id else "")
+        raise UsageError(f"{flag} best: no checkpoint registered in {root}" + (f" for {env_id}" if env_id else "")
                          + "; a campaign registers its trials', `vbot checkpoints --add RUN` a training run's; "
-                         "or give --policy latest or a path")
+                         f"or give {flag} latest or a path")
     if not checkpoint.is_file():
-        raise UsageError(f"--policy best: the registered checkpoint {checkpoint} ({best.get('id')}) is gone")
+        raise UsageError(f"{flag} best: the registered checkpoint {checkpoint} ({best.get('id')}) is gone")
     return checkpoint
 
 
