@@ -133,3 +133,33 @@ def test_normalizer_matches_numpy_over_batches():
     norm.frozen = True
     norm.update(torch.full((5, 4), 1e6))
     assert norm.mean.numpy() == pytest.approx(data.mean(0), abs=1e-4)
+
+
+def test_action_noise_stays_under_its_bound():
+    """With a large entropy bonus and nothing to learn, the std climbs every update unless bounded;
+    a bounded model is projected back after each step and when it loads a noisier state."""
+
+    def stds_after_updates(max_noise_std):
+        torch.manual_seed(0)
+        model = ActorCritic(3, 2, [8], [8], max_noise_std=max_noise_std)
+        cfg = PPOConfig(num_steps_per_env=4, num_learning_epochs=4, num_mini_batches=1, entropy_coef=1.0,
+                        learning_rate=0.05, schedule="fixed")
+        ppo = PPO(model, cfg, num_envs=2, device=torch.device("cpu"), generator=torch.Generator().manual_seed(0))
+        for _ in range(4):
+            obs = torch.zeros(2, 3)
+            for _ in range(4):
+                ppo.act(obs)
+                ppo.process_step(torch.zeros(2), terminated=torch.tensor([False, False]),
+                                 truncated=torch.tensor([False, False]), final_obs=obs)
+            ppo.compute_returns(obs)
+            ppo.update()
+        return ppo, model.log_std.exp()
+
+    _, unbounded = stds_after_updates(None)
+    assert unbounded.min() > 1.5
+    ppo, bounded = stds_after_updates(1.0)
+    assert bounded.max() <= 1.0 + 1e-6
+    noisy = {k: v.clone() for k, v in ppo.actor_critic.state_dict().items()}
+    noisy["log_std"].fill_(math.log(15.0))  # a warm start from a policy whose noise drifted up
+    ppo.load_state_dict({"model": noisy}, load_optimizer=False)
+    assert ppo.actor_critic.log_std.exp().max().item() == pytest.approx(1.0)

@@ -65,6 +65,9 @@ class PolicyConfig:
     critic_hidden_dims: tuple[int, ...] = (128, 128, 64)
     activation: Literal["elu", "relu", "tanh"] = "elu"
     init_noise_std: float = 1.0
+    # Upper bound of the action noise's std (None: unbounded). Actions are clipped to [-1, 1], so
+    # noise beyond ~1 only saturates them; see ActorCritic.bound_noise.
+    max_noise_std: float | None = None
     normalize_observations: bool = True
     normalizer_clip: float = 5.0  # clip normalised observations to +-this (std units)
     # Hidden layers in bfloat16 ("auto": on CPUs that multiply bf16 natively, AVX512-BF16 or AMX).
@@ -77,6 +80,9 @@ class PolicyConfig:
         if any(d <= 0 for d in (*self.actor_hidden_dims, *self.critic_hidden_dims)):
             raise ValueError("hidden sizes must be positive")
         _positive(self, "init_noise_std", "normalizer_clip")
+        if self.max_noise_std is not None and not self.init_noise_std <= self.max_noise_std:
+            raise ValueError(f"policy.max_noise_std ({self.max_noise_std}) must be >= init_noise_std "
+                             f"({self.init_noise_std}), or null")
 
 
 @dataclass(frozen=True)

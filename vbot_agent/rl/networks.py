@@ -50,7 +50,7 @@ class ActorCritic(nn.Module):
 
     def __init__(self, obs_dim: int, action_dim: int, actor_hidden_dims: Sequence[int],
                  critic_hidden_dims: Sequence[int], activation: str = "elu", init_noise_std: float = 1.0,
-                 precision: str = "fp32") -> None:
+                 precision: str = "fp32", max_noise_std: float | None = None) -> None:
         super().__init__()
         if precision not in ("fp32", "bf16"):
             raise ValueError(f"precision must be fp32 or bf16 (resolve 'auto' first), got {precision!r}")
@@ -61,6 +61,19 @@ class ActorCritic(nn.Module):
         _init(self.actor[-1], 0.01)
         _init(self.critic[-1], 1.0)
         self.log_std = nn.Parameter(torch.full((action_dim,), math.log(init_noise_std)))
+        self.max_log_std = None if max_noise_std is None else math.log(max_noise_std)
+        self.bound_noise()
+
+    def bound_noise(self) -> None:
+        """Project the log-std back under ``max_noise_std`` (after each optimiser step and each load).
+
+        Actions are clipped to [-1, 1] by the env, so noise beyond that range changes nothing the
+        surrogate can see, while the entropy bonus keeps paying for it: unbounded, the std drifts
+        upward on hard tasks (2 -> 15 over a chain of warm starts) until every sampled action is +-1.
+        """
+        if self.max_log_std is not None:
+            with torch.no_grad():
+                self.log_std.clamp_(max=self.max_log_std)
 
     def act(self, obs: torch.Tensor, generator: torch.Generator | None = None):
         """Sample actions. obs [B, O] -> (actions [B, A], log_prob [B], mean [B, A], std [B, A]).

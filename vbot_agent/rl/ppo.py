@@ -129,6 +129,7 @@ class PPO:
             loss.backward()
             grad_norm = nn.utils.clip_grad_norm_(self.actor_critic.parameters(), cfg.max_grad_norm)
             self.optimizer.step()
+            self.actor_critic.bound_noise()
             sums["surrogate"] += losses.surrogate.item()
             sums["value_function"] += losses.value.item()
             sums["entropy"] += losses.entropy.item()
@@ -160,6 +161,7 @@ class PPO:
 
     def load_state_dict(self, state: dict, *, load_optimizer: bool = True) -> None:
         self.actor_critic.load_state_dict(state["model"])
+        self.actor_critic.bound_noise()  # a warm start from a noisier policy begins at this run's bound
         if load_optimizer:
             self.optimizer.load_state_dict(state["optimizer"])
             self._set_lr(float(state["learning_rate"]))

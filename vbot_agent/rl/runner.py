@@ -88,7 +88,7 @@ class OnPolicyRunner:
         self.precision = self._precision(resume)
         actor_critic = ActorCritic(self.env.obs_dim, self.env.action_dim, pol.actor_hidden_dims,
                                    pol.critic_hidden_dims, pol.activation, pol.init_noise_std,
-                                   self.precision.precision)
+                                   self.precision.precision, pol.max_noise_std)
         self.generator = torch.Generator(device=self.device).manual_seed(cfg.seed)
         self.alg = PPO(actor_critic, cfg.ppo, cfg.num_envs, self.device, self.generator)
         self.iteration, self.env_steps = 0, 0
