@@ -342,3 +342,17 @@ def test_without_the_action_the_warning_says_so(workspace, monkeypatch):
     write_run(workspace)
     Watcher(workspace).snapshot()
     assert "Reward diagnosis: not available in this version (no `diagnose-reward` action)." in wake_text(workspace)
+
+
+def test_stage_table_shows_points_only_where_the_competition_scores():
+    from vbot_agent.agent.wakeup_text import stages_table
+
+    cur = {"status": "running", "stage_index": 1, "stages": [
+        {"name": "levels", "env_id": "vbot_navigation_terrain", "status": "promoted",
+         "metrics": {"success_rate": 0.6, "competition_points": 0.0, "max_points": 2.0}},
+        {"name": "s012", "env_id": "vbot_navigation_section012", "status": "running",
+         "metrics": {"success_rate": 0.1, "competition_points": 4.25, "max_points": 60.0}}]}
+    rows = [line for line in stages_table(cur) if line.startswith("| ") and "---" not in line]
+    assert rows[0].split(" | ")[7] == "points"
+    assert rows[1].split(" | ")[7] == "-"  # the training terrain has no competition points
+    assert rows[2].split(" | ")[7] == "4.25 of 60"

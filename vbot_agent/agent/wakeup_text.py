@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from vbot_agent.fileio import atomic_write_text
+from vbot_agent.sim.registry import has_competition
 from vbot_agent.workspace.state import stage_status_word
 
 
@@ -112,16 +113,21 @@ def cell(value: Any) -> str:
 def stages_table(cur: dict[str, Any]) -> list[str]:
     """A curriculum's stages: status, steps, the best evaluation and its checkpoint (Markdown)."""
     stages = [s for s in cur.get("stages") or [] if isinstance(s, dict)]
-    lines = ["Each stage against its plan (`vbot curriculum status` shows the promotion bars and what failed):", "",
-             "| # | stage | env | status | env steps | best success | fall | best checkpoint |",
-             "|---|---|---|---|---|---|---|---|"]
+    lines = ["Each stage against its plan (`vbot curriculum status` shows the promotion bars and what failed). "
+             "Points are the best evaluation's mean per episode in the stage's own spawns, not the competition's "
+             "layout (`vbot play --competition` scores that):", "",
+             "| # | stage | env | status | env steps | best success | fall | points | best checkpoint |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for i, stage in enumerate(stages):
         metrics = stage.get("metrics") or {}
         status = stage_status_word({**cur, "stages": stages}, i)
         done = f"{stage['env_steps']:,}" if isinstance(stage.get("env_steps"), int) else "-"
         best = f"`{stage['best_checkpoint']}`" if stage.get("best_checkpoint") else "-"
+        points, most = metrics.get("competition_points"), metrics.get("max_points")
+        scored = (f"{points:.2f} of {most:g}" if isinstance(points, (int, float)) and isinstance(most, (int, float))
+                  and has_competition(str(stage.get("env_id"))) else "-")  # the training terrain scores none
         lines.append(f"| {i + 1} | {cell(stage.get('name'))} | {cell(stage.get('env_id'))} | {status} | {done} "
-                     f"| {pct(metrics.get('success_rate'))} | {pct(metrics.get('fall_rate'))} | {best} |")
+                     f"| {pct(metrics.get('success_rate'))} | {pct(metrics.get('fall_rate'))} | {scored} | {best} |")
     return lines
 
 
