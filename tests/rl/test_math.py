@@ -163,3 +163,14 @@ def test_action_noise_stays_under_its_bound():
     noisy["log_std"].fill_(math.log(15.0))  # a warm start from a policy whose noise drifted up
     ppo.load_state_dict({"model": noisy}, load_optimizer=False)
     assert ppo.actor_critic.log_std.exp().max().item() == pytest.approx(1.0)
+
+
+def test_evaluation_keeps_each_course_item_s_points_not_the_section_totals():
+    from vbot_agent.rl.evaluate import summarize_episodes
+
+    ep = {"return": np.zeros(4), "success": np.zeros(4), "fall": np.zeros(4), "points": np.array([4.0, 0, 8, 0]),
+          "points_max": np.full(4, 20), "points/zone_left": np.array([4.0, 0, 4, 0]),
+          "points/zone_centre": np.array([0.0, 0, 4, 0]), "points/section011": np.array([4.0, 0, 8, 0])}
+    result = summarize_episodes(ep)
+    assert result.points_by_item == {"zone_left": 2.0, "zone_centre": 1.0}
+    assert result.to_dict()["points_by_item"] == {"zone_left": 2.0, "zone_centre": 1.0}

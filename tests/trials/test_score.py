@@ -58,5 +58,8 @@ def test_points_term_is_a_fraction_of_the_envs_maximum():
               "competition_points": 40.0, "max_competition_points": 80}
     metrics = metrics_from_result(result, 60.0)
     assert (metrics["competition_points"], metrics["max_points"]) == (10.0, 20.0)
+    assert "points_by_item" not in metrics  # none reported: none recorded
+    items = metrics_from_result({**result, "points_by_item": {"zone_left": 4.0, "packet_left": 6.0}}, 60.0)
+    assert items["points_by_item"] == {"zone_left": 4.0, "packet_left": 6.0}
     with pytest.raises(VbotError, match="max_points"):
         compute_score({**course, "max_points": 0}, ScoreWeights())

@@ -252,7 +252,8 @@ def _best(snap: WakeUpInput) -> list[str]:
     ]
     metrics = best.get("metrics") or {}
     if metrics:
-        lines.append("- metrics: " + ", ".join(f"{k} {text.fmt(v)}" for k, v in metrics.items()) + f" ({METRICS_SOURCE})")
+        lines.append("- metrics: " + ", ".join(f"{k} {text.fmt(v)}" for k, v in metrics.items() if not isinstance(v, dict))
+                     + f" ({METRICS_SOURCE})")
     config = {k: best.get(k) for k in ("params", "reward_scales") if best.get(k)}
     if config:
         lines += ["", "Configuration:", "", "```yaml",

@@ -156,6 +156,9 @@ def render_curriculum(s: dict[str, Any]) -> str:
             length = f", {env['episode_length_s']:g} s episodes" if isinstance(env.get("episode_length_s"), (int, float)) else ""
             shown += (("competition_points", f"points {{:.2f}} {start}{length}"),)
         extra = "".join(", " + word.format(kept[key]) for key, word in shown if isinstance(kept.get(key), (int, float)))
+        paid = {k: v for k, v in (kept.get("points_by_item") or {}).items() if isinstance(v, (int, float)) and v > 0}
+        if paid:
+            extra += " (" + ", ".join(f"{k} {v:g}" for k, v in paid.items()) + ")"
         measured = (f"last evaluation: success {rate:.2f} at {last['env_steps']:,} steps; best checkpoint: success "
                     f"{best:.2f}{extra}" if isinstance(rate, float) and isinstance(best, float) else "not evaluated")
         marker = ">" if st["index"] == s["stage_index"] else " "

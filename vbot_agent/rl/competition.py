@@ -43,8 +43,9 @@ def summarize_course_points(ep: dict[str, np.ndarray]) -> dict[str, Any]:
         values = np.asarray(values, dtype=np.float64)
         return {"mean": round(float(values.mean()), 3), "best": round(float(values.max()), 3)}
 
-    items = {k[len("points/"):]: round(float(np.mean(v)), 3) for k, v in ep.items()
-             if k.startswith("points/") and k[len("points/"):] not in SECTION_MAX}
+    from vbot_agent.rl.evaluate import items_of
+
+    items = items_of(ep)
     sections = {k[len("points/"):]: {**stats(v), "max": SECTION_MAX[k[len("points/"):]]} for k, v in ep.items()
                 if k.startswith("points/") and k[len("points/"):] in SECTION_MAX}
     times = np.asarray(ep.get("course_time_s", []), dtype=np.float64)

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from typing import Any
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -33,8 +34,9 @@ class EvalResult:
     competition_points: float  # NaN unless the env reports distances (VBot/dummy envs)
     max_competition_points: int
     score: float
+    points_by_item: dict[str, float] = field(default_factory=dict)  # a course's items: mean points per episode
 
-    def to_dict(self) -> dict[str, float | int | None]:
+    def to_dict(self) -> dict[str, Any]:
         """JSON-friendly: NaN becomes None."""
         return {k: (None if isinstance(v, float) and math.isnan(v) else v) for k, v in asdict(self).items()}
 
@@ -120,7 +122,17 @@ def summarize_episodes(ep: dict[str, np.ndarray]) -> EvalResult:
         mean_length=mean("length"), mean_time_to_target_s=mean_time, mean_final_distance=final_distance,
         competition_points=points, max_competition_points=max_points,
         score=score_of(success_rate, fall_rate, mean("return"), final_distance),
+        points_by_item=items_of(ep),
     )
+
+
+def items_of(ep: dict[str, np.ndarray]) -> dict[str, float]:
+    """Mean points per episode of each scoring item of a course (``points/<item>`` keys; the
+    ``points/<section>`` totals are left out), rounded to 3 places; {} on the flat arena."""
+    from vbot_agent.rl.competition import SECTION_MAX
+
+    return {k[len("points/"):]: round(float(np.mean(v)), 3) for k, v in ep.items()
+            if k.startswith("points/") and k[len("points/"):] not in SECTION_MAX and len(v)}
 
 
 def competition_points(ep: dict[str, np.ndarray]) -> tuple[float, int]:

@@ -148,6 +148,8 @@ def metrics_from_result(result: Mapping[str, Any], episode_time_s: float) -> dic
         "episode_time_s": episode_time_s,
         "mean_return": result.get("mean_return"),
         "mean_final_distance": result.get("mean_final_distance"),
+        # a course's scoring items (mean points per episode): which of them the points came from
+        **({"points_by_item": dict(result["points_by_item"])} if result.get("points_by_item") else {}),
     }
 
 
