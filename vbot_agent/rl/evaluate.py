@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from typing import Any
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import numpy as np
 
