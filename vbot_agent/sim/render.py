@@ -11,10 +11,13 @@ from pathlib import Path
 import numpy as np
 
 from vbot_agent.errors import VbotError
+from vbot_agent.sim.courses.geometry import GROUP_MARKINGS
 
 CHASE_DISTANCE = 2.4  # m behind the robot
 CHASE_ELEVATIONS = (-18.0, -40.0, -65.0, -89.0)  # degrees: the usual view, then steeper ones over walls
 CHASE_CLEARANCE = 0.4  # m: the ray that looks for walls starts this far out, clear of the robot
+# geom groups the camera cannot see through: all but the see-through markings (zones, packets, gates)
+SOLID_GROUPS = np.array([g != GROUP_MARKINGS for g in range(6)], dtype=np.uint8)
 
 
 class SceneRenderer:
@@ -79,7 +82,7 @@ class SceneRenderer:
             back = -np.array([np.cos(el) * np.cos(az), np.cos(el) * np.sin(az), np.sin(el)])
             start = np.asarray(lookat, float) + CHASE_CLEARANCE * back
             geom = np.zeros(1, np.int32)
-            hit = self._mujoco.mj_ray(self.model, self.data, start, back, None, 1, -1, geom)
+            hit = self._mujoco.mj_ray(self.model, self.data, start, back, SOLID_GROUPS, 1, -1, geom)
             if hit < 0 or CHASE_CLEARANCE + hit > CHASE_DISTANCE:
                 return elevation, CHASE_DISTANCE
             if CHASE_CLEARANCE + hit - 0.1 > best[1]:
