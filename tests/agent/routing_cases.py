@@ -16,8 +16,10 @@ CASES = [
     ("I'm back after the weekend, what should I do next", "training-pipeline"),
     ("benchmark the trainer throughput", "training-pipeline"),
     ("continue training from a checkpoint at half the learning rate", "training-pipeline"),  # trap: reward, hp
+    ("fine-tune the section012 policy at half the learning rate with mixed spawns", "training-pipeline"),  # trap: hp
     # training-campaign
     ("start a campaign that runs overnight with an 8 hour budget", "training-campaign"),
+    ("start a 2-hour hyperparameter campaign", "training-campaign"),  # trap: "where do I start", hp
     ("the campaign crashed during the night, bring it back", "training-campaign"),
     ("is the automl process still alive?", "training-campaign"),
     ("how much of the budget has the campaign used", "training-campaign"),

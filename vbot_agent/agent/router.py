@@ -22,6 +22,9 @@ from vbot_agent.agent.skills import Skill
 K1, B = 1.2, 0.75
 FIELD_WEIGHTS = {"name": 3.0, "triggers": 3.0, "description": 2.0, "headings": 1.5, "body": 0.2}
 PHRASE_BONUS = 2.5  # per trigger phrase whose terms all occur in the task
+# A one-term phrase ("where do I start": start) earns the bonus only in a task as short as itself;
+# in a longer one its word is an ordinary match ("start a 2-hour campaign" is not "where do I start").
+MIN_PHRASE_TERMS = 2
 
 _STOP_TEXT = """
 a about after again all am an and any are as at be been before being but by can could did do does
@@ -42,10 +45,12 @@ SYNONYMS = {
     "crashed": "crash", "died": "die", "dead": "die", "overnight": "overnight campaign",
     "wake": "wake_up",
     "trainer": "train trainer", "evaluate": "evaluate play", "stairs": "stair terrain", "ramp": "ramp terrain", "points": "point score",
-    "exploit": "exploit reward hack", "hacking": "hack", "penalty": "penalty reward",
+    "finetune": "warm start checkpoint train", "exploit": "exploit reward hack", "hacking": "hack", "penalty": "penalty reward",
 }
 
 _WORD = re.compile(r"[a-z0-9_]+(?:\.[0-9]+)?")
+# "fine-tune" is training on from a checkpoint, not tuning hyperparameters: one word before "tune" expands
+_FINE_TUNE = re.compile(r"fine[- ]?tun(e|ed|es|ing)\b")
 
 
 def stem(word: str) -> str:
@@ -67,7 +72,7 @@ def stem(word: str) -> str:
 def tokens(text: str) -> list[str]:
     """Lower-cased, synonym-expanded, stemmed terms of ``text`` without stop words."""
     out: list[str] = []
-    for word in _WORD.findall(text.lower().replace("-", " ")):
+    for word in _WORD.findall(_FINE_TUNE.sub("finetune", text.lower()).replace("-", " ")):
         if word in STOP_WORDS:
             continue
         for part in SYNONYMS.get(word, word).split():
@@ -129,7 +134,8 @@ def rank(task: str, skills: list[Skill]) -> list[Ranked]:
                 if term in terms:
                     matched.setdefault(field, []).append(term)
         # A trigger phrase counts when all its terms occur in the task, in any order.
-        phrases = [t.text for t in skill.triggers if (terms := set(tokens(t.text))) and terms <= query_set]
+        phrases = [t.text for t in skill.triggers if (terms := set(tokens(t.text))) and terms <= query_set
+                   and (len(terms) >= MIN_PHRASE_TERMS or len(query_set) <= MIN_PHRASE_TERMS)]
         score += PHRASE_BONUS * len(phrases)
         out.append(Ranked(skill, round(score, 4), matched, phrases))
     return sorted(out, key=lambda r: (-r.score, r.skill.name))
