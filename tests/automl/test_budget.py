@@ -236,6 +236,13 @@ def test_an_unfinished_curriculum_refuses_a_new_campaign_before_any_measurement(
     assert real.returncode == 2 and "continue it with `vbot curriculum run`" in real.stderr
     assert "measuring" not in real.stderr + dry.stderr
     assert not (workspace / "starter_kit_schedule/progress/throughput.yaml").exists()
+    # stuck: the edit that lets it go on, then the run; never a new campaign over its state
+    state["curriculum"].update(status="stuck", stages=[{"name": "a", "status": "stuck", "stuck_at_steps": 3_000_000}])
+    StateWriter(paths.state_file, workspace / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    stuck = vbot(workspace, "automl", "--config", str(config), "--budget-hours", "1", "--dry-run")
+    assert stuck.returncode == 2 and "(status stopped, curriculum stuck)" in stuck.stderr
+    assert "continue it with `vbot curriculum edit --set a.steps=6000000`, then `vbot curriculum run`" in stuck.stderr
+    assert "never over this one's state" in stuck.stderr and "away" not in stuck.stderr
 
 
 def test_a_pruned_trial_names_its_pruner_rule():

@@ -181,10 +181,14 @@ def start_refusal(paths: Paths) -> str | None:
     if state["status"] not in (CampaignState.RUNNING, CampaignState.STOPPED):
         return None
     what = "curriculum" if state.get("mode") == "curriculum" else "campaign"
-    hint = RESUME_HINT if what == "campaign" else f"continue it with `{resume_command(state)}`"
-    return (f"{what} {state['automl_id']} in this workspace is unfinished (status {state['status']}); {hint}, or "
-            f"start the new campaign in another workspace (`vbot init DIR`), or move {paths.state_file} away "
-            f"(its snapshot stays in starter_kit_log/{state['automl_id']}/)")
+    command = resume_command(state)
+    then = ", then `vbot curriculum run`" if command.startswith("vbot curriculum edit") else ""
+    hint = RESUME_HINT if what == "campaign" else f"continue it with `{command}`{then}"
+    cur = state.get("curriculum") if isinstance(state.get("curriculum"), dict) else {}
+    status = f"status {state['status']}" + (f", curriculum {cur['status']}" if cur.get("status") else "")
+    return (f"{what} {state['automl_id']} in this workspace is unfinished ({status}); {hint}; "
+            f"a new campaign starts in another workspace (`vbot init DIR`, then `vbot automl` there), "
+            f"never over this one's state")
 
 
 def _existing_state_text(paths: Paths) -> str | None:
