@@ -331,6 +331,7 @@ def test_an_older_lazy_run_is_diagnosed_and_campaign_trials_are_left_to_the_sear
     assert "Reward diagnosis of the 2 newest runs that are not campaign trials" in text
     assert "`lazy_robot` in `runs/vbot_navigation_section001/2026-11-20_lazy_PPO`" in text
     assert "`vbot diagnose-reward RUN` diagnoses one" in text
+    assert "Reward diagnosis: no findings in `runs/vbot_navigation_section001/2026-11-21_healthy_PPO`." in text
 
 
 def test_without_the_action_the_warning_says_so(workspace, monkeypatch):

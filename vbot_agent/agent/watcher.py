@@ -142,7 +142,9 @@ class DiagnosisCache:
         lines = [line for _, (_, _, run_lines, _) in done for line in run_lines]
         if not any(count for _, (_, _, _, count) in done):
             return [f"Reward diagnosis of {scope} ({names}; {reach}): no findings.", *lines]
-        return [f"Reward diagnosis of {scope} ({names}; {reach}):", *lines]
+        clean = [f"`{name}`" for name, (_, _, _, count) in done if not count]
+        return [f"Reward diagnosis of {scope} ({names}; {reach}):", *lines,
+                *([f"Reward diagnosis: no findings in {', '.join(clean)}."] if clean else [])]
 
     def _fresh(self, name: str, key: tuple) -> bool:
         held = self._results.get(name)
