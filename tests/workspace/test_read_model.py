@@ -147,8 +147,14 @@ def test_a_curriculum_stage_past_the_registry_is_named_by_every_reader(tmp_path)
     assert note in build_wake_up(read_snapshot(tmp_path))
     assert note in WorkspaceReader(tmp_path).read(with_curves=False).unregistered
     assert note in checkpoints(ctx)["unregistered"]
-    assert note in checkpoints(ctx, env="vbot_navigation_section011")["unregistered"]
-    assert note not in checkpoints(ctx, env="vbot_navigation_section001")["unregistered"]
+    assert note.replace("furthest stage", "stage") in checkpoints(ctx, env="vbot_navigation_section011")["unregistered"]
+    assert checkpoints(ctx, env="vbot_navigation_section001")["unregistered"] == []
+    stages.append({"name": "s012", "env_id": "vbot_navigation_section012", "status": "stuck",
+                   "best_checkpoint": "log/s012/best.pt"})  # a later stage: --env still finds s011's
+    StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
+    assert "'s011'" in checkpoints(ctx, env="vbot_navigation_section011")["unregistered"][0]
+    assert "'s012'" in checkpoints(ctx)["unregistered"][0]
+    stages.pop()
     stages[1]["best_checkpoint"] = "runs/a/trial_3/last.pt"  # registered (as a promoted stage's is): no note
     StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
     assert "only promoted stages" not in build_wake_up(read_snapshot(tmp_path))

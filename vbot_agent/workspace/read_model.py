@@ -128,16 +128,14 @@ def curriculum_stage_notes(view: WorkspaceView, env: str | None = None) -> list[
     """When the curriculum's furthest stage with a checkpoint is not in the registry (only promoted
     stages are registered): one sentence naming that stage's checkpoint, so that no reader offers an
     earlier stage's policy (flat tiles, say) as the answer for the later stages' env; the same words
-    in `vbot checkpoints`, `vbot status` and WAKE_UP.md. With ``env``: only a stage on that env."""
+    in `vbot checkpoints`, `vbot status` and WAKE_UP.md. With ``env``: the furthest stage on that env."""
     from vbot_agent.sim.registry import has_competition  # (cheap: no mujoco)
 
     stages = [s for s in ((view.state or {}).get("curriculum") or {}).get("stages") or []
-              if isinstance(s, dict) and s.get("best_checkpoint")]
+              if isinstance(s, dict) and s.get("best_checkpoint") and (env is None or s.get("env_id") == env)]
     if not stages:
         return []
     last = stages[-1]
-    if env is not None and last.get("env_id") != env:
-        return []
     registered = {resolve(view.paths.root, e.get("checkpoint")) for e in view.registered}
     if resolve(view.paths.root, last["best_checkpoint"]) in registered:
         return []
@@ -145,7 +143,8 @@ def curriculum_stage_notes(view: WorkspaceView, env: str | None = None) -> list[
     success = (last.get("metrics") or {}).get("success_rate")
     measured = f", best evaluation success {success:.2f}" if isinstance(success, (int, float)) else ""
     score = "--competition " if has_competition(stage_env) else ""
-    return [f"not in the registry (only promoted stages are): the curriculum's furthest stage '{last.get('name')}' "
+    which = "furthest stage" if env is None else "stage"
+    return [f"not in the registry (only promoted stages are): the curriculum's {which} '{last.get('name')}' "
             f"({stage_env}, {last.get('status')}{measured}); `vbot play {score}--env {stage_env} --policy "
             f"{last['best_checkpoint']}` scores its best checkpoint"]
 
