@@ -432,8 +432,9 @@ def test_a_course_stage_says_where_its_points_were_measured():
     a, b, c, d = (line for line in text.splitlines() if line.lstrip(" >").startswith(("1.", "2.", "3.", "4.")))
     assert "points 1.12 per robot on its own spawns  [" in c  # the flat arena: no course start
     assert "points 1.12 spawned anywhere on the course, 60 s episodes" in a
-    assert "best checkpoint: success 0.00, falls 0.50, points 1.12 from START  [" in b
+    assert "best checkpoint: success 0.00, falls 0.50, points 1.12 from START (items not recorded" in b
     assert "points 1.12 spawned half from START, half anywhere on the course (zone_left 1.125)  [" in d
+    assert "60 s episodes (items not recorded: evaluated by an older vbot)  [" in a  # a record without items
 
 
 def test_another_plan_over_an_unfinished_curriculum_is_shown_with_restart(workspace, launch_log):
