@@ -426,7 +426,7 @@ def test_a_course_stage_says_where_its_points_were_measured():
     mixed = stage(3, "d", {"spawn": {"course_start": "mixed"}})
     mixed["metrics"]["points_by_item"] = {"zone_left": 1.125, "zone_centre": 0.0}  # which items paid
     text = render_curriculum({"status": "stuck", "plan_name": "p", "plan": "p.yaml", "stage_index": 1,
-                              "current_stage": "b", "stages": [
+                              "train": {"policy": {"max_noise_std": 1.0}}, "current_stage": "b", "stages": [
                                   stage(0, "a", {"spawn": {"course_start": "anywhere"}, "episode_length_s": 60.0}),
                                   stage(1, "b", {}), stage(2, "c", {}, "vbot_navigation_section001"), mixed]})
     a, b, c, d = (line for line in text.splitlines() if line.lstrip(" >").startswith(("1.", "2.", "3.", "4.")))
@@ -435,6 +435,7 @@ def test_a_course_stage_says_where_its_points_were_measured():
     assert "best checkpoint: success 0.00, falls 0.50, points 1.12 from START (items not recorded" in b
     assert "points 1.12 spawned half from START, half anywhere on the course (zone_left 1.125)  [" in d
     assert "60 s episodes (items not recorded: evaluated by an older vbot)  [" in a  # a record without items
+    assert "  every stage trains with policy.max_noise_std=1.0 (the plan's train:)" in text.splitlines()
 
 
 def test_another_plan_over_an_unfinished_curriculum_is_shown_with_restart(workspace, launch_log):

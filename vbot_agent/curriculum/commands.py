@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.curriculum.plan import check_promotion
+from vbot_agent.curriculum.plan import check_promotion, flatten
 from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, start_advice, summarize
 from vbot_agent.curriculum.session import RUN_HINT, CurriculumSession, CurriculumStopped, PromotionRefused
 from vbot_agent.errors import UsageError
@@ -138,6 +138,9 @@ def render_curriculum(s: dict[str, Any]) -> str:
     if ev:
         lines.append(f"  {s['num_envs']} envs; each stage's newest checkpoint is evaluated on {ev['episodes']} episodes "
                      f"every {ev['every_env_steps']:,} env steps ({ev['final_episodes']} at the end of its budget)")
+    if s.get("train"):  # the plan's trainer config under every stage's own options (`vbot runs` shows neither)
+        lines.append("  every stage trains with " + ", ".join(f"{k}={v}" for k, v in flatten(s["train"]).items())
+                     + " (the plan's train:)")
     width = max(12, *(len(st["name"]) for st in s["stages"]))
     for st in s["stages"]:
         c, last = st["criteria"], st.get("last_evaluation") or {}

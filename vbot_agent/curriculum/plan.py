@@ -108,7 +108,7 @@ class Stage:
 
     def values(self) -> dict[str, Any]:
         """The stage's dotted trainer keys (``--set``): ``env.<option>`` then ``overrides``."""
-        values = {f"env.{k}": v for k, v in _flatten(self.env).items()}
+        values = {f"env.{k}": v for k, v in flatten(self.env).items()}
         for key, value in self.overrides.items():
             if key in values:
                 raise ValueError(f"overrides.{key} repeats env.{key[4:]}; give it once")
@@ -140,12 +140,13 @@ class Plan:
         return [s.name for s in self.stages]
 
 
-def _flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"policy": {"max_noise_std": 1.0}} -> {"policy.max_noise_std": 1.0}: the dotted keys of `--set`."""
     out: dict[str, Any] = {}
     for key, value in mapping.items():
         dotted = f"{prefix}{key}"
         if isinstance(value, Mapping):
-            out.update(_flatten(value, dotted + "."))
+            out.update(flatten(value, dotted + "."))
         else:
             out[dotted] = value
     return out

@@ -122,7 +122,7 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
     evaluation = {"episodes": plan.evaluation.episodes, "every_env_steps": plan.evaluation.every_env_steps,
                   "final_episodes": plan.evaluation.final_episodes, "seed": plan.evaluation.seed}
     return {"plan": cur["plan"], "plan_name": plan.name, "description": plan.description, "status": cur["status"],
-            "num_envs": plan.num_envs, "evaluation": evaluation,
+            "num_envs": plan.num_envs, "evaluation": evaluation, "train": dict(plan.train),
             "running": running, "stage_index": index,
             "current_stage": cur["stages"][index]["name"] if index < len(cur["stages"]) else None,
             "stages": stages, "message": curriculum_note(cur), "state_file": str(session.paths.state_file), "next": nxt}
