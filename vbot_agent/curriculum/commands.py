@@ -162,7 +162,8 @@ def render_curriculum(s: dict[str, Any]) -> str:
         paid = {k: v for k, v in (kept.get("points_by_item") or {}).items() if isinstance(v, (int, float)) and v > 0}
         if paid:
             extra += " (" + ", ".join(f"{k} {v:g}" for k, v in paid.items()) + ")"
-        elif is_course(st["env_id"]) and (kept.get("competition_points") or 0) > 0 and "points_by_item" not in kept:
+        elif (has_competition(st["env_id"]) and is_course(st["env_id"]) and (kept.get("competition_points") or 0) > 0
+              and "points_by_item" not in kept):
             extra += " (items not recorded: evaluated by an older vbot)"
         measured = (f"last evaluation: success {rate:.2f} at {last['env_steps']:,} steps; best checkpoint: success "
                     f"{best:.2f}{extra}" if isinstance(rate, float) and isinstance(best, float) else "not evaluated")
