@@ -135,6 +135,21 @@ def test_warm_start_from_a_name_resolves_against_the_env_trained(trained, capsys
     assert "--checkpoint best: no checkpoint registered" in err and "for dummy:point_nav" in err
 
 
+def test_dry_run_checks_and_shows_what_would_train_without_a_run_folder(trained, capsys):
+    cwd, result = trained
+    runs = sorted(str(p) for p in (cwd / "runs").rglob("*_PPO"))
+    code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", "latest", "--lr-multiplier", "0.5", "--dry-run", "--json")
+    assert code == 0, err
+    shown = json.loads(out)
+    assert shown["dry_run"] and shown["learning_rate"] == pytest.approx(5e-4) and shown["max_env_steps"] == 384
+    assert shown["warm_start"].endswith("best.pt") and shown["config"]["policy"]["actor_hidden_dims"] == [16]
+    assert sorted(str(p) for p in (cwd / "runs").rglob("*_PPO")) == runs  # nothing made
+    code, _, err = _cli(capsys, "train", *TINY, "--set", "ppo.learning_rat=1", "--dry-run")
+    assert code == 2 and "did you mean learning_rate" in err
+    code, out, _ = _cli(capsys, "train", *TINY, "--dry-run")
+    assert code == 0 and out.startswith("dry run: nothing trained") and "\nconfig:\n" in out
+
+
 def test_a_warm_start_keeps_the_checkpoint_s_network(trained, capsys):
     """Sizes left at the default follow the checkpoint (16, not the default's 256-128-64); sizes set
     to something else are refused in one line instead of failing to load the weights."""

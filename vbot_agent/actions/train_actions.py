@@ -36,6 +36,9 @@ TRAIN = Action(
                                                          "--set or --config changes it; the checkpoint's own rate is not read)"),
         Param("freeze_normalizer", "bool", default=False,
               help="with --checkpoint: keep the loaded observation statistics fixed"),
+        Param("dry_run", "bool", default=False,
+              help="resolve and check everything (keys, values, env options, a warm start's sizes) and print what "
+                   "would train, the learning rate after --lr-multiplier included; train nothing"),
     ),
     epilog=(
         "Runs go to <workspace>/runs/, or ./runs/ when no workspace is found.\n"

@@ -37,7 +37,7 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
           check_point_interval: int | None = None, seed: int | None = None, device: str | None = None,
           config: str | None = None, overrides: list[str] | None = None, resume: str | None = None,
           checkpoint: str | None = None, reset_optimizer: bool = False, lr_multiplier: float | None = None,
-          freeze_normalizer: bool = False) -> dict[str, Any]:
+          freeze_normalizer: bool = False, dry_run: bool = False) -> dict[str, Any]:
     """Train PPO; see ``vbot train --help``. Returns the run summary (the documented ``--json`` keys)."""
     from vbot_agent.fileio import atomic_write_json
     from vbot_agent.rl.checkpoint import load_checkpoint
@@ -60,6 +60,8 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
 
     if resume is not None:
         run_dir, ckpt, cfg, started_at = _prepare_resume(root, resume, env, flags, config, overrides)
+        if dry_run:
+            return {**_dry_run(cfg, None), "resumes": str(run_dir), "at_env_steps": int(ckpt["env_steps"])}
         runner = OnPolicyRunner(cfg, run_dir, resume=ckpt, started_at=started_at)
         meta_path = run_dir / META_FILE
         meta = json.loads(meta_path.read_text()) if meta_path.is_file() else {}
@@ -75,6 +77,8 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
                 cfg = replace(cfg, ppo=replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate * lr_multiplier))
             warm = WarmStart(load_checkpoint(checkpoint), checkpoint, reset_optimizer, freeze_normalizer)
             cfg = warm_network(cfg, warm.checkpoint.get("config") or {}, checkpoint)
+        if dry_run:
+            return _dry_run(cfg, warm)
         run_dir = create_run_dir(root, cfg.env_id)
         try:
             runner = OnPolicyRunner(cfg, run_dir, warm_start=warm)
@@ -104,6 +108,24 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
     return summary
 
 
+def _dry_run(cfg, warm) -> dict[str, Any]:
+    """What ``vbot train`` would train, resolved and checked (the env built once, a warm start's sizes
+    matched against it), without a run folder or a step of training."""
+    from vbot_agent.config import to_dict
+    from vbot_agent.rl.envs import check_compatible, make_env
+
+    env = make_env(cfg.env_id, 1, seed=cfg.seed, env=cfg.env, reward=cfg.reward)
+    try:
+        if warm is not None:
+            check_compatible(warm.checkpoint, warm.path, env_id=cfg.env_id, obs_dim=env.obs_dim,
+                             action_dim=env.action_dim, same_env_id=False)
+    finally:
+        env.close()
+    return {"dry_run": True, "env_id": cfg.env_id, "num_envs": cfg.num_envs, "max_env_steps": cfg.max_env_steps,
+            "learning_rate": cfg.ppo.learning_rate, "schedule": cfg.ppo.schedule,
+            "warm_start": None if warm is None else str(Path(warm.path).resolve()), "config": to_dict(cfg)}
+
+
 def resume_command(run_dir: Path) -> str:
     """The exact command that continues ``run_dir`` (relative to the current folder when inside it)."""
     import shlex
@@ -122,6 +144,10 @@ def render_train(result: dict[str, Any]) -> str:
 
     from vbot_agent.textout import render_default
 
+    if result.get("dry_run"):  # what would train: the headline, then the whole resolved config
+        head = {k: v for k, v in result.items() if k not in ("dry_run", "config")}
+        return ("dry run: nothing trained, no run folder made; this is what would train\n" + render_default(head)
+                + "\n\nconfig:\n" + render_default(result["config"]))
     shown = {k: v for k, v in result.items() if k != "best_checkpoint_score_formula"}
     for key in ("env_steps_per_s", "final_reward", "success_rate", "best_checkpoint_score"):
         if isinstance(shown.get(key), float):
