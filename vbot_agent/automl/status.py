@@ -44,7 +44,7 @@ def campaign_status(root: Path) -> dict[str, Any]:
     return {
         "automl_id": state["automl_id"], "status": status, "alive": liveness.label == Verdict.ALIVE,
         "liveness": str(liveness.label), "liveness_detail": liveness.detail, "mode": state["mode"],
-        "phase": state["phase"], "env_id": state["env_id"],
+        "phase": None if curriculum_place(state) else state["phase"], "env_id": state["env_id"],  # a curriculum: stages
         # a curriculum has stages, not a wall budget: its state's zeros are not shown as a budget
         "elapsed_hours": None if curriculum_place(state) else state["elapsed_hours"],
         "budget_hours": None if curriculum_place(state) else state["budget_hours"],

@@ -106,7 +106,9 @@ class CampaignStatus(Static):
         grid.add_row("campaign", campaign_head(state.get("automl_id"), state.get("status"), live))
         place = curriculum_place(state)
         stage = f" · stage {state['stage']}" if state.get("stage") and not place else ""
-        grid.add_row("phase", f"{state.get('phase')} · mode {state.get('mode')}{stage} · {state.get('env_id')}")
+        # a curriculum has no search phase (its state's "done" is only for `automl --resume`): the mode says it
+        phase = "" if place else f"{state.get('phase')} · "
+        grid.add_row("phase" if not place else "mode", f"{phase}mode {state.get('mode')}{stage} · {state.get('env_id')}")
         room = self.content_size.width - LABEL_WIDTH
         if place:  # a curriculum has stages, not a budget or trials (as `vbot status`)
             grid.add_row("stage", f"{place['stage'] or '-'} ({place['stage_number']} of {place['stages']}), "
