@@ -41,6 +41,18 @@ def test_successive_halving_plans_longer_trials_that_cost_less_on_average():
     assert apply_plan(settings, plan).final_reserve_hours == pytest.approx(plan.final_hours, abs=1e-4)
 
 
+def test_trials_that_continue_the_best_policy_are_planned_to_their_end():
+    """trials_from: best: a continuing trial starts ahead of every fresh rung score, so halving
+    would stop none of them; the plan counts each trial's whole 12M env steps."""
+    settings = replace(AUTO, pruner=PrunerSettings(type="successive_halving", reduction_factor=3),
+                       trials_from="best", search_space={"params": {"ppo.learning_rate": {
+                           "type": "float", "low": 1e-4, "high": 1e-2, "log": True}}})
+    plan = plan_campaign(settings, 20_000.0, "test")
+    # search 1620 s; a 12M trial costs 600 + 20 s: 2 trials
+    assert (plan.trial_steps, plan.hp_trials) == (12_000_000, 2)
+    assert plan.search_hours * 3600 == pytest.approx(2 * (12e6 / 20_000 + TRIAL_OVERHEAD_S))
+
+
 def test_given_values_are_kept_and_only_auto_ones_planned():
     settings = replace(AUTO, trial_steps=5_000_000, final_steps=10_000_000)
     plan = plan_campaign(settings, 20_000.0, "test")

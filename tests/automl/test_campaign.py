@@ -10,6 +10,7 @@ from pathlib import Path
 
 import yaml
 from campaign_kit import (
+    SEARCH_SPACE,
     json_out,
     read_state,
     state_or_none,
@@ -341,3 +342,30 @@ def test_a_state_write_refused_by_a_full_disk_does_not_stop_the_campaign(workspa
     assert not (faults / "enospc").exists()
     state = read_state(workspace)
     assert state["status"] == "complete" and [t["state"] for t in state["trials"]] == ["complete", "complete"]
+
+
+def test_trials_from_best_continue_the_best_policy_with_their_own_settings(workspace, fake_env):
+    """trials_from: best: trial 0 trains fresh; every later trial warm-starts from the best complete
+    trial's checkpoint (recorded in the state as `continues`); the final run continues the best."""
+    space = {"params": {k: v for k, v in SEARCH_SPACE["params"].items() if not k.endswith("_hidden_dims")},
+             "known_good": [{"ppo.learning_rate": 1.0e-3}]}
+    write_config(workspace, search_space=space, trials_from="best", hp_trials=3)
+    vbot(workspace, "automl", "--config", "automl_test.yaml", "--json", check=True)
+    state = read_state(workspace)
+    trials = {t["number"]: t for t in state["trials"]}
+    assert trials[0]["continues"] is None
+    for number in (1, 2):
+        parent = trials[number]["continues"]
+        best_before = max((t for n, t in trials.items() if n < number and t["state"] == "complete"),
+                          key=lambda t: (t["score"], t["number"]))
+        assert parent["trial"] == best_before["number"]
+        assert parent["checkpoint"].endswith(best_before["checkpoint"])
+    warm = [line.split()[0] for line in fake_env.read_text().splitlines() if line.startswith("warm@")]
+    assert len(warm) == 3  # trials 1 and 2, and the final run
+
+
+def test_trials_from_best_refuses_a_search_over_network_sizes(workspace):
+    write_config(workspace, trials_from="best")  # the test space searches policy.actor_hidden_dims
+    proc = vbot(workspace, "automl", "--config", "automl_test.yaml", "--dry-run")
+    assert proc.returncode == 2 and len(proc.stderr.strip().splitlines()) == 1
+    assert "remove policy.actor_hidden_dims from the search space" in proc.stderr

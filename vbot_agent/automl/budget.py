@@ -101,7 +101,8 @@ def plan_campaign(settings, env_steps_per_s: float, source: str, known_good: int
     eta = settings.pruner.reduction_factor
     trial_steps = settings.trial_steps or settings.min_trial_steps * (eta if halving else 1)
     first_rung = min(settings.min_trial_steps, trial_steps) if halving else trial_steps
-    factor = eta if halving else None
+    # trials that continue the best policy start ahead of any fresh rung score: plan them all to the end
+    factor = eta if halving and settings.trials_from != "best" else None
     if settings.final_steps is not None or not stage:
         final_steps = settings.final_steps or 0
     else:

@@ -262,6 +262,6 @@ def trial_record(t, space, retried: set[int]) -> dict[str, Any]:
         "started_at": now_iso(t.datetime_start.timestamp()) if t.datetime_start else None,
         "finished_at": now_iso(t.datetime_complete.timestamp()) if t.datetime_complete else None,
         "error": error, "worker": ua.get("worker"), "retry_of": retry_of, "retried": t.number in retried,
-        "adopted": bool(ua.get("adopted")),
+        "adopted": bool(ua.get("adopted")), "continues": ua.get("continues"),
         "intermediate": [{"step": int(k), "score": v} for k, v in sorted(t.intermediate_values.items())],
     }

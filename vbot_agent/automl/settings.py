@@ -55,6 +55,10 @@ class AutomlSettings:
     score: ScoreWeights = field(default_factory=ScoreWeights)
     pruner: PrunerSettings = field(default_factory=PrunerSettings)
     sampler_startup_trials: int = 5  # random trials before TPE models the space
+    # "best": every search trial after the first complete one continues the best complete trial's
+    # policy with its own settings (exploit and explore, population one at a time), so the search's
+    # env steps train one lineage instead of restarting; "scratch": every trial starts fresh
+    trials_from: Literal["scratch", "best"] = "scratch"
     max_retries: int = 1  # reruns of a trial whose worker died or was interrupted
     timeouts: TimeoutSettings = field(default_factory=TimeoutSettings)
     backend: str = DEFAULT_BACKEND  # module with train_command / evaluate / check_overrides
@@ -71,7 +75,12 @@ class AutomlSettings:
 
     def space(self) -> SearchSpace:
         """The search space of this campaign's mode."""
-        return parse_search_space(self.search_space).for_mode(self.mode)
+        space = parse_search_space(self.search_space).for_mode(self.mode)
+        sizes = [k for k in space.params if k.endswith("_hidden_dims")]
+        if self.trials_from == "best" and sizes:
+            raise UsageError(f"trials_from: best continues the best trial's policy, whose network a trial cannot "
+                             f"change: remove {', '.join(sizes)} from the search space, or use trials_from: scratch")
+        return space
 
 
 FLAG_KEYS = ("env_id", "mode", "budget_hours", "hp_trials", "trial_steps", "final_steps", "seed", "storage")

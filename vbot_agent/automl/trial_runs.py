@@ -59,11 +59,15 @@ def run_search_trial(session, trial) -> float:
         return _take_over(session, trial, name, values, *original)
     cfg = session.trial_config(name=name, number=trial.number, values=values, steps=session.settings.trial_steps,
                             seed=session.settings.seed + trial.number)
+    parent = continued_policy(session, trial)
+    if parent is not None:
+        cfg = replace(cfg, init_checkpoint=parent["checkpoint"])
     config_path = session.log / "configs" / f"{name}.yaml"
     write_trial_config(config_path, cfg)
     session.live = {"trial": trial.number, "name": name, "pid": None, "run_dir": None}
     session.write_state()
-    session.say(f"trial {trial.number}: {_short(values)}")
+    session.say(f"trial {trial.number}: {_short(values)}"
+                + (f", continuing trial {parent['trial']}'s policy" if parent is not None else ""))
 
     def on_event(event: dict[str, Any]) -> bool:
         if event.get("score") is None:
@@ -114,7 +118,7 @@ def run_search_trial(session, trial) -> float:
               "metrics": r.get("metrics"), "score": r.get("score"), "run_dir": r.get("run_dir"),
               "checkpoint": r.get("checkpoint"), "started_at": r.get("started_at"),
               "finished_at": r.get("finished_at"), "wall_s": r.get("wall_s"), "eval_s": r.get("eval_s"),
-              "error": error, "worker": session.worker_id, "intermediate": outcome.events}
+              "error": error, "worker": session.worker_id, "intermediate": outcome.events, "continues": parent}
     report.write_summary(session.log, name, record)
     session.say(f"trial {trial.number}: {word}" + (f", score {r['score']:.4g}" if r.get("score") is not None else "")
              + (f" ({error})" if error and word != TrialState.COMPLETE else ""))
@@ -148,6 +152,25 @@ def _take_over(session, trial, name: str, values: dict[str, Any], number: int, d
     import optuna
 
     raise optuna.TrialPruned(f"trial {number}'s run was stopped by the budget")
+
+
+def continued_policy(session, trial) -> dict[str, Any] | None:
+    """``trials_from: best``: {"trial": k, "checkpoint": path} of the best complete trial, whose policy
+    search trial ``trial`` continues; None for the first trials (nothing complete yet), with
+    ``trials_from: scratch``, or when the file is not on this machine. Kept in the trial's
+    attributes, so that a retried trial continues the same policy."""
+    if session.settings.trials_from != "best":
+        return None
+    held = trial.user_attrs.get("continues")
+    if held:
+        return held if Path(held["checkpoint"]).is_file() else None
+    best = best_trial(session.study)
+    path = warm_start(session, best) if best is not None else None
+    if path is None:
+        return None
+    choice = {"trial": best.number, "checkpoint": path}
+    trial.set_user_attr("continues", choice)
+    return choice
 
 
 def warm_start(session, best) -> str | None:
