@@ -51,6 +51,7 @@ from vbot_agent.curriculum import commands as curriculum  # noqa: E402
 from vbot_agent.curriculum.plan import Promotion, check_promotion, load_plan  # noqa: E402
 from vbot_agent.curriculum.session import PromotionRefused  # noqa: E402
 from vbot_agent.errors import UsageError  # noqa: E402
+from vbot_agent.rl.run_dir import resolve_policy_path  # noqa: E402
 from vbot_agent.workspace.checkpoints import load_registry  # noqa: E402
 from vbot_agent.workspace.run_list import curriculum_best_checkpoint  # noqa: E402
 
@@ -215,6 +216,9 @@ def test_runs_and_status_read_the_curriculum_s_own_evaluations(workspace, launch
         assert row["best_checkpoint"] == stage["best_checkpoint"]
         # the reward diagnosis of a stage's run names the same file (the run itself has no best.pt)
         assert curriculum_best_checkpoint(workspace / stage["run_dir"]) == (workspace / stage["best_checkpoint"]).resolve()
+        # a stage's run folder given as a policy or warm start means that best checkpoint, not its last.pt
+        assert resolve_policy_path(workspace / "runs", str(workspace / stage["run_dir"])) == \
+            (workspace / stage["best_checkpoint"]).resolve()
     text = vbot(workspace, "status", check=True).stdout
     assert "stage     - (2 of 2), curriculum complete" in text and "budget" not in text and "trials" not in text
     vbot(workspace, "watch", "--snapshot", "--no-diagnosis", check=True)

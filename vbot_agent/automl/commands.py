@@ -210,7 +210,7 @@ def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None
 
 
 def add_checkpoint(ctx, paths: Paths, target: str, episodes: int | None) -> dict[str, Any]:
-    """Evaluate ``target`` (a run folder: its best.pt, else last.pt; or a .pt file) as a campaign
+    """Evaluate ``target`` (a run folder: a curriculum stage's kept best, else best.pt, else last.pt; or a .pt file) as a campaign
     evaluates a trial: the workspace template's ``evaluation.final_episodes`` (or ``episodes``) and
     seed, in the run's own env options (its training layout); score it by the campaign's formula and
     register it."""

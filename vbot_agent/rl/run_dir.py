@@ -63,7 +63,8 @@ def find_latest_run(runs_root: Path, env_id: str | None = None) -> Path:
 
 
 def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None, flag: str = "--policy") -> Path:
-    """``latest`` | ``best`` | run folder | checkpoint file -> a checkpoint file (best.pt, else last.pt).
+    """``latest`` | ``best`` | run folder | checkpoint file -> a checkpoint file (the best checkpoint a
+    curriculum stage kept of the run, else best.pt, else last.pt).
 
     ``latest`` is the newest run's; ``best`` the workspace's best registered checkpoint (the one of
     `vbot checkpoints --best`, `vbot status` and WAKE_UP.md; the workspace is the folder above
@@ -72,6 +73,11 @@ def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None,
         return _best_registered(runs_root.parent, env_id, flag)
     path = find_latest_run(runs_root, env_id) if policy == "latest" else Path(policy)
     if path.is_dir():
+        from vbot_agent.workspace.run_list import curriculum_best_checkpoint
+
+        kept = curriculum_best_checkpoint(path)  # a curriculum stage's run: the best its evaluations kept
+        if kept is not None:  # (as `vbot runs` names it; the stage trains without the trainer's own)
+            return kept
         for name in ("best.pt", "last.pt"):
             if (path / CHECKPOINT_DIR / name).is_file():
                 return path / CHECKPOINT_DIR / name
