@@ -47,6 +47,8 @@ def test_envs_of_one_course_lists_its_start_run_and_every_item():
     assert data["sections"] == [{"section": "section012", "max_points": 60}]
     text = vbot("envs", "--env", "vbot_navigation_section013").stdout
     assert "15 instead when a ball was touched" in text and "sit still 1 s on the platform" in text
+    assert "(base within 0.675 m of a ball's centre, whichever of the two moved)" in text  # what a touch is
+    assert "120 s per competition run (`play --competition` sets the episode to it" in text  # not training's
     bad = vbot("envs", "--env", "vbot_navigation_section099")
     assert bad.returncode == 2 and bad.stderr.count("\n") == 1
 

@@ -55,7 +55,11 @@ def _item_place(item) -> str:
     x0, x1, y0, y1 = item.rect
     place = f"base in x {x0:g}..{x1:g}, y {y0:g}..{y1:g}{z}"
     if item.kind == "ball_rule":
-        return f"{place}; {BALL_TOUCHED_POINTS:g} instead when a ball was touched on the way"
+        from vbot_agent.sim.courses.balls import RollingBalls
+
+        reach = RollingBalls.radius + RollingBalls.touch_margin
+        return (f"{place}; {BALL_TOUCHED_POINTS:g} instead when a ball was touched on the way (base within "
+                f"{reach:g} m of a ball's centre, whichever of the two moved)")
     if item.kind == "celebration":
         return f"sit still {CELEBRATION_S:g} s on the platform (top {item.platform_z:g} m), {place}"
     return place
@@ -69,7 +73,8 @@ def render_envs(result: dict[str, Any]) -> str:
     comp = result.get("competition")
     if comp is None:
         return "\n".join([*lines, "no competition scoring: a training terrain"])
-    shown = {"robots": "{}", "run_s": "{:g} s per run (the episode length)", "start": "{}", "target": "{}",
+    shown = {"robots": "{}", "run_s": "{:g} s per competition run (`play --competition` sets the episode to it; "
+                                "training uses env.episode_length_s)", "start": "{}", "target": "{}",
              "gates": "{} waypoints, passed in order (the next ones are in the observation)",
              "arena_radius_m": "a disc of radius {:g} m (leaving it ends the episode)", "points": "{}"}
     lines += [f"{key.split('_')[0]:<9}{shown[key].format(value)}" for key, value in comp.items()]
