@@ -143,6 +143,11 @@ def test_dry_run_checks_and_shows_what_would_train_without_a_run_folder(trained,
     shown = json.loads(out)
     assert shown["dry_run"] and shown["learning_rate"] == pytest.approx(5e-4) and shown["max_env_steps"] == 384
     assert shown["warm_start"].endswith("best.pt") and shown["config"]["policy"]["actor_hidden_dims"] == [16]
+    assert shown["warm_start_check"].startswith("checked: its observations") and shown["env_changes"] == []
+    code, out, err = _cli(capsys, "train", *TINY, "--set", "env.episode_length_s=0.8", "--checkpoint", "latest",
+                          "--dry-run", "--json")
+    assert json.loads(out)["env_changes"] == ["env.episode_length_s 0.4 -> 0.8"]  # kept: the network, not the env
+    assert "env options differ from the checkpoint's (its -> this run's): env.episode_length_s 0.4 -> 0.8" in err
     assert sorted(str(p) for p in (cwd / "runs").rglob("*_PPO")) == runs  # nothing made
     code, _, err = _cli(capsys, "train", *TINY, "--set", "ppo.learning_rat=1", "--dry-run")
     assert code == 2 and "did you mean learning_rate" in err

@@ -77,8 +77,11 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
                 cfg = replace(cfg, ppo=replace(cfg.ppo, learning_rate=cfg.ppo.learning_rate * lr_multiplier))
             warm = WarmStart(load_checkpoint(checkpoint), checkpoint, reset_optimizer, freeze_normalizer)
             cfg = warm_network(cfg, warm.checkpoint.get("config") or {}, checkpoint)
+        changed = env_changes(warm, cfg) if warm is not None else []
+        if changed:  # a warm start keeps the network, not the env options it was trained with
+            ctx.say("env options differ from the checkpoint's (its -> this run's): " + "; ".join(changed))
         if dry_run:
-            return _dry_run(cfg, warm)
+            return {**_dry_run(cfg, warm), "env_changes": changed}
         run_dir = create_run_dir(root, cfg.env_id)
         try:
             runner = OnPolicyRunner(cfg, run_dir, warm_start=warm)
@@ -121,9 +124,30 @@ def _dry_run(cfg, warm) -> dict[str, Any]:
                              action_dim=env.action_dim, same_env_id=False)
     finally:
         env.close()
+    fits = None if warm is None else (f"checked: its observations ({env.obs_dim}) and actions ({env.action_dim}) "
+                                      f"fit this env; its network is kept ({_sizes(cfg.policy)})")
     return {"dry_run": True, "env_id": cfg.env_id, "num_envs": cfg.num_envs, "max_env_steps": cfg.max_env_steps,
             "learning_rate": cfg.ppo.learning_rate, "schedule": cfg.ppo.schedule,
-            "warm_start": None if warm is None else str(Path(warm.path).resolve()), "config": to_dict(cfg)}
+            "warm_start": None if warm is None else str(Path(warm.path).resolve()), "warm_start_check": fits,
+            "config": to_dict(cfg)}
+
+
+def _sizes(policy) -> str:
+    return (f"actor {'-'.join(map(str, policy.actor_hidden_dims))}, "
+            f"critic {'-'.join(map(str, policy.critic_hidden_dims))}")
+
+
+def env_changes(warm, cfg) -> list[str]:
+    """The env options (dotted keys) in which this run differs from the one the warm-start checkpoint
+    trained with, as "key old -> new" (the same env id only: another env's options do not compare)."""
+    from vbot_agent.config import to_dict
+    from vbot_agent.curriculum.plan import flatten
+
+    trained = warm.checkpoint.get("config") or {}
+    if trained.get("env_id") != cfg.env_id or not isinstance(trained.get("env"), dict):
+        return []
+    before, after = flatten(trained["env"]), flatten(to_dict(cfg.env))
+    return [f"env.{k} {before[k]} -> {after[k]}" for k in sorted(before) if k in after and before[k] != after[k]]
 
 
 def resume_command(run_dir: Path) -> str:
