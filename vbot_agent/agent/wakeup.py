@@ -32,10 +32,9 @@ from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import HEARTBEAT_STALE_S, RUNNING, Verdict, resume_command
 from vbot_agent.workspace.read_model import (
     WorkspaceView,
-    curriculum_stage_notes,
     env_best_notes,
+    not_in_registry_notes,
     read_workspace,
-    unregistered_notes,
 )
 from vbot_agent.workspace.runs import RunInfo
 from vbot_agent.workspace.search_health import state_warnings
@@ -236,8 +235,7 @@ def _best(snap: WakeUpInput) -> list[str]:
     if snap.view.best_error:
         return [f"Not available: the checkpoint registry could not be read ({snap.view.best_error})."]
     best = snap.view.best
-    notes = [f"- {note}" for note in [*env_best_notes(snap.view), *unregistered_notes(snap.view),
-                                              *curriculum_stage_notes(snap.view)]]
+    notes = [f"- {note}" for note in [*env_best_notes(snap.view), *not_in_registry_notes(snap.view)]]
     if not best:
         return ["No checkpoint registered yet (a campaign registers each complete trial's, "
                 "`vbot checkpoints --add RUN` a training run's).", *(["", *notes] if notes else [])]

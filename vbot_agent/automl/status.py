@@ -9,12 +9,7 @@ from vbot_agent.errors import UsageError
 from vbot_agent.trials.score import LEGEND as SCORE_LEGEND
 from vbot_agent.trials.score import METRICS_SOURCE
 from vbot_agent.workspace.liveness import Verdict, format_age, resume_command
-from vbot_agent.workspace.read_model import (
-    curriculum_stage_notes,
-    env_best_notes,
-    read_workspace,
-    unregistered_notes,
-)
+from vbot_agent.workspace.read_model import env_best_notes, not_in_registry_notes, read_workspace
 from vbot_agent.workspace.search_health import state_warnings
 from vbot_agent.workspace.state import CampaignState, count_trials, curriculum_place, state_note
 
@@ -52,7 +47,7 @@ def campaign_status(root: Path) -> dict[str, Any]:
         "heartbeat_age_s": None if liveness.age_s is None else round(liveness.age_s, 1),
         "pid": state["pid"], "host": state["host"],
         "trials": counts, "hp_trials": state["settings"].get("hp_trials"),
-        "best": view.best, "unregistered": [*unregistered_notes(view), *curriculum_stage_notes(view)],
+        "best": view.best, "unregistered": not_in_registry_notes(view),
         "env_bests": env_best_notes(view), "final": state.get("final"),
         "live": state.get("live") if liveness.label == Verdict.ALIVE else None,  # a dead campaign's is not live
         "search_warnings": state_warnings(state),

@@ -26,11 +26,10 @@ from vbot_agent.workspace import Paths
 from vbot_agent.workspace.liveness import Liveness, campaign_liveness, format_age
 from vbot_agent.workspace.read_model import (
     FileCache,
-    curriculum_stage_notes,
     env_best_notes,
+    not_in_registry_notes,
     read_workspace,
     run_dir_of,
-    unregistered_notes,
 )
 from vbot_agent.workspace.runs import RunInfo, read_meta
 from vbot_agent.workspace.state import parse_time
@@ -177,7 +176,7 @@ class Snapshot:
     read_at: float = 0.0
     liveness: Liveness | None = None
     best: dict[str, Any] | None = None
-    unregistered: tuple[str, ...] = ()  # notes beside best: read_model.env_best_notes and unregistered_notes
+    unregistered: tuple[str, ...] = ()  # notes beside best: read_model.env_best_notes and not_in_registry_notes
 
     @property
     def trials(self) -> list[dict[str, Any]]:
@@ -232,8 +231,7 @@ class WorkspaceReader:
         if with_curves:
             curve, note = self.best_curve(view.best)
         return Snapshot(self.workspace, None, view.state, state_error, view.runs, wake_up, wake_error, curve, note,
-                        now, view.liveness, view.best, (*env_best_notes(view), *unregistered_notes(view),
-                                                                 *curriculum_stage_notes(view)))
+                        now, view.liveness, view.best, (*env_best_notes(view), *not_in_registry_notes(view)))
 
     def best_curve(self, best: dict[str, Any] | None) -> tuple[tuple[float, ...], str]:
         """The best run's episode-return values, or () and why not (call off the UI thread)."""

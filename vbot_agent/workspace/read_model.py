@@ -149,6 +149,12 @@ def curriculum_stage_notes(view: WorkspaceView, env: str | None = None) -> list[
             f"{last['best_checkpoint']}` scores its best checkpoint"]
 
 
+def not_in_registry_notes(view: WorkspaceView) -> list[str]:
+    """Every sentence about a checkpoint ``best`` cannot weigh: unregistered finished runs, then the
+    curriculum's furthest stage when it is not registered (`vbot status`, WAKE_UP.md, the TUI)."""
+    return [*unregistered_notes(view), *curriculum_stage_notes(view)]
+
+
 def trainer_best_score(progress: dict[str, Any]) -> float | None:
     """The evaluation score of a run's best.pt by the trainer's rule (``best_score`` in older runs)."""
     for key in ("best_checkpoint_score", "best_score"):
