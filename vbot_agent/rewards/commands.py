@@ -241,7 +241,8 @@ def render_reward_show(result: dict[str, Any]) -> str:
              f"file: {result['path']}", "", str(result["description"]).strip(), "",
              f"{'term':<15}{'scale':>9}  pays"]
     for t in result["terms"]:
-        course = f"  (on a course env, when not set: {t['course_default']:g})" if t["course_default"] is not None else ""
+        course = (f"  (on a course or the training terrain, when not set: {t['course_default']:g})"
+                  if t["course_default"] is not None else "")
         lines.append(f"{t['term']:<15}{t['scale']:>9g}  {t['pays']}{course}")
     if result.get("env"):
         lines.append(f"env options: {result['env']}")
