@@ -478,3 +478,15 @@ def test_a_warm_start_checkpoint_that_is_not_a_file_is_refused(workspace):
     with pytest.raises(UsageError, match="is not a file"):
         edit_plan(workspace, ["a.steps=50000"], str(plan), cwd=workspace, say=_quiet)
     assert plan.read_text() == before
+
+
+def test_status_of_a_plan_copy_that_differs_from_the_shipped_one_says_where_that_is(tmp_path):
+    from vbot_agent.workspace.init import SEED_DIR, init_workspace
+
+    init_workspace(tmp_path)
+    copy = tmp_path / "starter_kit_schedule/curricula/ring.yaml"
+    assert curriculum.shipped_copy_note(tmp_path, "ring", tmp_path) is None  # as shipped: nothing to say
+    copy.write_text(copy.read_text() + "# edited\n")
+    note = curriculum.status(tmp_path, "ring", cwd=tmp_path, say=_quiet)["message"]
+    assert "this workspace's ring.yaml differs from the plan this vbot ships" in note
+    assert f"`--plan {SEED_DIR / 'curricula' / 'ring.yaml'}` uses the shipped one" in note

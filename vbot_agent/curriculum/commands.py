@@ -84,7 +84,27 @@ def status(root: Path, plan: str | None, *, cwd: Path, say) -> dict[str, Any]:
     if not session.started:
         nxt, note = start_advice(root, session.plan.name, plan)
         out.update(status="not started", next=nxt, message=note)
+    if plan is not None:
+        shipped = shipped_copy_note(root, plan, cwd)
+        if shipped:
+            out["message"] = f"{out['message']}; {shipped}" if out.get("message") else shipped
     return out
+
+
+def shipped_copy_note(root: Path, plan: str, cwd: Path) -> str | None:
+    """When ``--plan NAME`` is the workspace's copy of a plan this vbot ships and the two differ (an
+    older `vbot init` wrote it, or it was edited): where the shipped one is, which `--plan` takes."""
+    from vbot_agent.curriculum.records import PLANS_DIR, resolve_plan_path
+    from vbot_agent.workspace.init import SEED_DIR
+
+    path = resolve_plan_path(root, plan, cwd)
+    shipped = SEED_DIR / PLANS_DIR / path.name
+    if path.parent != Paths(root).schedule / PLANS_DIR or not shipped.is_file():
+        return None
+    if path.read_text() == shipped.read_text():
+        return None
+    return (f"this workspace's {path.name} differs from the plan this vbot ships (an older `vbot init` wrote it, "
+            f"or it was edited); `--plan {shipped}` uses the shipped one")
 
 
 def advance(root: Path, *, cwd: Path, say) -> dict[str, Any]:
