@@ -130,6 +130,18 @@ def _convert(hint: Any, value: Any, where: str) -> Any:
     return value
 
 
+def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
+    """{"policy": {"max_noise_std": 1.0}} -> {"policy.max_noise_std": 1.0}: the dotted keys of `--set`."""
+    out: dict[str, Any] = {}
+    for key, value in mapping.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, Mapping):
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
 def to_dict(obj: Any) -> Any:
     """Plain YAML/JSON types (dict, list, str, int, float, bool, None) from a dataclass tree."""
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):

@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.curriculum.plan import check_promotion, flatten
+from vbot_agent.config import flatten
+from vbot_agent.curriculum.plan import check_promotion
 from vbot_agent.curriculum.records import CurriculumStatus, StageStatus, start_advice, summarize
 from vbot_agent.curriculum.session import RUN_HINT, CurriculumSession, CurriculumStopped, PromotionRefused
 from vbot_agent.errors import UsageError

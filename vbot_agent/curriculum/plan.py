@@ -29,7 +29,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from vbot_agent.config import from_mapping, load_yaml, to_dict
+from vbot_agent.config import flatten, from_mapping, load_yaml, to_dict
 from vbot_agent.errors import UsageError
 from vbot_agent.trials.backend import DEFAULT_BACKEND
 from vbot_agent.trials.trial_settings import EvaluationSettings, TimeoutSettings
@@ -138,18 +138,6 @@ class Plan:
 
     def stage_names(self) -> list[str]:
         return [s.name for s in self.stages]
-
-
-def flatten(mapping: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
-    """{"policy": {"max_noise_std": 1.0}} -> {"policy.max_noise_std": 1.0}: the dotted keys of `--set`."""
-    out: dict[str, Any] = {}
-    for key, value in mapping.items():
-        dotted = f"{prefix}{key}"
-        if isinstance(value, Mapping):
-            out.update(flatten(value, dotted + "."))
-        else:
-            out[dotted] = value
-    return out
 
 
 def load_plan(path: str | os.PathLike, *, check_keys: bool = True) -> Plan:

@@ -140,8 +140,7 @@ def _sizes(policy) -> str:
 def env_changes(warm, cfg) -> list[str]:
     """The env options (dotted keys) in which this run differs from the one the warm-start checkpoint
     trained with, as "key old -> new" (the same env id only: another env's options do not compare)."""
-    from vbot_agent.config import to_dict
-    from vbot_agent.curriculum.plan import flatten
+    from vbot_agent.config import flatten, to_dict
 
     trained = warm.checkpoint.get("config") or {}
     if trained.get("env_id") != cfg.env_id or not isinstance(trained.get("env"), dict):
