@@ -12,6 +12,7 @@
 Prints one JSON object. Training takes the machine's cores: run it on a quiet machine.
 
     python benchmarks/campaign_vs_single.py --budget-hours 0.5 [--env vbot_navigation_section001]
+        [--trials-from best]
 """
 
 from __future__ import annotations
@@ -104,6 +105,21 @@ def score(root: Path, policy: str, episodes: int, competition_episodes: int) -> 
     return out
 
 
+def continue_from_best(root: Path) -> None:
+    """The campaign workspace's templates set to ``trials_from: best``, without network sizes to search."""
+    import yaml
+
+    templates = root / "starter_kit_schedule/templates"
+    automl = yaml.safe_load((templates / "automl.yaml").read_text())
+    automl["trials_from"] = "best"
+    (templates / "automl.yaml").write_text(yaml.safe_dump(automl, sort_keys=False))
+    space = yaml.safe_load((templates / "search_space.yaml").read_text())
+    space["params"] = {k: v for k, v in space["params"].items() if not k.endswith("_hidden_dims")}
+    space["known_good"] = [{k: v for k, v in good.items() if not k.endswith("_hidden_dims")}
+                           for good in space.get("known_good") or []]
+    (templates / "search_space.yaml").write_text(yaml.safe_dump(space, sort_keys=False))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--budget-hours", type=float, required=True)
@@ -113,6 +129,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--automl-args", default="", help="extra `vbot automl` flags, one shell-quoted string")
     parser.add_argument("--train-args", default="", help="extra `vbot train` flags, one shell-quoted string")
     parser.add_argument("--workdir", help="folder for the two workspaces (default: a temporary one)")
+    parser.add_argument("--trials-from", choices=("scratch", "best"), default="scratch",
+                        help="the campaign's trials_from (best: trials continue the best policy; the network "
+                             "sizes leave its search space)")
     args = parser.parse_args(argv)
     if args.budget_hours <= 0:
         parser.error("--budget-hours must be > 0")
@@ -124,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
     campaign_ws, single_ws = base / "campaign", base / "single"
     for root in (campaign_ws, single_ws):
         init_workspace(root)
+    if args.trials_from == "best":
+        continue_from_best(campaign_ws)
     load_before = os.getloadavg()[0]
     campaign = run_campaign(campaign_ws, args.budget_hours, args.env, shlex.split(args.automl_args),
                             base / "campaign.log")
@@ -131,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     campaign.update(score(campaign_ws, campaign["policy"], args.episodes, args.competition_episodes))
     single.update(score(single_ws, single["policy"], args.episodes, args.competition_episodes))
     print(json.dumps({"benchmark": "campaign_vs_single", "budget_hours": args.budget_hours, "env_id": args.env,
+                      "trials_from": args.trials_from,
                       "campaign": campaign, "single": single, "workdir": str(base), "cpus": os.cpu_count(),
                       "load_1min_before": round(load_before, 2), "load_1min_after": round(os.getloadavg()[0], 2)},
                      indent=2))
