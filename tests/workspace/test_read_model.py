@@ -140,8 +140,9 @@ def test_a_curriculum_stage_past_the_registry_is_named_by_every_reader(tmp_path)
                                                 "stage_index": 1, "message": None, "stages": stages})
     StateWriter(paths.state_file, tmp_path / "snapshot.yaml", paths.state_file.read_text()).write(state)
     note = ("not in the registry (only promoted stages are): the curriculum's furthest stage 's011' "
-            "(vbot_navigation_section011, stuck, best evaluation success 0.12); `vbot play --competition --env "
-            "vbot_navigation_section011 --policy log/s011/best.pt` scores its best checkpoint")
+            "(vbot_navigation_section011, stuck, best evaluation success 0.12); `vbot play --env "
+            "vbot_navigation_section011 --policy log/s011/best.pt` plays its best checkpoint (`--competition` "
+            "scores a course or the flat ring as the competition does)")
     ctx = Context(json=True, workspace_override=str(tmp_path), cwd=tmp_path)
     assert note in render_status(campaign_status(tmp_path))
     assert note in build_wake_up(read_snapshot(tmp_path))

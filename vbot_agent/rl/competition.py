@@ -43,8 +43,6 @@ def summarize_course_points(ep: dict[str, np.ndarray]) -> dict[str, Any]:
         values = np.asarray(values, dtype=np.float64)
         return {"mean": round(float(values.mean()), 3), "best": round(float(values.max()), 3)}
 
-    from vbot_agent.rl.evaluate import items_of
-
     items = items_of(ep)
     sections = {k[len("points/"):]: {**stats(v), "max": SECTION_MAX[k[len("points/"):]]} for k, v in ep.items()
                 if k.startswith("points/") and k[len("points/"):] in SECTION_MAX}
@@ -64,3 +62,10 @@ def summarize_course_points(ep: dict[str, np.ndarray]) -> dict[str, Any]:
         "course_time_s": {"mean": round(float(finished.mean()), 2) if len(finished) else None,
                           "best": round(float(finished.min()), 2) if len(finished) else None},
     }
+
+
+def items_of(ep: dict[str, np.ndarray]) -> dict[str, float]:
+    """Mean points per episode of each scoring item of a course (``points/<item>`` keys; the
+    ``points/<section>`` totals are left out), rounded to 3 places; {} on the flat arena."""
+    return {k[len("points/"):]: round(float(np.mean(v)), 3) for k, v in ep.items()
+            if k.startswith("points/") and k[len("points/"):] not in SECTION_MAX and len(v)}

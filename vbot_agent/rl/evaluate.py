@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from vbot_agent.rl.competition import items_of
 from vbot_agent.sim.terrain import CENTRE_M, INNER_FENCE_M, POINTS_PER_ROBOT  # the flat competition's scoring
 
 # Up to this many envs, evaluation physics steps faster on one thread than with a pool's hand-offs
@@ -122,17 +123,8 @@ def summarize_episodes(ep: dict[str, np.ndarray]) -> EvalResult:
         mean_length=mean("length"), mean_time_to_target_s=mean_time, mean_final_distance=final_distance,
         competition_points=points, max_competition_points=max_points,
         score=score_of(success_rate, fall_rate, mean("return"), final_distance),
-        points_by_item=items_of(ep),
+        points_by_item=items_of(ep),  # a course's items (rl.competition knows which keys are sections)
     )
-
-
-def items_of(ep: dict[str, np.ndarray]) -> dict[str, float]:
-    """Mean points per episode of each scoring item of a course (``points/<item>`` keys; the
-    ``points/<section>`` totals are left out), rounded to 3 places; {} on the flat arena."""
-    from vbot_agent.rl.competition import SECTION_MAX
-
-    return {k[len("points/"):]: round(float(np.mean(v)), 3) for k, v in ep.items()
-            if k.startswith("points/") and k[len("points/"):] not in SECTION_MAX and len(v)}
 
 
 def competition_points(ep: dict[str, np.ndarray]) -> tuple[float, int]:

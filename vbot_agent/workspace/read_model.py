@@ -129,8 +129,6 @@ def curriculum_stage_notes(view: WorkspaceView, env: str | None = None) -> list[
     stages are registered): one sentence naming that stage's checkpoint, so that no reader offers an
     earlier stage's policy (flat tiles, say) as the answer for the later stages' env; the same words
     in `vbot checkpoints`, `vbot status` and WAKE_UP.md. With ``env``: the furthest stage on that env."""
-    from vbot_agent.sim.registry import has_competition  # (cheap: no mujoco)
-
     stages = [s for s in ((view.state or {}).get("curriculum") or {}).get("stages") or []
               if isinstance(s, dict) and s.get("best_checkpoint") and (env is None or s.get("env_id") == env)]
     if not stages:
@@ -142,11 +140,11 @@ def curriculum_stage_notes(view: WorkspaceView, env: str | None = None) -> list[
     stage_env = str(last.get("env_id") or "?")
     success = (last.get("metrics") or {}).get("success_rate")
     measured = f", best evaluation success {success:.2f}" if isinstance(success, (int, float)) else ""
-    score = "--competition " if has_competition(stage_env) else ""
     which = "furthest stage" if env is None else "stage"
     return [f"not in the registry (only promoted stages are): the curriculum's {which} '{last.get('name')}' "
-            f"({stage_env}, {last.get('status')}{measured}); `vbot play {score}--env {stage_env} --policy "
-            f"{last['best_checkpoint']}` scores its best checkpoint"]
+            f"({stage_env}, {last.get('status')}{measured}); `vbot play --env {stage_env} --policy "
+            f"{last['best_checkpoint']}` plays its best checkpoint (`--competition` scores a course or the flat "
+            f"ring as the competition does)"]
 
 
 def not_in_registry_notes(view: WorkspaceView) -> list[str]:
