@@ -144,6 +144,10 @@ def run(root: Path, plan: str | None, *, cwd: Path, say, restart: bool = False) 
             return session.run()
 
 
+# how a course stage's robots started (its evaluation points are measured there, not from START)
+SPAWNED = {"anywhere": "spawned anywhere on the course", "mixed": "spawned half from START, half anywhere on the course"}
+
+
 def render_curriculum(s: dict[str, Any]) -> str:
     """``status``/``run`` result as one screen: a line per stage, measured vs criteria."""
     if s["status"] == "none":
@@ -171,11 +175,11 @@ def render_curriculum(s: dict[str, Any]) -> str:
         # points per robot on the stage's own spawns and episode length (`play --competition` scores the
         # competition's layout: from START, the section's own time)
         shown: tuple[tuple[str, str], ...] = (("fall_rate", "falls {:.2f}"),)  # the training terrain scores none
-        if has_competition(st["env_id"]):
+        scored = has_competition(st["env_id"])
+        course = scored and is_course(st["env_id"])
+        if scored:
             env = st.get("env") or {}
-            spawned = {"anywhere": "spawned anywhere on the course",
-                       "mixed": "spawned half from START, half anywhere on the course"}
-            start = (spawned.get((env.get("spawn") or {}).get("course_start"), "from START") if is_course(st["env_id"])
+            start = (SPAWNED.get((env.get("spawn") or {}).get("course_start"), "from START") if course
                      else "per robot on its own spawns")  # the flat arena: not the competition's ring
             length = f", {env['episode_length_s']:g} s episodes" if isinstance(env.get("episode_length_s"), (int, float)) else ""
             shown += (("competition_points", f"points {{:.2f}} {start}{length}"),)
@@ -183,8 +187,7 @@ def render_curriculum(s: dict[str, Any]) -> str:
         paid = {k: v for k, v in (kept.get("points_by_item") or {}).items() if isinstance(v, (int, float)) and v > 0}
         if paid:
             extra += " (" + ", ".join(f"{k} {v:g}" for k, v in paid.items()) + ")"
-        elif (has_competition(st["env_id"]) and is_course(st["env_id"]) and (kept.get("competition_points") or 0) > 0
-              and "points_by_item" not in kept):
+        elif course and (kept.get("competition_points") or 0) > 0 and "points_by_item" not in kept:
             extra += " (items not recorded: evaluated by an older vbot)"
         measured = (f"last evaluation: success {rate:.2f} at {last['env_steps']:,} steps; best checkpoint: success "
                     f"{best:.2f}{extra}" if isinstance(rate, float) and isinstance(best, float) else "not evaluated")
