@@ -144,6 +144,14 @@ def test_dry_run_checks_and_shows_what_would_train_without_a_run_folder(trained,
     assert shown["dry_run"] and shown["learning_rate"] == pytest.approx(5e-4) and shown["max_env_steps"] == 384
     assert shown["warm_start"].endswith("best.pt") and shown["config"]["policy"]["actor_hidden_dims"] == [16]
     assert shown["warm_start_check"].startswith("checked: its observations") and shown["env_changes"] == []
+    # what a warm start carries over that the config cannot show: the action noise and the Adam state
+    assert "its action noise std is 1.00 on average" in shown["warm_start_check"]
+    assert "policy.max_noise_std is null, so it is kept" in shown["warm_start_check"]
+    assert "its Adam state is kept" in shown["warm_start_check"]
+    code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", "latest", "--set", "policy.init_noise_std=0.5",
+                          "--set", "policy.max_noise_std=0.5", "--reset-optimizer", "--dry-run", "--json")
+    check = json.loads(out)["warm_start_check"]
+    assert "policy.max_noise_std 0.5 cuts it to 0.5 at load" in check and "the optimiser starts fresh" in check
     code, out, err = _cli(capsys, "train", *TINY, "--set", "env.episode_length_s=0.8", "--checkpoint", "latest",
                           "--dry-run", "--json")
     assert json.loads(out)["env_changes"] == ["env.episode_length_s 0.4 -> 0.8"]  # kept: the network, not the env

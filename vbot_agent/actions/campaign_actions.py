@@ -22,8 +22,9 @@ AUTOML = Action(
     long_running=True,
     params=(
         Param("mode", choices=("hp", "reward", "stage"),
-              help="hp: PPO settings, reward: reward weights, stage: both then one long final run (default: config's)"),
-        Param("env", help="env id (default: config's env_id)"),
+              help="hp: PPO settings, reward: reward weights, stage: both then one long final run (default: the "
+                   "config's mode; the shipped template's is stage)"),
+        Param("env", help="env id (default: the config's env_id; the shipped template's is vbot_navigation_section001)"),
         Param("budget_hours", "float", min=0.0,
               help="wall-clock budget, enforced inside trials, kept across resumes; trial count and lengths left "
                    "`auto` are planned to fit it from the throughput measured on this machine"),
@@ -36,7 +37,8 @@ AUTOML = Action(
               help="continue the workspace's campaign with the settings in its state (only --budget-hours may change)"),
         Param("dry_run", "bool", default=False,
               help="print the plan (trials, their length, the final run, the time estimate) and start nothing; "
-                   "without a cached training rate it first measures one (~10 s) and caches it"),
+                   "without a cached training rate for this workspace, machine, env and env count it first "
+                   "measures one (~10 s) and caches it, even when trial count and lengths are all given"),
         Param("recalibrate", "bool", default=False,
               help="measure this machine's training rate again for the plan instead of using the cached figure "
                    "(a figure over a week old is measured again anyway); do it on a quiet machine"),
