@@ -163,6 +163,28 @@ def test_dry_run_checks_and_shows_what_would_train_without_a_run_folder(trained,
     assert code == 0 and out.startswith("dry run: nothing trained") and "\nconfig:\n" in out
 
 
+def test_config_from_a_run_continues_it_with_its_own_settings(trained, capsys, tmp_path):
+    """`--config RUN` (a run folder, a curriculum stage's folder or a checkpoint) takes that run's whole
+    config, so continuing it needs no copying of env options; flags and --set still win."""
+    _, result = trained
+    run_dir = Path(result["run_dir"])
+    stage = tmp_path / "stage"  # a curriculum stage's folder keeps only its best.pt
+    stage.mkdir()
+    (stage / "best.pt").write_bytes((run_dir / "checkpoints" / "best.pt").read_bytes())
+    for source in (run_dir, stage, run_dir / "checkpoints" / "last.pt"):
+        code, out, err = _cli(capsys, "train", "--config", str(source), "--checkpoint", str(source),
+                              "--max-env-steps", "96", "--set", "ppo.entropy_coef=0.001", "--dry-run", "--json")
+        assert code == 0, err
+        shown = json.loads(out)
+        config = shown["config"]
+        assert shown["env_id"] == "dummy:point_nav" and shown["num_envs"] == 8 and shown["max_env_steps"] == 96
+        assert config["env"]["episode_length_s"] == 0.4 and config["reward"]["scales"]["fall"] == -2
+        assert config["policy"]["actor_hidden_dims"] == [16] and config["ppo"]["entropy_coef"] == 0.001
+        assert shown["env_changes"] == [] and shown["warm_start"].endswith(".pt")
+    code, _, err = _cli(capsys, "train", "--config", str(tmp_path), "--dry-run")
+    assert code == 2 and err.count("\n") == 1 and "a folder must be a run folder" in err
+
+
 def test_a_warm_start_keeps_the_checkpoint_s_network(trained, capsys):
     """Sizes left at the default follow the checkpoint (16, not the default's 256-128-64); sizes set
     to something else are refused in one line instead of failing to load the weights."""

@@ -2,7 +2,7 @@
 
 from vbot_agent.actions.registry import Action, Param
 
-_POLICY = Param("policy", default="latest", help="checkpoint file, run folder (a curriculum stage's kept best, else best.pt, else last.pt), 'latest' (the newest run's) or 'best' (the registry's best, as `vbot checkpoints --best`)")
+_POLICY = Param("policy", default="latest", help="checkpoint file, run folder (a curriculum stage's kept best, else best.pt, else last.pt), a curriculum stage's folder (its best.pt), 'latest' (the newest run's) or 'best' (the registry's best, as `vbot checkpoints --best`)")
 _ENV = Param("env", help="with --policy best or latest: the env id whose registry best or newest run to take "
                          "(needed for best when several envs are registered)")
 

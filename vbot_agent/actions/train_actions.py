@@ -23,14 +23,16 @@ TRAIN = Action(
               help="iterations between checkpoints and evaluations (default: 50)"),
         Param("seed", "int", help="random seed (default: 0)"),
         Param("device", help="cpu or cuda[:N] (default: cpu)"),
-        Param("config", "path", help="YAML file (ppo:, policy:, eval:, env: options and reward: scales) or a packaged "
-              "preset's name: domain_randomization"),
+        Param("config", "path", help="YAML file (ppo:, policy:, eval:, env: options and reward: scales), a packaged "
+              "preset's name (domain_randomization), or a run folder, curriculum stage folder or checkpoint: that "
+              "run's whole config (env options, reward, PPO, network, env count), e.g. to continue it with "
+              "--checkpoint; flags and --set still override it"),
         Param("overrides", repeat=True, flag="--set",
               help="dotted key=value, repeatable, e.g. --set ppo.learning_rate=3e-4 --set reward.scales.arrival=10"),
         Param("resume", const="latest",
               help="continue a run: its folder, or 'latest' (the default when given alone)"),
         Param("checkpoint", "path", help="warm start a new run from this checkpoint's weights and normaliser: a "
-              "checkpoint file, a run folder (a curriculum stage's kept best, else best.pt, else last.pt), 'latest' or 'best' (of the env trained)"),
+              "checkpoint file, a run folder (a curriculum stage's kept best, else best.pt, else last.pt), a curriculum stage's folder (its best.pt), 'latest' or 'best' (of the env trained)"),
         Param("reset_optimizer", "bool", default=False, help="with --checkpoint: fresh Adam state"),
         Param("lr_multiplier", "float", min=0.0, help="with --checkpoint: multiply this run's ppo.learning_rate (1e-3 unless "
                                                          "--set or --config changes it; the checkpoint's own rate is not read)"),
@@ -61,7 +63,7 @@ PLAY = Action(
     params=(
         Param("env", help=_ENV_HELP + " (default: the checkpoint's env)"),
         Param("policy", default="latest",
-              help="checkpoint file, run folder (a curriculum stage's kept best, else best.pt, else last.pt), 'latest' (the newest run's) or 'best' (the registry's best, as `vbot checkpoints --best`)"),
+              help="checkpoint file, run folder (a curriculum stage's kept best, else best.pt, else last.pt), a curriculum stage's folder (its best.pt), 'latest' (the newest run's) or 'best' (the registry's best, as `vbot checkpoints --best`)"),
         Param("episodes", "int", default=32, min=1, max=4096,
               help="episodes (one per env); with --competition on section001, robots in rounds of 10; "
                    "on a course, one robot per episode"),

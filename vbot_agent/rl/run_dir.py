@@ -63,8 +63,8 @@ def find_latest_run(runs_root: Path, env_id: str | None = None) -> Path:
 
 
 def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None, flag: str = "--policy") -> Path:
-    """``latest`` | ``best`` | run folder | checkpoint file -> a checkpoint file (the best checkpoint a
-    curriculum stage kept of the run, else best.pt, else last.pt).
+    """``latest`` | ``best`` | run folder | curriculum stage folder | checkpoint file -> a checkpoint file
+    (the best checkpoint a curriculum stage kept of the run, else best.pt, else last.pt).
 
     ``latest`` is the newest run's; ``best`` the workspace's best registered checkpoint (the one of
     `vbot checkpoints --best`, `vbot status` and WAKE_UP.md; the workspace is the folder above
@@ -81,7 +81,9 @@ def resolve_policy_path(runs_root: Path, policy: str, env_id: str | None = None,
         for name in ("best.pt", "last.pt"):
             if (path / CHECKPOINT_DIR / name).is_file():
                 return path / CHECKPOINT_DIR / name
-        raise UsageError(f"{path} has no checkpoints/best.pt or checkpoints/last.pt")
+        if (path / "best.pt").is_file():  # a curriculum stage's own folder (starter_kit_log/...): its kept best
+            return path / "best.pt"
+        raise UsageError(f"{path} has no checkpoints/best.pt or checkpoints/last.pt (nor a curriculum stage's best.pt)")
     if not path.exists():
         raise UsageError(f"checkpoint {path} not found")
     return path
