@@ -142,6 +142,8 @@ def test_shipped_plans_resolve_against_the_real_trainer_and_envs():
     ({"env": {"target_max": 1.0}}, "stage 2 'b': unknown key 'env.target_max'"),
     ({"steps": 20000, "promote": {"success_rate": 0.5, "patience": 3}}, "stage 2 'b': promote.patience 3 can never be met"),
     ({"promote": {"success_rate": 1.5}}, "stage 2 'b': promote: success_rate must be in [0, 1], got 1.5"),
+    ({"evaluation": {"episods": 3}}, "stage 2 'b': evaluation.episods is not an evaluation setting"),
+    ({"evaluation": {"episodes": 0}}, "stage 2 'b': evaluation: episodes and final_episodes must be > 0"),
 ])
 def test_a_bad_plan_names_the_file_the_stage_and_the_problem(tmp_path, change, expected):
     bad = _stage("b")
@@ -184,6 +186,20 @@ def test_run_promotes_each_stage_when_criteria_hold_and_warm_starts_the_next(wor
     assert state["curriculum"]["stage_index"] == 2 and state["status"] == "complete" and state["mode"] == "curriculum"
     again = curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)  # finished: nothing trained twice
     assert again["status"] == "complete" and len(launches(launch_log)) == 2
+
+
+def test_a_stage_s_own_evaluation_settings_replace_the_plan_s_for_that_stage(workspace, launch_log):
+    """E.g. more episodes where a bar near 1.0 needs finer steps than the plan's 32 give."""
+    plan = write_plan(workspace, [_stage("a"), _stage("b", evaluation={"episodes": 3, "every_env_steps": 20000})])
+    out = curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)
+    assert out["status"] == "complete", out
+    logs = sorted((workspace / "starter_kit_log").rglob("trial.yaml"))
+    settings = {p.parent.parent.name: yaml.safe_load(p.read_text())["evaluation"] for p in logs}  # <stage>/attempt_1
+    assert settings["a"]["episodes"] == 2 and settings["a"]["every_env_steps"] == 10000
+    assert settings["b"] == {**settings["a"], "episodes": 3, "every_env_steps": 20000}
+    assert [s["evaluation"] for s in out["stages"]] == [{}, {"episodes": 3, "every_env_steps": 20000}]
+    text = curriculum.render_curriculum(curriculum.status(workspace, str(plan), cwd=workspace, say=_quiet))
+    assert "; evaluation episodes 3; evaluation every_env_steps 20,000]" in text
 
 
 def test_on_stuck_advance_goes_on_from_the_best_checkpoint_and_keeps_the_stage_stuck(workspace, launch_log, capsys):

@@ -196,7 +196,8 @@ def render_curriculum(s: dict[str, Any]) -> str:
                      f"{st['env_steps']:>11,}/{st['steps']:,} steps  {measured}  "
                      f"[needs >= {c['success_rate']:g}"
                      + (f" and >= {c['min_points']:g} points" if c.get("min_points") is not None else "")
-                     + f" x{c['patience']} after {c['min_env_steps']:,}]")
+                     + f" x{c['patience']} after {c['min_env_steps']:,}"
+                     + "".join(f"; evaluation {k} {v:,}" for k, v in (st.get("evaluation") or {}).items()) + "]")
         warm = st.get("warm_plan")
         if warm:
             how = ("fresh weights" if warm["checkpoint"] == "none" else "the previous stage's best checkpoint"

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,8 @@ class Stage:
     overrides: dict[str, Any] = field(default_factory=dict)  # other dotted trainer keys, e.g. ppo.entropy_coef
     warm_start: StageWarmStart = field(default_factory=StageWarmStart)
     num_envs: int | None = None  # None: the plan's
+    # this stage's evaluation settings over the plan's (e.g. {episodes: 128} where the bar needs finer steps)
+    evaluation: dict[str, Any] = field(default_factory=dict)
     # stuck (budget used without promotion): ``stop`` the curriculum there, or ``advance`` to the
     # next stage from this stage's best checkpoint (recorded as stuck, never as promoted)
     on_stuck: str = "stop"
@@ -138,6 +140,12 @@ class Plan:
 
     def stage_names(self) -> list[str]:
         return [s.name for s in self.stages]
+
+    def evaluation_of(self, stage: Stage) -> EvaluationSettings:
+        """The plan's evaluation settings with the stage's own over them."""
+        if not stage.evaluation:
+            return self.evaluation
+        return from_mapping(EvaluationSettings, {**to_dict(self.evaluation), **stage.evaluation})
 
 
 def load_plan(path: str | os.PathLike, *, check_keys: bool = True) -> Plan:
@@ -206,7 +214,14 @@ def _check_plan(plan: Plan, where: str, check_keys: bool) -> None:
             check_env_id(stage.env_id)
         except UsageError as exc:
             raise UsageError(f"{label}: env_id: {exc}") from None
-        every = plan.evaluation.every_env_steps
+        unknown = sorted(set(stage.evaluation) - {f.name for f in fields(EvaluationSettings)})
+        if unknown:
+            raise UsageError(f"{label}: evaluation.{unknown[0]} is not an evaluation setting "
+                             f"({', '.join(f.name for f in fields(EvaluationSettings))})")
+        try:
+            every = plan.evaluation_of(stage).every_env_steps
+        except (UsageError, ValueError) as exc:
+            raise UsageError(f"{label}: evaluation: {str(exc).removeprefix('EvaluationSettings: ')}") from None
         if every:
             # evaluations at k * every (k >= 1) inside [min_env_steps, steps), and one at the end of the budget
             first = max(1, -(-stage.promote.min_env_steps // every))

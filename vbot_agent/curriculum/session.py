@@ -272,7 +272,7 @@ class CurriculumSession:
         t = plan.timeouts
         cfg = TrialConfig(name=stage.name, env_id=stage.env_id, seed=plan.seed + index, max_env_steps=stage.steps,
                           num_envs=stage.num_envs or plan.num_envs, out_dir=str(out), workspace=str(self.root),
-                          values=stage.values(), train=plan.train, evaluation=plan.evaluation, stall_s=t.stall_s,
+                          values=stage.values(), train=plan.train, evaluation=plan.evaluation_of(stage), stall_s=t.stall_s,
                           stop_s=t.stop_s, poll_s=t.poll_s, parent_pid=os.getpid(),
                           tag=f"{self.state['automl_id']}/curriculum/{stage.name}", backend=THIS_BACKEND)
         config_path = out / "trial.yaml"
@@ -342,10 +342,10 @@ class CurriculumSession:
             spec = TrialConfig(name=stage.name, env_id=stage.env_id, seed=self.plan.seed + index, max_env_steps=stage.steps,
                                num_envs=stage.num_envs or self.plan.num_envs, out_dir=str(self.stage_dir(index)),
                                workspace=str(self.root), values=stage.values(), train=self.plan.train,
-                               evaluation=self.plan.evaluation, backend=self.plan.backend)
+                               evaluation=self.plan.evaluation_of(stage), backend=self.plan.backend)
             last = run_dir / "checkpoints" / "last.pt"
             metrics, _ = final_metrics(load_backend(self.plan.backend), run_dir, last, spec,
-                                       self.plan.evaluation.final_episodes)
+                                       self.plan.evaluation_of(stage).final_episodes)
             self.add_evaluation(index, steps, metrics, str(last))
         rec.update(status=StageStatus.TRAINED, env_steps=steps, finished_at=now_iso())
         self.write()
