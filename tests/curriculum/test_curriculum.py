@@ -130,7 +130,7 @@ def test_shipped_plans_resolve_against_the_real_trainer_and_envs():
         f"vbot_navigation_{n}" for n in ("section011", "section012", "section013", "long_course")]
     assert all(s.warm_source(i) == "previous" for i, s in enumerate(terrain.stages) if i)
     ring = load_plan(REPO / "starter_kit_schedule/curricula/ring.yaml")
-    assert [s.env.get("spawn", {}).get("target_distance") for s in ring.stages] == [None, [8.0, 12.0]]
+    assert [s.env.get("spawn", {}).get("layout") for s in ring.stages] == [None, "competition"]
     load_plan(REPO / "starter_kit_schedule/templates/curriculum_plan_template.yaml")
 
 
