@@ -506,3 +506,14 @@ def test_status_of_a_plan_copy_that_differs_from_the_shipped_one_says_where_that
     note = curriculum.status(tmp_path, "ring", cwd=tmp_path, say=_quiet)["message"]
     assert "this workspace's ring.yaml differs from the plan this vbot ships" in note
     assert f"`--plan {SEED_DIR / 'curricula' / 'ring.yaml'}` uses the shipped one" in note
+
+
+def test_a_shipped_plan_missing_from_an_older_workspace_is_refused_naming_vbot_init(workspace):
+    """A workspace made by an older vbot lacks newer plans; the refusal says how to add them."""
+    (workspace / "starter_kit_schedule/curricula/ring.yaml").unlink(missing_ok=True)
+    with pytest.raises(UsageError) as info:
+        curriculum.status(workspace, "ring", cwd=workspace, say=_quiet)
+    assert "no plan 'ring'" in str(info.value) and "`vbot init` adds the files a workspace lacks" in str(info.value)
+    with pytest.raises(UsageError) as info:
+        curriculum.status(workspace, "my_own_plan", cwd=workspace, say=_quiet)
+    assert "vbot init" not in str(info.value)  # not a shipped plan: nothing to add

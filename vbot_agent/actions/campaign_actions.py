@@ -7,7 +7,8 @@ _C = "vbot_agent.automl.commands"
 
 INIT = Action(
     name="init",
-    summary="create a workspace: starter_kit_schedule/ (templates, reward_library, progress, checkpoints), starter_kit_log/",
+    summary="create a workspace: starter_kit_schedule/ (templates, curricula, reward_library, progress, checkpoints), "
+            "starter_kit_log/; in an existing one, add the files a newer vbot ships that it lacks (never overwriting one)",
     func=f"{_C}:init",
     group="campaign",
     params=(Param("dir", "path", positional=True, help="folder to make a workspace (default: the current folder)"),),

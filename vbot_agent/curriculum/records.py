@@ -47,8 +47,12 @@ def resolve_plan_path(root: Path, plan: str, cwd: Path) -> Path:
     named = Paths(root).schedule / PLANS_DIR / f"{plan}.yaml"
     if "/" not in plan and named.is_file():
         return named
-    raise UsageError(f"--plan {plan}: no such file, and no plan {plan!r} in {named.parent}"
-                     + available_plans(root))
+    from vbot_agent.workspace.init import SEED_DIR
+
+    shipped = "/" not in plan and (SEED_DIR / PLANS_DIR / f"{plan}.yaml").is_file()
+    raise UsageError(f"--plan {plan}: no such file, and no plan {plan!r} in {named.parent}" + available_plans(root)
+                     + ("; this vbot ships it: `vbot init` adds the files a workspace lacks, never overwriting one"
+                        if shipped else ""))
 
 
 def available_plans(root: Path) -> str:
