@@ -40,6 +40,15 @@ def test_complete_trial_has_measured_metrics_score_and_intermediate_scores(tmp_p
     assert saved["score"] == result["score"]
 
 
+def test_a_trainer_faster_than_every_poll_still_reports_one_intermediate_score(tmp_path, fake_env):
+    """With a poll slower than the whole training run, the watcher sees the trainer only after it exited;
+    the pruner still gets the newest mark (a loaded machine made the real-trainer test miss it)."""
+    result = run_trial(_cfg(tmp_path, poll_s=30.0, stall_s=60.0), install_signals=False)
+    assert result["status"] == "complete", result
+    assert [e["step"] for e in result["intermediate"]] == [3]  # the newest mark before the final one (4)
+    assert "score" in result["intermediate"][0]
+
+
 @pytest.mark.parametrize("behaviour,match", [
     ("crash", "trainer exited with code 3: RuntimeError: fake out of memory"),
     ("hang", "stalled: no training progress"),

@@ -132,3 +132,29 @@ class InferencePolicy:
 
 def load_policy(path: str | os.PathLike, device: str = "cpu") -> InferencePolicy:
     return InferencePolicy(load_checkpoint(path), device)
+
+
+def run_config(path: str | os.PathLike) -> dict[str, Any] | None:
+    """The whole config of a run, for ``vbot train --config RUN``: from a run folder (its
+    experiment_meta.json), a curriculum stage's folder (its best.pt) or a checkpoint file; None when
+    ``path`` is none of these (a YAML file or a preset's name)."""
+    import json
+
+    path = Path(path).expanduser()
+    if path.is_dir():
+        meta = path / "experiment_meta.json"
+        if meta.is_file():
+            try:
+                data = json.loads(meta.read_text())
+            except (OSError, ValueError) as exc:
+                raise UsageError(f"--config {path}: cannot read {meta.name} ({exc})") from None
+            if not isinstance(data, dict) or not isinstance(data.get("config"), dict):
+                raise UsageError(f"--config {path}: {meta.name} holds no run config")
+            return dict(data["config"])
+        if not (path / "best.pt").is_file():
+            raise UsageError(f"--config {path}: a folder must be a run folder (experiment_meta.json) "
+                             "or a curriculum stage's folder (best.pt)")
+        path = path / "best.pt"
+    if path.suffix == ".pt" and path.is_file():
+        return dict(load_checkpoint(path).get("config") or {})
+    return None

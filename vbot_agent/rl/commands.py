@@ -69,7 +69,11 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
                                                "max_env_steps": cfg.max_env_steps})
         atomic_write_json(meta_path, meta)
     else:
-        cfg = resolve_train_config(config_file=config, overrides=overrides, flags=flags)
+        from vbot_agent.rl.checkpoint import run_config
+
+        base = run_config(config) if config is not None else None  # --config RUN: that run's whole config
+        cfg = resolve_train_config(base=base, config_file=None if base is not None else config, overrides=overrides,
+                                   flags=flags)
         warm = None
         if checkpoint is not None:  # a name resolves against the env being trained (its newest run, its best)
             checkpoint = str(resolve_policy_path(root, checkpoint, cfg.env_id, "--checkpoint"))

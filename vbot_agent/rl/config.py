@@ -159,38 +159,6 @@ def config_path(config_file: str | Path) -> Path:
                      f"{suggest(path.name, presets())} (presets: {', '.join(presets()) or 'none'})")
 
 
-def config_data(config_file: str | Path) -> dict[str, Any]:
-    """``--config``'s keys: a YAML file, a packaged preset, or a run's whole config (a run folder, a
-    curriculum stage's folder or a checkpoint file), so a run can be continued with its own settings."""
-    path = Path(config_file).expanduser()
-    if path.is_dir():
-        meta = path / "experiment_meta.json"
-        if meta.is_file():
-            return dict(_read_json(meta).get("config") or {})
-        if (path / "best.pt").is_file():  # a curriculum stage's folder keeps its best checkpoint
-            path = path / "best.pt"
-        else:
-            raise UsageError(f"--config {config_file}: a folder must be a run folder (experiment_meta.json) "
-                             "or a curriculum stage's folder (best.pt)")
-    if path.suffix == ".pt" and path.is_file():
-        from vbot_agent.rl.checkpoint import load_checkpoint
-
-        return dict(load_checkpoint(path).get("config") or {})
-    return load_yaml(config_path(path))
-
-
-def _read_json(path: Path) -> dict[str, Any]:
-    import json
-
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, ValueError) as exc:
-        raise UsageError(f"--config {path.parent}: cannot read {path.name} ({exc})") from None
-    if not isinstance(data, dict):
-        raise UsageError(f"--config {path.parent}: {path.name} is not a JSON object")
-    return data
-
-
 def resolve_train_config(
     *,
     base: TrainConfig | Mapping[str, Any] | None = None,
@@ -206,7 +174,7 @@ def resolve_train_config(
     """
     data: dict[str, Any] = to_dict(base) if base is not None and not isinstance(base, Mapping) else dict(base or {})
     if config_file is not None:
-        _deep_update(data, config_data(config_file))
+        _deep_update(data, load_yaml(config_path(config_file)))
     cfg = from_mapping(TrainConfig, data)
     if overrides:
         cfg = apply_overrides(TrainConfig, cfg, list(overrides))

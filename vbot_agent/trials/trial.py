@@ -188,6 +188,8 @@ class _Watch:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 self.proc.wait(timeout=self.cfg.poll_s)  # returns as soon as the trainer exits
         self._read_progress(time.time())
+        if not self.result["intermediate"]:  # training outran every poll: the pruner still gets one mark
+            self._maybe_evaluate()
         return None
 
     def _read_progress(self, now: float) -> None:
