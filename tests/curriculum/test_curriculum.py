@@ -190,7 +190,8 @@ def test_run_promotes_each_stage_when_criteria_hold_and_warm_starts_the_next(wor
 
 def test_a_stage_s_own_evaluation_settings_replace_the_plan_s_for_that_stage(workspace, launch_log):
     """E.g. more episodes where a bar near 1.0 needs finer steps than the plan's 32 give."""
-    plan = write_plan(workspace, [_stage("a"), _stage("b", evaluation={"episodes": 3, "every_env_steps": 20000})])
+    plan = write_plan(workspace, [_stage("a"), _stage("b", evaluation={"episodes": 3, "every_env_steps": 20000},
+                                                      overrides={"ppo.entropy_coef": 0.002})])
     out = curriculum.run(workspace, str(plan), cwd=workspace, say=_quiet)
     assert out["status"] == "complete", out
     logs = sorted((workspace / "starter_kit_log").rglob("trial.yaml"))
@@ -200,6 +201,7 @@ def test_a_stage_s_own_evaluation_settings_replace_the_plan_s_for_that_stage(wor
     assert [s["evaluation"] for s in out["stages"]] == [{}, {"episodes": 3, "every_env_steps": 20000}]
     text = curriculum.render_curriculum(curriculum.status(workspace, str(plan), cwd=workspace, say=_quiet))
     assert "; evaluation episodes 3; evaluation every_env_steps 20,000]" in text
+    assert "      trains with ppo.entropy_coef=0.002" in text and out["stages"][1]["overrides"] == {"ppo.entropy_coef": 0.002}
 
 
 def test_on_stuck_advance_goes_on_from_the_best_checkpoint_and_keeps_the_stage_stuck(workspace, launch_log, capsys):

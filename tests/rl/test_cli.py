@@ -151,7 +151,7 @@ def test_dry_run_checks_and_shows_what_would_train_without_a_run_folder(trained,
     code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", "latest", "--set", "policy.init_noise_std=0.5",
                           "--set", "policy.max_noise_std=0.5", "--reset-optimizer", "--dry-run", "--json")
     check = json.loads(out)["warm_start_check"]
-    assert "policy.max_noise_std 0.5 cuts it to 0.5 at load" in check and "the optimiser starts fresh" in check
+    assert "policy.max_noise_std 0.5 caps every joint's std at 0.5 at load and after every update" in check and "the optimiser starts fresh" in check
     code, out, err = _cli(capsys, "train", *TINY, "--set", "env.episode_length_s=0.8", "--checkpoint", "latest",
                           "--dry-run", "--json")
     assert json.loads(out)["env_changes"] == ["env.episode_length_s 0.4 -> 0.8"]  # kept: the network, not the env
@@ -171,6 +171,10 @@ def test_config_from_a_run_continues_it_with_its_own_settings(trained, capsys, t
     stage = tmp_path / "stage"  # a curriculum stage's folder keeps only its best.pt
     stage.mkdir()
     (stage / "best.pt").write_bytes((run_dir / "checkpoints" / "best.pt").read_bytes())
+    meta_path = run_dir / "experiment_meta.json"  # as a curriculum stage's run: the curriculum evaluated it
+    meta = json.loads(meta_path.read_text())
+    meta["config"]["eval"]["enabled"] = False
+    meta_path.write_text(json.dumps(meta))
     for source in (run_dir, stage, run_dir / "checkpoints" / "last.pt"):
         code, out, err = _cli(capsys, "train", "--config", str(source), "--checkpoint", str(source),
                               "--max-env-steps", "96", "--set", "ppo.entropy_coef=0.001", "--dry-run", "--json")
@@ -180,6 +184,7 @@ def test_config_from_a_run_continues_it_with_its_own_settings(trained, capsys, t
         assert shown["env_id"] == "dummy:point_nav" and shown["num_envs"] == 8 and shown["max_env_steps"] == 96
         assert config["env"]["episode_length_s"] == 0.4 and config["reward"]["scales"]["fall"] == -2
         assert config["policy"]["actor_hidden_dims"] == [16] and config["ppo"]["entropy_coef"] == 0.001
+        assert config["eval"]["enabled"] and config["eval"]["episodes"] == 4  # on, so the run keeps a best.pt
         assert shown["env_changes"] == [] and shown["warm_start"].endswith(".pt")
     code, _, err = _cli(capsys, "train", "--config", str(tmp_path), "--dry-run")
     assert code == 2 and err.count("\n") == 1 and "a folder must be a run folder" in err

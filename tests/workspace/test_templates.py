@@ -34,6 +34,8 @@ def test_init_creates_the_workspace_and_keeps_edited_files(tmp_path):
     edited.write_text("mode: hp\n")
     second = init_workspace(tmp_path)
     assert edited.read_text() == "mode: hp\n" and "starter_kit_schedule/templates/automl.yaml" in second["kept"]
+    # a new workspace is pointed at its first campaign; an existing one at where it stands
+    assert "vbot automl" in first["next"] and second["next"] == "vbot status"
 
 
 def test_vbot_init_command(tmp_path, capsys):

@@ -206,6 +206,8 @@ def render_curriculum(s: dict[str, Any]) -> str:
             extras += ["optimiser reset"] * bool(warm["reset_optimizer"]) + ["normaliser frozen"] * bool(warm["freeze_normalizer"])
             lines.append(f"      starts from {how}" + (f" ({', '.join(extras)})" if extras else "")
                          + f"; when stuck: {'advance from its best checkpoint' if st['on_stuck'] == 'advance' else 'stop'}")
+        if st.get("overrides"):  # the stage's own trainer keys (its env options show in the episode length above)
+            lines.append("      trains with " + ", ".join(f"{k}={v}" for k, v in st["overrides"].items()))
         if st["status"] not in (StageStatus.PENDING, StageStatus.PROMOTED) and not st["check"]["met"]:
             lines.append(f"      not met: {'; '.join(st['check']['failing'])}")
         if st["advanced"]:

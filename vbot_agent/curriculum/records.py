@@ -114,6 +114,7 @@ def summarize(session: Any, *, running: bool = False) -> dict[str, Any]:
                          "stuck_after": stage.promote.stuck_after},
             "check": check, "warm_start": rec["warm_start"], "error": rec["error"],
             "advanced": bool(rec.get("advanced")), "on_stuck": stage.on_stuck, "evaluation": dict(stage.evaluation),
+            "overrides": dict(stage.overrides),
             "status_word": stage_status_word(cur, i),
             "warm_plan": {"checkpoint": stage.warm_source(i), "lr_multiplier": stage.warm_start.lr_multiplier,
                           "reset_optimizer": stage.warm_start.reset_optimizer,

@@ -137,7 +137,16 @@ def load_policy(path: str | os.PathLike, device: str = "cpu") -> InferencePolicy
 def run_config(path: str | os.PathLike) -> dict[str, Any] | None:
     """The whole config of a run, for ``vbot train --config RUN``: from a run folder (its
     experiment_meta.json), a curriculum stage's folder (its best.pt) or a checkpoint file; None when
-    ``path`` is none of these (a YAML file or a preset's name)."""
+    ``path`` is none of these (a YAML file or a preset's name). The trainer's own evaluations are on:
+    a curriculum or campaign turns them off in its runs because it evaluates them itself, and a run
+    continued alone needs them to keep a measured best.pt."""
+    config = _run_config(path)
+    if config is not None and isinstance(config.get("eval"), dict):
+        config["eval"] = {**config["eval"], "enabled": True}
+    return config
+
+
+def _run_config(path: str | os.PathLike) -> dict[str, Any] | None:
     import json
 
     path = Path(path).expanduser()

@@ -147,9 +147,9 @@ def _noise_note(warm, bound: float | None) -> str:
     if bound is None:
         what = "policy.max_noise_std is null, so it is kept and may grow"
     elif top > bound:
-        what = f"policy.max_noise_std {bound:g} cuts it to {bound:g} at load"
+        what = f"policy.max_noise_std {bound:g} caps every joint's std at {bound:g} at load and after every update"
     else:
-        what = f"under policy.max_noise_std {bound:g}, so it is kept"
+        what = f"under policy.max_noise_std {bound:g}, so it is kept (and capped there after every update)"
     return f"its action noise std is {mean:.2f} on average (at most {top:.2f}); {what}"
 
 

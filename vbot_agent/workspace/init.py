@@ -43,4 +43,5 @@ def init_workspace(root: Path) -> dict[str, Any]:
             shutil.copyfile(SEED_DIR / name, target)
             created.append(str(target.relative_to(root)))
     return {"workspace": str(root), "created": created, "kept": kept,
-            "next": f"edit {paths.templates.relative_to(root)}/automl.yaml, then `vbot automl`"}
+            # an existing workspace only got what it lacked: see where it stands before starting anything
+            "next": "vbot status" if kept else f"edit {paths.templates.relative_to(root)}/automl.yaml, then `vbot automl`"}
