@@ -201,6 +201,7 @@ def test_a_stage_s_own_evaluation_settings_replace_the_plan_s_for_that_stage(wor
     assert [s["evaluation"] for s in out["stages"]] == [{}, {"episodes": 3, "every_env_steps": 20000}]
     text = curriculum.render_curriculum(curriculum.status(workspace, str(plan), cwd=workspace, say=_quiet))
     assert "; evaluation episodes 3; evaluation every_env_steps 20,000]" in text
+    assert "by the curriculum itself: its runs train with the trainer's own evaluations off" in text
     assert "      trains with ppo.entropy_coef=0.002" in text and out["stages"][1]["overrides"] == {"ppo.entropy_coef": 0.002}
 
 

@@ -162,7 +162,8 @@ def render_curriculum(s: dict[str, Any]) -> str:
     ev = s.get("evaluation")
     if ev:
         lines.append(f"  {s['num_envs']} envs; each stage's newest checkpoint is evaluated on {ev['episodes']} episodes "
-                     f"every {ev['every_env_steps']:,} env steps ({ev['final_episodes']} at the end of its budget)")
+                     f"every {ev['every_env_steps']:,} env steps ({ev['final_episodes']} at the end of its budget), by the "
+                     "curriculum itself: its runs train with the trainer's own evaluations off (eval.enabled=false)")
     if s.get("train"):  # the plan's trainer config under every stage's own options (`vbot runs` shows neither)
         lines.append("  every stage trains with " + ", ".join(f"{k}={v}" for k, v in flatten(s["train"]).items())
                      + " (the plan's train:)")
