@@ -339,13 +339,13 @@ class CurriculumSession:
         stage, rec = self.plan.stages[index], self.cur["stages"][index]
         steps = run_env_steps(run_dir)
         if not any(e["env_steps"] == steps for e in rec["evaluations"]):
+            evaluation = self.plan.evaluation_of(stage)
             spec = TrialConfig(name=stage.name, env_id=stage.env_id, seed=self.plan.seed + index, max_env_steps=stage.steps,
                                num_envs=stage.num_envs or self.plan.num_envs, out_dir=str(self.stage_dir(index)),
                                workspace=str(self.root), values=stage.values(), train=self.plan.train,
-                               evaluation=self.plan.evaluation_of(stage), backend=self.plan.backend)
+                               evaluation=evaluation, backend=self.plan.backend)
             last = run_dir / "checkpoints" / "last.pt"
-            metrics, _ = final_metrics(load_backend(self.plan.backend), run_dir, last, spec,
-                                       self.plan.evaluation_of(stage).final_episodes)
+            metrics, _ = final_metrics(load_backend(self.plan.backend), run_dir, last, spec, evaluation.final_episodes)
             self.add_evaluation(index, steps, metrics, str(last))
         rec.update(status=StageStatus.TRAINED, env_steps=steps, finished_at=now_iso())
         self.write()
