@@ -138,20 +138,27 @@ def test_warm_start_from_a_name_resolves_against_the_env_trained(trained, capsys
 def test_dry_run_checks_and_shows_what_would_train_without_a_run_folder(trained, capsys):
     cwd, result = trained
     runs = sorted(str(p) for p in (cwd / "runs").rglob("*_PPO"))
-    code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", "latest", "--lr-multiplier", "0.5", "--dry-run", "--json")
+    code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", "latest", "--lr-multiplier", "0.5",
+                          "--set", "policy.final_noise_std=null", "--dry-run", "--json")
     assert code == 0, err
     shown = json.loads(out)
     assert shown["dry_run"] and shown["learning_rate"] == pytest.approx(5e-4) and shown["max_env_steps"] == 384
     assert shown["warm_start"].endswith("best.pt") and shown["config"]["policy"]["actor_hidden_dims"] == [16]
     assert shown["warm_start_check"].startswith("checked: its observations") and shown["env_changes"] == []
     # what a warm start carries over that the config cannot show: the action noise and the Adam state
-    assert "its action noise std is 1.00 on average" in shown["warm_start_check"]
-    assert "policy.max_noise_std is null, so it is kept" in shown["warm_start_check"]
+    std = load_checkpoint(Path(shown["warm_start"]))["ppo"]["model"]["log_std"].exp()
+    assert std.max() < 0.99  # trained with the default annealing
+    assert f"its action noise std is {std.mean():.2f} on average (at most {std.max():.2f})" in shown["warm_start_check"]
+    assert "policy.max_noise_std is null, so it is kept and may grow" in shown["warm_start_check"]
     assert "its Adam state is kept" in shown["warm_start_check"]
-    code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", "latest", "--set", "policy.init_noise_std=0.5",
-                          "--set", "policy.max_noise_std=0.5", "--reset-optimizer", "--dry-run", "--json")
+    code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", "latest", "--set", "policy.init_noise_std=0.2",
+                          "--set", "policy.max_noise_std=0.2", "--reset-optimizer", "--dry-run", "--json")
     check = json.loads(out)["warm_start_check"]
-    assert "policy.max_noise_std 0.5 caps every joint's std at 0.5 at load and after every update" in check and "the optimiser starts fresh" in check
+    assert "policy.max_noise_std 0.2 caps every joint's std at 0.2 at load and after every update" in check and "the optimiser starts fresh" in check
+    code, out, err = _cli(capsys, "train", *TINY, "--checkpoint", "latest", "--set", "policy.final_noise_std=0.3",
+                          "--reset-optimizer", "--dry-run", "--json")
+    check = json.loads(out)["warm_start_check"]
+    assert "policy.final_noise_std 0.3 then lowers the cap linearly from 1 to 0.3 over the run" in check
     code, out, err = _cli(capsys, "train", *TINY, "--set", "env.episode_length_s=0.8", "--checkpoint", "latest",
                           "--dry-run", "--json")
     assert json.loads(out)["env_changes"] == ["env.episode_length_s 0.4 -> 0.8"]  # kept: the network, not the env

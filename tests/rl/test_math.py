@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 import torch
 
-from vbot_agent.rl.config import PPOConfig
+from tests.rl.conftest import tiny_config
+from vbot_agent.rl.checkpoint import load_checkpoint
+from vbot_agent.rl.config import PolicyConfig, PPOConfig
+from vbot_agent.rl.loop import train
 from vbot_agent.rl.networks import ActorCritic
 from vbot_agent.rl.normalizer import EmpiricalNormalizer
 from vbot_agent.rl.ppo import PPO, gaussian_kl, ppo_losses
+from vbot_agent.rl.run_dir import create_run_dir
+from vbot_agent.rl.runner import OnPolicyRunner
 from vbot_agent.rl.storage import compute_gae
 
 
@@ -163,6 +169,29 @@ def test_action_noise_stays_under_its_bound():
     noisy["log_std"].fill_(math.log(15.0))  # a warm start from a policy whose noise drifted up
     ppo.load_state_dict({"model": noisy}, load_optimizer=False)
     assert ppo.actor_critic.log_std.exp().max().item() == pytest.approx(1.0)
+
+
+def test_annealed_noise_bound_falls_linearly_to_its_final_value():
+    pol = PolicyConfig(init_noise_std=0.8, max_noise_std=1.0, final_noise_std=0.4)
+    assert [pol.noise_cap(f) for f in (0.0, 0.5, 1.0, 1.5)] == pytest.approx([1.0, 0.7, 0.4, 0.4])
+    assert PolicyConfig(final_noise_std=0.5).noise_cap(0.5) == pytest.approx(0.75)  # from init_noise_std
+    assert PolicyConfig(max_noise_std=2.0, final_noise_std=None).noise_cap(0.5) == 2.0  # the constant bound
+    assert PolicyConfig(init_noise_std=0.3, final_noise_std=0.4).noise_cap(1.0) == pytest.approx(0.3)  # never up
+    for bad in (0.0, -0.1):
+        with pytest.raises(ValueError, match="final_noise_std"):
+            PolicyConfig(final_noise_std=bad)
+    model = ActorCritic(3, 2, [8], [8], max_noise_std=1.0)
+    model.set_max_noise_std(pol.noise_cap(0.5))
+    assert model.log_std.exp().max().item() == pytest.approx(0.7)
+
+
+def test_training_follows_the_annealed_noise_bound(run_root):
+    cfg = tiny_config(max_env_steps=8 * 8 * 4)
+    cfg = replace(cfg, policy=replace(cfg.policy, final_noise_std=0.2))
+    run_dir = create_run_dir(run_root, cfg.env_id)
+    train(OnPolicyRunner(cfg, run_dir))
+    std = load_checkpoint(run_dir / "checkpoints" / "last.pt")["ppo"]["model"]["log_std"].exp()
+    assert std.max().item() <= cfg.policy.noise_cap(3 / 4) + 1e-6  # the last update ran at 3/4 of the run
 
 
 def test_evaluation_keeps_each_course_item_s_points_not_the_section_totals():

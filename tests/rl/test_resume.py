@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import time
+from dataclasses import replace
 
 import pytest
 import torch
@@ -29,8 +30,10 @@ def _params(run_dir):
     return load_checkpoint(run_dir / "checkpoints" / "last.pt")["ppo"]["model"]
 
 
-def test_resume_is_bit_exact(run_root):
+@pytest.mark.parametrize("final_noise_std", [None, 0.4], ids=["constant-noise", "annealed-noise"])
+def test_resume_is_bit_exact(run_root, final_noise_std):
     cfg = tiny_config(max_env_steps=8 * 8 * 6, check_point_interval=3)
+    cfg = replace(cfg, policy=replace(cfg.policy, final_noise_std=final_noise_std))
     straight = create_run_dir(run_root, cfg.env_id)
     train(OnPolicyRunner(cfg, straight))
 

@@ -130,26 +130,32 @@ def _dry_run(cfg, warm) -> dict[str, Any]:
         env.close()
     fits = None if warm is None else (f"checked: its observations ({env.obs_dim}) and actions ({env.action_dim}) "
                                       f"fit this env; its network is kept ({_sizes(cfg.policy)}); "
-                                      f"{_noise_note(warm, cfg.policy.max_noise_std)}; {_optimizer_note(warm)}")
+                                      f"{_noise_note(warm, cfg.policy)}; {_optimizer_note(warm)}")
     return {"dry_run": True, "env_id": cfg.env_id, "num_envs": cfg.num_envs, "max_env_steps": cfg.max_env_steps,
             "learning_rate": cfg.ppo.learning_rate, "schedule": cfg.ppo.schedule,
             "warm_start": None if warm is None else str(Path(warm.path).resolve()), "warm_start_check": fits,
             "config": to_dict(cfg)}
 
 
-def _noise_note(warm, bound: float | None) -> str:
-    """The checkpoint's action noise (std per joint) and what this run's ``policy.max_noise_std`` does to it."""
+def _noise_note(warm, policy) -> str:
+    """The checkpoint's action noise (std per joint) and what this run's noise bound does to it."""
     log_std = warm.checkpoint["ppo"]["model"].get("log_std")
     if log_std is None:
         return "its action noise is not in the checkpoint"
     std = [math.exp(float(v)) for v in log_std.flatten()]
     mean, top = sum(std) / len(std), max(std)
+    bound = policy.max_noise_std
     if bound is None:
-        what = "policy.max_noise_std is null, so it is kept and may grow"
+        what = "policy.max_noise_std is null, so it is kept" + ("" if policy.final_noise_std else " and may grow")
     elif top > bound:
         what = f"policy.max_noise_std {bound:g} caps every joint's std at {bound:g} at load and after every update"
     else:
         what = f"under policy.max_noise_std {bound:g}, so it is kept (and capped there after every update)"
+    final, start = policy.final_noise_std, policy.start_noise_cap
+    if final is not None and final < start:
+        what += f"; policy.final_noise_std {final:g} then lowers the cap linearly from {start:g} to {final:g} over the run"
+    elif final is not None:
+        what += f"; policy.final_noise_std {final:g} is not below the starting cap {start:g}, so the cap stays"
     return f"its action noise std is {mean:.2f} on average (at most {top:.2f}); {what}"
 
 

@@ -75,6 +75,11 @@ class ActorCritic(nn.Module):
             with torch.no_grad():
                 self.log_std.clamp_(max=self.max_log_std)
 
+    def set_max_noise_std(self, max_noise_std: float | None) -> None:
+        """Move the bound (a schedule's next value) and apply it."""
+        self.max_log_std = None if max_noise_std is None else math.log(max_noise_std)
+        self.bound_noise()
+
     def act(self, obs: torch.Tensor, generator: torch.Generator | None = None):
         """Sample actions. obs [B, O] -> (actions [B, A], log_prob [B], mean [B, A], std [B, A]).
 

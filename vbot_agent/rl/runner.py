@@ -189,7 +189,10 @@ class OnPolicyRunner:
         t0 = wall_clock()
         acc = self._collect()
         t1 = wall_clock()
-        self.alg.set_progress(self.env_steps / self.cfg.max_env_steps)
+        fraction = self.env_steps / self.cfg.max_env_steps
+        self.alg.set_progress(fraction)
+        if self.cfg.policy.final_noise_std is not None:
+            self.alg.actor_critic.set_max_noise_std(self.cfg.policy.noise_cap(fraction))
         losses = self.alg.update()
         t2 = wall_clock()
         if not all(math.isfinite(v) for v in losses.values()) or not self._parameters_finite():
