@@ -59,6 +59,8 @@ def test_stemming_and_stop_words():
      "vbot curriculum run --plan terrain"),
     ("a run never learns to walk, why", "reward-penalty-engineering", "vbot diagnose-reward latest"),
     ("export the best policy for deployment", "training-pipeline", "vbot export --policy best --onnx out/policy.onnx"),
+    ("continue the newest run for 2M more steps at half its learning rate", "training-pipeline",
+     "vbot train --max-env-steps 2000000 --config latest --checkpoint latest --lr-multiplier 0.5"),
 ])
 def test_proposed_action(skills, real_registry, task, skill, command):
     proposal = propose(task, skills, real_registry)

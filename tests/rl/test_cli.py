@@ -171,7 +171,7 @@ def test_dry_run_checks_and_shows_what_would_train_without_a_run_folder(trained,
 
 
 def test_config_from_a_run_continues_it_with_its_own_settings(trained, capsys, tmp_path):
-    """`--config RUN` (a run folder, a curriculum stage's folder or a checkpoint) takes that run's whole
+    """`--config RUN` (a run folder, a curriculum stage's folder, a checkpoint or a name) takes that run's whole
     config, so continuing it needs no copying of env options; flags and --set still win."""
     _, result = trained
     run_dir = Path(result["run_dir"])
@@ -182,7 +182,7 @@ def test_config_from_a_run_continues_it_with_its_own_settings(trained, capsys, t
     meta = json.loads(meta_path.read_text())
     meta["config"]["eval"]["enabled"] = False
     meta_path.write_text(json.dumps(meta))
-    for source in (run_dir, stage, run_dir / "checkpoints" / "last.pt"):
+    for source in (run_dir, stage, run_dir / "checkpoints" / "last.pt", "latest"):  # latest: the newest run
         code, out, err = _cli(capsys, "train", "--config", str(source), "--checkpoint", str(source),
                               "--max-env-steps", "96", "--set", "ppo.entropy_coef=0.001", "--dry-run", "--json")
         assert code == 0, err

@@ -200,7 +200,7 @@ _HINTS = {
     "start": "automl", "launch": "automl", "begin": "automl", "new": "automl", "overnight": "automl",
     "search": "automl", "sweep": "automl", "tune": "automl", "optimise": "automl", "optimize": "automl",
     "crash": "resume", "die": "resume", "killed": "resume", "stopped": "resume", "interrupted": "resume",
-    "continue": "resume",
+    "continue": "resume", "newest": "latest", "half": "lr multiplier", "halve": "lr multiplier",
     "alive": "status", "budget": "status", "far": "status", "ready": "status", "progress": "status",
     "trial": "analyze", "importance": "analyze", "result": "analyze", "table": "analyze", "failed": "analyze",
     "worker": "worker", "machine": "worker", "postgres": "worker",

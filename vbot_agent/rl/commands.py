@@ -71,6 +71,8 @@ def train(ctx, *, env: str | None = None, num_envs: int | None = None, max_env_s
     else:
         from vbot_agent.rl.checkpoint import run_config
 
+        if config in ("latest", "best"):  # a name resolves as for --checkpoint: the newest run, the registry's best
+            config = str(resolve_policy_path(root, config, env, "--config"))
         base = run_config(config) if config is not None else None  # --config RUN: that run's whole config
         cfg = resolve_train_config(base=base, config_file=None if base is not None else config, overrides=overrides,
                                    flags=flags)
