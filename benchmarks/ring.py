@@ -3,9 +3,8 @@
 Creates a workspace in a temporary folder, runs ``vbot curriculum run --plan ring`` (3-8 m targets,
 then the competition's own layout; the real trainer and evaluations), then plays the last stage's
 best checkpoint with ``vbot play --competition --episodes 50`` (5 rounds of 10 robots on the
-10-12 m ring) and prints one
-JSON object: per stage the env steps, wall time and success; the whole training's wall time; the
-points of each round. The target: 20 of 20 in every round within 20 minutes of training.
+10-12 m ring) and prints one JSON object: per stage the env steps, wall time and success; the whole
+training's wall time; the points of each round. The target: 20 of 20 in every round within 20 minutes of training.
 
     python benchmarks/ring.py [--workspace DIR] [--rounds 5] [--seed 0]
 
