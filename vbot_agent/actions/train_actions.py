@@ -24,9 +24,10 @@ TRAIN = Action(
         Param("seed", "int", help="random seed (default: 0)"),
         Param("device", help="cpu or cuda[:N] (default: cpu)"),
         Param("config", "path", help="YAML file (ppo:, policy:, eval:, env: options and reward: scales), a packaged "
-              "preset's name (domain_randomization), or a run folder, curriculum stage folder, checkpoint, 'latest' or "
-              "'best' (as for --checkpoint): that run's whole config (env options, reward, PPO, network, env count, seed) with evaluations on, e.g. to "
-              "continue it with --checkpoint; flags and --set still override it"),
+              "preset's name (domain_randomization), or a run folder, curriculum stage folder, checkpoint, "
+              "'latest' or 'best' (as for --checkpoint): that run's whole config (env options, reward, PPO, "
+              "network, env count, seed) with evaluations on, e.g. to continue it with --checkpoint; flags and "
+              "--set still override it"),
         Param("overrides", repeat=True, flag="--set",
               help="dotted key=value, repeatable, e.g. --set ppo.learning_rate=3e-4 --set reward.scales.arrival=10"),
         Param("resume", const="latest",

@@ -155,7 +155,8 @@ def _noise_note(warm, policy) -> str:
         what = f"under policy.max_noise_std {bound:g}, so it is kept (and capped there after every update)"
     final, start = policy.final_noise_std, policy.start_noise_cap
     if final is not None and final < start:
-        what += f"; policy.final_noise_std {final:g} then lowers the cap linearly from {start:g} to {final:g} over the run"
+        what += (f"; policy.final_noise_std {final:g} then lowers the cap linearly from {start:g} to {final:g} "
+                 "over the run")
     elif final is not None:
         what += f"; policy.final_noise_std {final:g} is not below the starting cap {start:g}, so the cap stays"
     return f"its action noise std is {mean:.2f} on average (at most {top:.2f}); {what}"

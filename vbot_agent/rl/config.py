@@ -70,10 +70,11 @@ class PolicyConfig:
     max_noise_std: float | None = None
     # Anneal that bound: it falls linearly from max_noise_std (init_noise_std when that is null) at
     # the run's first step to this value at its max_env_steps, as the linear learning rate does
-    # (None: no annealing; a value above the starting bound keeps that bound). Evaluations and the competition play the mean action, which lags the
-    # sampled policy while the noise is large: unannealed, the std drifted up to 1.3 and evaluations
-    # swung 0.9 -> 0.4 between checkpoints. Annealed to 0.4 (12M env steps, seeds 1 and 2), >= 90%
-    # evaluation success came at 4.9M and 6.1M env steps against 6.1M and 11.1M (README).
+    # (None: no annealing; a value above the starting bound keeps that bound). Evaluations and the
+    # competition play the mean action, which lags the sampled policy while the noise is large:
+    # unannealed, the std drifted up to 1.3 and evaluations swung 0.9 -> 0.4 between checkpoints.
+    # Annealed to 0.4 (12M env steps, seeds 1 and 2), >= 90% evaluation success came at 4.9M and
+    # 6.1M env steps against 6.1M and 11.1M (README).
     final_noise_std: float | None = 0.4
     normalize_observations: bool = True
     normalizer_clip: float = 5.0  # clip normalised observations to +-this (std units)
