@@ -15,6 +15,7 @@ import runpy
 import shutil
 import signal
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -112,7 +113,10 @@ def test_promotion_rule_counts_after_min_steps_and_needs_patience_in_a_row():
     bar = "(needs success_rate >= 0.6 in 2 evaluations in a row at >= 200 env steps)"
     assert early.failing == (f"min_env_steps: the last evaluation is at 100 env steps, < 200 {bar}",)
     low = check_promotion(promote, evals[:3])
-    assert low.failing[0].startswith("success_rate: 0.500 at 300 env steps < 0.6 (best 0.700 at 200)")
+    # the 0.9 at 100 env steps came before min_env_steps: the best named is the best that counts, and says so
+    assert low.failing[0].startswith("success_rate: 0.500 at 300 env steps < 0.6 (best from 200 env steps on: 0.700 at 200)")
+    assert check_promotion(replace(promote, min_env_steps=0, success_rate=0.95), evals[:3]).failing[0].startswith(
+        "success_rate: 0.500 at 300 env steps < 0.95 (best 0.900 at 100)")
     assert check_promotion(promote, []).failing == (f"success_rate: not measured yet, no evaluation so far {bar}",)
     falls = Promotion(success_rate=0.5, max_fall_rate=0.1)
     assert "max_fall_rate" in check_promotion(falls, [{"env_steps": 1, "success_rate": 0.9, "fall_rate": 0.3}]).failing[0]

@@ -314,8 +314,10 @@ def check_promotion(promote: Promotion, evaluations: Sequence[Mapping[str, Any]]
             if not passes(Promotion(success_rate=promote.success_rate), last):
                 # ties to the later evaluation, as the stage's best checkpoint is kept (session.add_evaluation)
                 best = max(counted, key=lambda e: (_num(e.get("success_rate")), e.get("env_steps") or 0))
+                # an earlier, uncounted evaluation may have scored higher (the stage's best checkpoint)
+                since = f" from {promote.min_env_steps:,} env steps on:" if len(counted) < len(ordered) else ""
                 failing.append(f"success_rate: {_fmt(last.get('success_rate'))} at {last.get('env_steps') or 0:,} "
-                               f"env steps < {promote.success_rate:g} (best {_fmt(best.get('success_rate'))} "
+                               f"env steps < {promote.success_rate:g} (best{since} {_fmt(best.get('success_rate'))} "
                                f"at {best.get('env_steps') or 0:,})")
             elif promote.max_fall_rate is not None and not passes(replace(promote, min_points=None), last):
                 failing.append(f"max_fall_rate: fall_rate {_fmt(last.get('fall_rate'))} > {promote.max_fall_rate:g}")
