@@ -144,7 +144,15 @@ def test_live_runs_progress_trend_and_stale(workspace):
     text = (workspace / "WAKE_UP.md").read_text()
     assert "2M/4M (50%)" in text and "40%" in text
     assert "reward up +7.5" in text and "success up +15.0 pts" in text
-    assert "pid" in text and "is gone (stale run)" in text
+    assert "pid" in text and "is gone (stale run): it stopped; `vbot train --resume runs/" in text
+    # the table says what `vbot runs` says: the dead run is not among the live ones, and once none is
+    # live it is listed as stopped, not running
+    assert not [line for line in text.splitlines() if line.startswith("| `runs/") and "09-00-00" in line]
+    write_run(workspace, status="finished")
+    watcher.refresh()
+    rows = [line for line in (workspace / "WAKE_UP.md").read_text().splitlines() if line.startswith("| `runs/")]
+    stale_row = next(line for line in rows if "09-00-00" in line)
+    assert "| stopped: its process is gone" in stale_row and "| running |" not in stale_row
 
 
 # -- the watcher -----------------------------------------------------------------------------------

@@ -36,6 +36,7 @@ from vbot_agent.workspace.read_model import (
     not_in_registry_notes,
     read_workspace,
 )
+from vbot_agent.workspace.run_list import run_status
 from vbot_agent.workspace.runs import RunInfo
 from vbot_agent.workspace.search_health import state_warnings
 from vbot_agent.workspace.state import curriculum_place, parse_time
@@ -241,7 +242,7 @@ def _best(snap: WakeUpInput) -> list[str]:
                 "`vbot checkpoints --add RUN` a training run's).", *(["", *notes] if notes else [])]
     lines = [
         "The best checkpoint in the registry (campaign trials, final runs, promoted curriculum stages and runs added "
-        "with `vbot checkpoints --add`, by campaign score; as `vbot status` and `vbot checkpoints --best`).",
+        "with `vbot checkpoints --add`, by campaign score; as `vbot checkpoints --best` names it, and `vbot status` during a campaign).",
         *(["", *notes] if notes else []),
         "",
         f"- `{best.get('id', '?')}`" + (f" (trial {best['trial']})" if best.get("trial") is not None else "")
@@ -275,7 +276,10 @@ def _live_runs(snap: WakeUpInput, history: RunHistory) -> list[str]:
         return [f"**Could not list runs:** {snap.runs_error}"]
     if not snap.runs:
         return ["No training runs yet (no `runs/*/*/progress.json`)."]
-    live = [r for r in snap.runs if r.progress.get("status") == RUNNING]
+    # one status rule with `vbot runs`: a run whose progress says running but whose trainer is gone
+    # or silent is stopped
+    status = {info.path: run_status(info.progress, snap.now) for info in snap.runs if not info.error}
+    live = [r for r in snap.runs if status.get(r.path, ("",))[0] == RUNNING]
     shown = live or list(snap.runs)
     lines = [] if live else ["No run is training now; the most recent runs:", ""]
     lines += [
@@ -292,11 +296,13 @@ def _live_runs(snap: WakeUpInput, history: RunHistory) -> list[str]:
             continue
         steps, total = text.num(progress.get("env_steps")), text.num(progress.get("max_env_steps"))
         done = f"{text.steps(steps)}/{text.steps(total)}" + (f" ({100 * steps / total:.0f}%)" if steps is not None and total else "")
+        word, why = status[info.path]
         lines.append(
-            f"| `{run}` | {text.cell(progress.get('status'))} | {done} | {text.rate(progress.get('env_steps_per_s'))} "
+            f"| `{run}` | {text.cell(word + (f': {why}' if why else ''))} | {done} "
+            f"| {text.rate(progress.get('env_steps_per_s'))} "
             f"| {text.fmt(progress.get('reward'))} | {text.pct(progress.get('success_rate'))} "
             f"| {text.fmt(progress.get('distance_to_target'))} | {text.age(_updated(progress), snap.now)} "
-            f"| {history.trend(run) if progress.get('status') == RUNNING else '-'} |"
+            f"| {history.trend(run) if word == RUNNING else '-'} |"
         )
     hidden = len(snap.runs) - min(len(shown), LIVE_RUNS)
     if hidden > 0:
@@ -326,7 +332,8 @@ def _warnings(snap: WakeUpInput, verdict: dict[str, Any]) -> list[str]:
             continue
         live = info.liveness(snap.now)
         if live.label == Verdict.DEAD:
-            found.append(f"Run `{run}` says running but its pid {info.progress.get('pid')} is gone (stale run).")
+            found.append(f"Run `{run}` says running but its pid {info.progress.get('pid')} is gone (stale run): "
+                         f"it stopped; `vbot train --resume {run}` continues it from its last checkpoint.")
         elif live.label == Verdict.STALE:
             found.append(f"Run `{run}` says running but its progress was last updated "
                          f"{text.age(_updated(info.progress), snap.now)} (stale run).")
