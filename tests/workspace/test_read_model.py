@@ -53,6 +53,15 @@ def test_every_reader_names_the_same_best_and_the_same_liveness(tmp_path):
     assert "**DEAD.**" in wake
 
 
+def test_checkpoints_best_says_when_its_pick_was_a_tie(tmp_path):
+    _campaign(tmp_path, os.getpid())
+    ctx = Context(json=True, workspace_override=str(tmp_path), cwd=tmp_path)
+    result = checkpoints(ctx, best=True)
+    assert result["tied"] == {"automl_x/final": 1}  # trial_3 scores the same 0.6
+    assert "tied with 1 other registered checkpoint at this score" in render_checkpoints(result)
+    assert "tied with" not in render_checkpoints(checkpoints(ctx))  # the full list needs no note
+
+
 def test_a_live_pid_is_alive_everywhere(tmp_path):
     _campaign(tmp_path, os.getpid())
     assert campaign_status(tmp_path)["alive"] is True

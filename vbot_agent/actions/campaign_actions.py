@@ -102,7 +102,8 @@ CHECKPOINTS = Action(
     render=f"{_C}:render_checkpoints",
     group="campaign",
     params=(
-        Param("best", "bool", default=False, help="only the best-scoring checkpoint"),
+        Param("best", "bool", default=False, help="only the best-scoring checkpoint (of each env; a tie goes to "
+              "the newest registration, and the output says when it was a tie)"),
         Param("env", help="only checkpoints of this env id"),
         Param("add", "path", help="score a run folder's best.pt (or a .pt file) with the campaign's evaluation and "
               "formula and register it, so --best, status and WAKE_UP.md weigh it (plain `vbot train` runs)"),

@@ -205,8 +205,12 @@ def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None
                     if env is None or (run.progress.get("env_id") or run.env_folder) == env]
     unregistered += curriculum_stage_notes(view, env)
     others = len([c for c in view.registered if c.get("env_id") != env]) if env is not None else 0
+    # a best that others of its env equal was picked by the tie rule, not by measurement: say so
+    ties = {c.get("id"): sum(1 for o in view.registered if o is not c and o.get("env_id") == c.get("env_id")
+                             and o.get("score") == c.get("score")) for c in entries} if best else {}
     return {"registry": str(paths.registry_file), "checkpoints": entries, "added": added, "unregistered": unregistered,
-            "env_bests": env_best_notes(view) if env is None else [], "env": env, "other_envs": others}
+            "env_bests": env_best_notes(view) if env is None else [], "env": env, "other_envs": others,
+            "tied": {k: n for k, n in ties.items() if n}}
 
 
 def add_checkpoint(ctx, paths: Paths, target: str, episodes: int | None) -> dict[str, Any]:
@@ -266,6 +270,10 @@ def render_checkpoints(result: dict[str, Any]) -> str:
         success = f"{m['success_rate']:.3f}" if isinstance(m.get("success_rate"), (int, float)) else "-"
         falls = f"{m['fall_rate']:.3f}" if isinstance(m.get("fall_rate"), (int, float)) else "-"
         lines.append(f"{score:>8}  {success:>7}  {falls:>6}  {c.get('checkpoint')}  ({c.get('id')})")
+        if (result.get("tied") or {}).get(c.get("id")):
+            n = result["tied"][c["id"]]
+            lines.append(f"          tied with {n} other registered checkpoint{'s' * (n != 1)} at this score: a tie "
+                         "goes to the newest registration, so this pick says nothing about which is better")
     lines += [*(result.get("env_bests") or []), *(result.get("unregistered") or [])]
     return "\n".join(lines)
 
