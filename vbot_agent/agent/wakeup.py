@@ -242,7 +242,8 @@ def _best(snap: WakeUpInput) -> list[str]:
                 "`vbot checkpoints --add RUN` a training run's).", *(["", *notes] if notes else [])]
     lines = [
         "The best checkpoint in the registry (campaign trials, final runs, promoted curriculum stages and runs added "
-        "with `vbot checkpoints --add`, by campaign score; as `vbot checkpoints --best` names it, and `vbot status` during a campaign).",
+        "with `vbot checkpoints --add`, by campaign score; as `vbot checkpoints --best` names it, and `vbot status` "
+        "during a campaign).",
         *(["", *notes] if notes else []),
         "",
         f"- `{best.get('id', '?')}`" + (f" (trial {best['trial']})" if best.get("trial") is not None else "")
