@@ -206,8 +206,9 @@ def checkpoints(ctx, best: bool = False, env: str | None = None, add: str | None
     unregistered += curriculum_stage_notes(view, env)
     others = len([c for c in view.registered if c.get("env_id") != env]) if env is not None else 0
     # a best that others of its env equal was picked by the tie rule, not by measurement: say so
-    ties = {c.get("id"): sum(1 for o in view.registered if o is not c and o.get("env_id") == c.get("env_id")
-                             and o.get("score") == c.get("score")) for c in entries} if best else {}
+    ties = {c.get("id"): sum(1 for o in view.registered if o.get("id") != c.get("id")
+                             and o.get("env_id") == c.get("env_id") and o.get("score") == c.get("score"))
+            for c in entries} if best else {}
     return {"registry": str(paths.registry_file), "checkpoints": entries, "added": added, "unregistered": unregistered,
             "env_bests": env_best_notes(view) if env is None else [], "env": env, "other_envs": others,
             "tied": {k: n for k, n in ties.items() if n}}
