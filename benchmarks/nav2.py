@@ -14,7 +14,10 @@ Scoring: the best checkpoint of the furthest stage reached plays ``--episodes`` 
 each section and of the long course (spawn on the start area, the run times entrants used) and the
 competition's points are counted (``vbot play --competition``'s rules): per section mean and best,
 falls, course time, and the issue's targets (section 011 >= 14, 012 >= 30, 013 >= 10, the long
-course completed without a fall in >= 25% of runs). Prints one JSON object.
+course completed without a fall in >= 25% of runs). Each section is also scored with the best
+checkpoint of its own stage (``specialist_scores``): the sections are scored one at a time, so a
+user may enter each with the policy trained for it, and the stages after a section can forget it.
+Prints one JSON object.
 
 ``--smoke`` runs the whole chain at a tiny budget (a few thousand steps per stage, promotion at any
 success rate, 4 s scoring runs): it checks the plumbing, not the robot.
@@ -136,17 +139,23 @@ def final_checkpoint(root: Path, status: dict) -> tuple[str, Path]:
     raise RuntimeError("no stage has an evaluated checkpoint yet; give the benchmark more budget")
 
 
-def score(checkpoint: Path, sections: list[str], episodes: int, episode_s: float | None) -> dict:
-    """Competition runs of each section with the checkpoint's policy (one robot per run)."""
+def stage_checkpoints(root: Path, status: dict) -> dict[str, Path]:
+    """{section: best checkpoint of the last stage trained on that section's env id}."""
+    by_env = {s["env_id"]: (root / s["best_checkpoint"]).resolve()
+              for s in status.get("stages", []) if s.get("best_checkpoint")}
+    return {name: by_env[env_id] for name, env_id in SECTIONS.items() if env_id in by_env}
+
+
+def score(checkpoints: dict[str, Path], episodes: int, episode_s: float | None) -> dict:
+    """Competition runs of each section with its checkpoint's policy (one robot per run)."""
     from vbot_agent.rl.checkpoint import InferencePolicy, load_checkpoint
     from vbot_agent.rl.competition import course_competition_options, summarize_course_points
     from vbot_agent.rl.envs import make_env
     from vbot_agent.rl.evaluate import run_episodes
 
-    data = load_checkpoint(checkpoint)
-    policy = InferencePolicy(data, "cpu")
     out = {}
-    for name in sections:
+    for name, checkpoint in checkpoints.items():
+        policy = InferencePolicy(load_checkpoint(checkpoint), "cpu")
         env_id = SECTIONS[name]
         options = course_competition_options(env_id, dict(policy.config.env))
         if episode_s is not None:
@@ -164,7 +173,7 @@ def score(checkpoint: Path, sections: list[str], episodes: int, episode_s: float
         else:
             summary["target_completion_rate"] = LONG_COURSE_COMPLETION
             summary["target_met"] = summary["completed_rate"] >= LONG_COURSE_COMPLETION
-        out[name] = summary
+        out[name] = {"checkpoint": str(checkpoint), **summary}
     return out
 
 
@@ -201,7 +210,12 @@ def main(argv: list[str]) -> int:
     except RuntimeError as exc:  # e.g. the budget ran out before the first evaluation
         print(f"nav2: {exc} (train wall so far {state['train_wall_s']:.0f} s)", file=sys.stderr)
         return 1
-    scores = score(checkpoint, args.sections, args.episodes, 4.0 if args.smoke else None)
+    episode_s = 4.0 if args.smoke else None
+    scores = score({name: checkpoint for name in args.sections}, args.episodes, episode_s)
+    own = stage_checkpoints(root, status)
+    fresh = {name: own[name] for name in args.sections if name in own and own[name] != checkpoint}
+    fresh_scores = score(fresh, args.episodes, episode_s)
+    specialists = {name: fresh_scores.get(name, scores[name]) for name in args.sections if name in own}
     stages = [{k: s.get(k) for k in ("name", "env_id", "status", "env_steps", "best_success_rate", "wall_s")}
               for s in status.get("stages", [])]
     print(json.dumps({
@@ -209,7 +223,7 @@ def main(argv: list[str]) -> int:
         "train_wall_s": round(state["train_wall_s"], 1), "sittings": state["sittings"],
         "curriculum_status": status.get("status"), "stopped_by_budget": trained.get("stopped_by_budget", True),
         "stages": stages, "final_stage": stage, "checkpoint": str(checkpoint), "cpu_count": os.cpu_count(),
-        "scores": scores,
+        "scores": scores, "specialist_scores": specialists,
     }, indent=2))
     return 0
 
