@@ -144,3 +144,21 @@ def test_a_campaign_trial_run_shows_the_registry_measurement(tmp_path, capsys, m
     code, out, _ = _cli(capsys, "runs")
     assert "success 0.55  falls 0.05  (automl_x/trial_0003 evaluation, 20 episodes)" in out
     assert "steps 128 (budget 128)" in out
+
+
+def test_a_stopped_run_names_the_checkpoint_where_resume_restarts(workspace, capsys):
+    root, run_dir = workspace
+    progress = json.loads((run_dir / "progress.json").read_text())
+    assert progress["checkpoint_env_steps"] == 128  # the trainer records where last.pt was saved
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    killed = run_dir.parent / "killed_PPO"
+    shutil.copytree(run_dir, killed)  # killed two iterations after its last checkpoint
+    _edit_progress(killed, status="running", pid=gone.pid, env_steps=256, max_env_steps=512,
+                   updated_at=_iso(datetime.now(timezone.utc)))
+    code, out, err = _cli(capsys, "runs", "--json")
+    assert code == 0, err
+    rows = {Path(r["run"]).name: r for r in json.loads(out)["runs"]}
+    assert rows["killed_PPO"]["resumes_at"] == 128 and rows[run_dir.name]["resumes_at"] is None
+    code, out, _ = _cli(capsys, "runs")
+    assert "steps 256 (budget 512), last checkpoint at 128 (where --resume restarts)" in out

@@ -45,7 +45,10 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
     # Resuming: drop events the interrupted process logged after its last checkpoint (steps > env_steps).
     writer = SummaryWriter(str(runner.run_dir), purge_step=runner.env_steps + 1 if runner.env_steps else None)
     progress = runner.progress
-    progress.update(status="running", iteration=runner.iteration, env_steps=runner.env_steps, pid=os.getpid())
+    # checkpoint_env_steps: where `vbot train --resume` would restart (last.pt), which `vbot runs` names
+    progress.update(status="running", iteration=runner.iteration, env_steps=runner.env_steps, pid=os.getpid(),
+                    checkpoint_env_steps=runner.env_steps or None)
+    saved_at = runner.env_steps or None
     total_time, total_steps = 0.0, 0
     status = "finished"
     try:
@@ -69,8 +72,10 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
                 at_end = runner.env_steps >= cfg.max_env_steps
                 if stats.iteration % cfg.check_point_interval == 0 or at_end or stop.requested:
                     _checkpoint(runner, writer, periodic=stats.iteration % cfg.check_point_interval == 0)
+                    saved_at = runner.env_steps
                 progress.update(
                     iteration=stats.iteration, env_steps=stats.env_steps, env_steps_per_s=stats.env_steps_per_s,
+                    checkpoint_env_steps=saved_at,
                     reward=runner.last_values.get("reward"), success_rate=runner.last_values.get("success_rate"),
                     distance_to_target=runner.last_values.get("distance_to_target"),
                     best_checkpoint_score=None if runner.best_score == -math.inf else runner.best_score,

@@ -1,7 +1,8 @@
 """``vbot runs``: every training run of the workspace, one line each (read-only; the folders and
 their liveness come from ``workspace.runs`` and ``workspace.liveness``).
 
-For each ``runs/<env>/<run>/``: its status, env steps, measured success and fall rates, best
+For each ``runs/<env>/<run>/``: its status, env steps (and, for a run that did not finish, the env
+steps of its last checkpoint, where ``--resume`` restarts), measured success and fall rates, best
 checkpoint and the command that made it. Sources, cheapest first:
 
 - ``progress.json`` (status, steps, pid, last update; written by the trainer every iteration);
@@ -125,6 +126,7 @@ def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str,
     row: dict[str, Any] = {"run": relative(root, run_dir), "env_id": run_dir.parent.name, "status": "failed",
                            "why": None, "env_steps": None, "max_env_steps": None, "success_rate": None,
                            "fall_rate": None, "measured": None, "best_checkpoint": None, "best_evaluation": None,
+                           "resumes_at": None,
                            "checkpoints": checkpoint_files(run_dir), "command": None,
                            "updated_at": None, "error": None}
     try:
@@ -139,6 +141,9 @@ def describe_run(run_dir: Path, root: Path, now: float, registry: list[dict[str,
         status, why = run_status(progress, now)
         row.update(status=status, why=why or progress.get("message"), env_steps=progress.get("env_steps"),
                    max_env_steps=progress.get("max_env_steps"), updated_at=progress.get("updated_at"))
+        saved = progress.get("checkpoint_env_steps")
+        if status != "finished" and isinstance(saved, int) and saved != row["env_steps"]:
+            row["resumes_at"] = saved  # `--resume` restarts at last.pt; the steps after it are trained again
     if isinstance(meta, dict):
         row.update(env_id=meta.get("env_id") or row["env_id"], command=_command(meta))
     best = run_dir / "checkpoints" / "best.pt"
@@ -235,6 +240,8 @@ def render_runs(result: dict[str, Any]) -> str:
         steps = f"{r['env_steps']:,}" if isinstance(r["env_steps"], int) else "-"
         if isinstance(r["max_env_steps"], int):
             steps += f" (budget {r['max_env_steps']:,})"
+        if isinstance(r.get("resumes_at"), int):
+            steps += f", last checkpoint at {r['resumes_at']:,} (where --resume restarts)"
         success = f"{r['success_rate']:.2f}" if isinstance(r["success_rate"], (int, float)) else "-"
         falls = f"{r['fall_rate']:.2f}" if isinstance(r["fall_rate"], (int, float)) else "-"
         lines.append(f"{r['run']}  {r['status'].upper()}" + (f" ({r['why']})" if r.get("why") else ""))
