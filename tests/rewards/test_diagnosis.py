@@ -455,8 +455,9 @@ def test_reward_show_of_a_run_lists_its_scales_and_what_each_term_paid(tmp_path,
     rows = {line.split()[0]: line for line in out.getvalue().splitlines()}
     assert "never paid" in rows["arrival"] and rows["arrival"].split()[1] == "10"
     assert "0, paid earlier" in rows["termination"]
-    assert rows["alive"].split()[1:3] == ["5", "not"]  # on in this run; no series was logged for it
-    assert float(rows["hold"].split()[2]) == pytest.approx(healthy_series()[run_data.TERM_TAG.format("hold")][-1],
+    assert rows["alive"].split()[1:5] == ["5", "per", "s", "not"]  # on in this run; no series was logged for it
+    assert rows["arrival"].split()[2] == "once" and "scale x value x 0.01 s on every 100 Hz step" in out.getvalue()
+    assert float(rows["hold"].split()[4]) == pytest.approx(healthy_series()[run_data.TERM_TAG.format("hold")][-1],
                                                            rel=0.2)
     assert run(["reward", "show"]) == 2
 

@@ -61,6 +61,12 @@ def test_list_show_and_unknown_names(workspace, monkeypatch):
     code, out, _ = cli(["reward", "show", "lazy_robot", "--json", "--workspace", str(workspace)], monkeypatch)
     shown = json.loads(out)
     assert shown["resolved_scales"]["alive"] == 5.0 and shown["resolved_scales"]["arrival"] == 10.0
+    kinds = {t["term"]: t["kind"] for t in shown["terms"]}
+    assert kinds["alive"] == "rate" and kinds["arrival"] == "event"
+    code, out, _ = cli(["reward", "show", "lazy_robot", "--workspace", str(workspace)], monkeypatch)
+    rows = {line.split()[0]: line.split()[1:4] for line in out.splitlines() if line.split()}
+    assert rows["alive"] == ["5", "per", "s"] and rows["arrival"] == ["10", "once", "1"]
+    assert "alive 5 pays 0.05 per step, 5 per second" in out  # the 100 Hz step factor is named
     code, _, err = cli(["reward", "show", "lazy_robo", "--workspace", str(workspace)], monkeypatch)
     assert code == 2 and "did you mean lazy_robot" in err
 

@@ -210,40 +210,53 @@ def reward_show(ctx, name: str | None = None, run: str | None = None) -> dict[st
         terms = []
         for term, t in TERMS.items():
             series = data.term(term)
-            terms.append({"term": term, "scale": float(data.scales.get(term, 0.0)), "pays": t.doc,
+            terms.append({"term": term, "kind": t.kind, "scale": float(data.scales.get(term, 0.0)), "pays": t.doc,
                           "per_step_last": None if series is None else series.last,
                           "never_paid": None if series is None else bool(not series.values.any())})
         return {"run": str(data.run_dir), "env_id": data.env_id, "env_steps": data.env_steps, "terms": terms}
     p = get_preset(ctx.workspace(), name)
     resolved = to_dict(from_mapping(RewardConfig, p.reward, where="reward"))
-    terms = [{"term": term, "scale": float(resolved["scales"].get(term, 0.0)), "pays": t.doc,
+    terms = [{"term": term, "kind": t.kind, "scale": float(resolved["scales"].get(term, 0.0)), "pays": t.doc,
               "course_default": COURSE_SCALES.get(term)} for term, t in TERMS.items()]
     return {**p.listing(), "description": p.description, "reward": p.reward, "env": p.env,
             "resolved_scales": resolved["scales"], "terms": terms, **p.extra}
 
 
+KIND_SHOWN = {"rate": "per s", "event": "once"}
+
+
+def _kinds_note() -> str:
+    from vbot_agent.sim.nav_config import CONTROL_DT
+
+    return (f"per s: a rate, scale x value x {CONTROL_DT:g} s on every {1 / CONTROL_DT:g} Hz step (alive 5 pays "
+            f"{5 * CONTROL_DT:g} per step, 5 per second); once: scale x value on the step it happens")
+
+
 def render_reward_show(result: dict[str, Any]) -> str:
-    """One line per term: its scale, what it pays and, for a run, its per-step value at the end."""
+    """One line per term: its scale, how it is paid, what it pays and, for a run, its per-step value
+    at the end."""
     if "run" in result:
         lines = [f"reward of run {result['run']} ({result['env_id']}, {result['env_steps']:,} env steps logged)",
-                 f"{'term':<15}{'scale':>9}  {'per step at the end':>20}  pays"]
+                 f"{'term':<15}{'scale':>9}  {'paid':<6} {'per step at the end':>20}  pays"]
         for t in result["terms"]:
             if not t["scale"]:
                 continue
             paid = ("not logged" if t["per_step_last"] is None else "never paid" if t["never_paid"]
                     else "0, paid earlier" if t["per_step_last"] == 0 else f"{t['per_step_last']:+.4g}")
-            lines.append(f"{t['term']:<15}{t['scale']:>9g}  {paid:>20}  {t['pays']}")
+            lines.append(f"{t['term']:<15}{t['scale']:>9g}  {KIND_SHOWN[t['kind']]:<6} {paid:>20}  {t['pays']}")
         off = [t["term"] for t in result["terms"] if not t["scale"]]
         lines.append("scale 0 (off): " + ", ".join(off) if off else "every term is on")
+        lines.append(_kinds_note())
         lines.append("per step at the end: the scaled term's mean per env step over the last 10% of the run's logs")
         return "\n".join(lines)
     lines = [f"{result['name']} ({result['kind']}, audit expected to {result['expect']}): {result['summary']}",
              f"file: {result['path']}", "", str(result["description"]).strip(), "",
-             f"{'term':<15}{'scale':>9}  pays"]
+             f"{'term':<15}{'scale':>9}  {'paid':<6} pays"]
     for t in result["terms"]:
         course = (f"  (on a course or the training terrain, when not set: {t['course_default']:g})"
                   if t["course_default"] is not None else "")
-        lines.append(f"{t['term']:<15}{t['scale']:>9g}  {t['pays']}{course}")
+        lines.append(f"{t['term']:<15}{t['scale']:>9g}  {KIND_SHOWN[t['kind']]:<6} {t['pays']}{course}")
+    lines.append(_kinds_note())
     if result.get("env"):
         lines.append(f"env options: {result['env']}")
     return "\n".join(lines)
