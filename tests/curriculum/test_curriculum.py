@@ -437,6 +437,25 @@ def test_edit_checks_the_plan_keeps_its_comments_and_lets_a_stuck_stage_go_on(wo
     assert yaml.safe_load(plan.read_text())["stages"][1]["promote"]["success_rate"] == 0.3
 
 
+def test_edit_names_comment_lines_that_still_give_the_old_value(tmp_path):
+    """An edit keeps the plan's comments; those naming the old value are pointed out, so a copied
+    plan's notes ("judged on 128 episodes") are not left describing a plan that no longer exists."""
+    from vbot_agent.curriculum.edit import edit_plan, render_edit
+
+    plan = tmp_path / "starter_kit_schedule" / "curricula" / "p.yaml"
+    plan.parent.mkdir(parents=True)
+    plan.write_text("# judged on 128 episodes; 2M env steps, promoted at 0.98 (not 0.985 or 1280)\n"
+                    "name: p\nnum_envs: 8\nstages:\n"
+                    "  - name: a\n    env_id: dummy:point_nav\n    steps: 2000000  # 2,000,000 at most\n"
+                    "    evaluation: {episodes: 128}\n    promote: {success_rate: 0.98}\n")
+    out = edit_plan(tmp_path, ["a.evaluation.episodes=64", "a.steps=3000000", "a.promote.success_rate=0.9",
+                               "num_envs=16"], str(plan), cwd=tmp_path, say=_quiet)
+    assert out["stale_comments"] == [{"key": "a.evaluation.episodes", "old": 128, "lines": [1]},
+                                     {"key": "a.steps", "old": 2000000, "lines": [1, 7]},
+                                     {"key": "a.promote.success_rate", "old": 0.98, "lines": [1]}]
+    assert "check comment lines 1, 7: still say 2000000 (the old a.steps)" in render_edit(out)
+
+
 def test_a_course_stage_says_where_its_points_were_measured():
     """Stage points come from the stage's own spawns and episode length, which the line names."""
     from vbot_agent.curriculum.commands import render_curriculum

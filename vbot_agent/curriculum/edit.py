@@ -74,7 +74,8 @@ def edit_plan(root: Path, settings: list[str], plan: str | None, *, cwd: Path, s
     if in_progress:
         adopt_plan(deepcopy(cur), new_plan, path)  # refuses renamed or removed finished stages
     atomic_write_text(path, text)
-    out: dict[str, Any] = {"plan": str(path), "plan_name": new_plan.name, "changes": changes, "in_progress": in_progress}
+    out: dict[str, Any] = {"plan": str(path), "plan_name": new_plan.name, "changes": changes, "in_progress": in_progress,
+                           "stale_comments": stale_comments(text, changes)}
     if not in_progress:
         out["next"], out["note"] = start_advice(root, new_plan.name, plan)
         return out
@@ -190,6 +191,40 @@ def _apply(doc: dict[str, Any], setting: str) -> dict[str, Any]:
     return {"key": key, "old": old if not hasattr(old, "items") else dict(old), "new": value}
 
 
+def _spellings(value: Any) -> list[str]:
+    """How a plan's comments may write ``value``: 128, 2000000 as 2,000,000 or 2M, 0.98."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)) or value == "":
+        return []
+    if isinstance(value, str):
+        return [value]
+    forms = {f"{value:g}", f"{value:,}"} if isinstance(value, int) else {f"{value:g}"}
+    if isinstance(value, int) and value and value % 1_000_000 == 0:
+        forms.add(f"{value // 1_000_000}M")
+    if isinstance(value, float) and value.is_integer():
+        forms.add(f"{int(value)}")
+    return sorted(forms)
+
+
+def stale_comments(text: str, changes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The comment lines that still name an edited key's old value: an edit keeps the file's
+    comments, which then may describe the plan as it was (``{key, old, lines}``)."""
+    import re
+
+    comments = [(i, line.split("#", 1)[1]) for i, line in enumerate(text.splitlines(), 1) if "#" in line]
+    found = []
+    for change in changes:
+        if change["old"] == change["new"]:
+            continue
+        pattern = "|".join(re.escape(form) for form in _spellings(change["old"]))
+        if not pattern:
+            continue
+        word = re.compile(rf"(?<![\w.,])(?:{pattern})(?![\w]|[.,]\d)")
+        lines = [i for i, comment in comments if word.search(comment)]
+        if lines:
+            found.append({"key": change["key"], "old": change["old"], "lines": lines})
+    return found
+
+
 def _flow_map():
     from ruamel.yaml.comments import CommentedMap
 
@@ -207,5 +242,9 @@ def render_edit(r: dict[str, Any]) -> str:
                      + ("met" if check["met"] else "not met: " + "; ".join(check["failing"])))
     if r.get("note"):
         lines.append(f"note  {r['note']}")
+    for stale in r.get("stale_comments") or []:
+        where = ", ".join(map(str, stale["lines"]))
+        lines.append(f"check comment line{'s' if len(stale['lines']) > 1 else ''} {where}: still say{'' if len(stale['lines']) > 1 else 's'} "
+                     f"{stale['old']} (the old {stale['key']}); an edit keeps the comments, so update them by hand")
     lines.append(f"next  {r['next']}")
     return "\n".join(lines)
