@@ -331,6 +331,29 @@ def test_run_refuses_a_second_plan_while_one_is_in_progress(workspace, launch_lo
     assert again["status"] == "stuck" and len(launches(launch_log)) == 1
 
 
+def test_run_dry_run_says_what_would_train_and_writes_nothing(workspace, launch_log, tmp_path):
+    stuck = write_plan(workspace, [_stage("a", overrides={"ppo.learning_rate": 0.01}), _stage("b")])
+    state_file = workspace / "starter_kit_schedule/progress/automl_state.yaml"
+    fresh = curriculum.dry_run_plan(workspace, str(stuck), cwd=workspace, say=_quiet)
+    assert fresh["status"] == "not started" and fresh["env_steps_left"] == 80000 and not state_file.exists()
+    assert fresh["would"] == "train stage 1/2 'a' on dummy:point_nav: up to 40,000 env steps, from fresh weights"
+    assert curriculum.run(workspace, str(stuck), cwd=workspace, say=_quiet)["status"] == "stuck"
+    before = state_file.read_bytes()
+    held = curriculum.dry_run_plan(workspace, None, cwd=workspace, say=_quiet)
+    assert held["would"].startswith("nothing: stage 1/2 'a' on dummy:point_nav is stuck (success_rate: ")
+    vbot(workspace, "curriculum", "edit", "--set", "a.steps=80000", check=True)
+    before = state_file.read_bytes()
+    more = vbot(workspace, "curriculum", "run", "--dry-run", check=True).stdout
+    assert more.startswith("dry run: nothing trained, nothing written")
+    assert "run would: train stage 1/2 'a' on dummy:point_nav on to 80,000 env steps, resuming its run runs/" in more
+    assert state_file.read_bytes() == before and len(launches(launch_log)) == 1
+    other = write_plan(tmp_path, [_stage("x")], name="other")
+    with pytest.raises(UsageError, match="a curriculum of plan 'test_plan' is in progress"):  # as `run` refuses
+        curriculum.dry_run_plan(workspace, str(other), cwd=workspace, say=_quiet)
+    over = curriculum.dry_run_plan(workspace, str(other), cwd=workspace, say=_quiet, restart=True)
+    assert over["would"].endswith("from fresh weights") and over["next"].endswith("--restart")
+
+
 def test_status_of_a_named_plan_not_started_yet(workspace):
     plans = workspace / "starter_kit_schedule/curricula"
     shutil.rmtree(plans, ignore_errors=True)  # `vbot init` seeds the shipped plans; start from none

@@ -56,7 +56,10 @@ ACTIONS: list[Action] = [
         group="curriculum",
         long_running=True,
         params=(_PLAN, Param("restart", "bool", default=False,
-                             help="start the plan from its first stage, leaving the old curriculum's logs")),
+                             help="start the plan from its first stage, leaving the old curriculum's logs"),
+                Param("dry_run", "bool", default=False,
+                      help="say what would train (which stage, fresh, warm or resumed) and the env steps left; "
+                           "write nothing")),
         epilog=("Progress: `curriculum:` in starter_kit_schedule/progress/automl_state.yaml; logs in\n"
                 "starter_kit_log/<id>/curriculum/<plan>/<stage>/. Ctrl-C stops; `vbot curriculum run` continues\n"
                 "(an interrupted stage resumes its run with `vbot train --resume`)."),

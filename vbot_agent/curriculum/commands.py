@@ -41,7 +41,9 @@ def curriculum_edit(ctx, overrides: list[str] | None = None, plan: str | None = 
     return edit_plan(ctx.workspace(), list(overrides or []), plan, cwd=ctx.cwd, say=ctx.say)
 
 
-def curriculum_run(ctx, plan: str | None = None, restart: bool = False) -> dict[str, Any]:
+def curriculum_run(ctx, plan: str | None = None, restart: bool = False, dry_run: bool = False) -> dict[str, Any]:
+    if dry_run:
+        return dry_run_plan(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say, restart=restart)
     try:
         return run(ctx.workspace(), plan, cwd=ctx.cwd, say=ctx.say, restart=restart)
     except CurriculumStopped as exc:  # like a stopped campaign: say how to resume, exit 130
@@ -144,11 +146,76 @@ def run(root: Path, plan: str | None, *, cwd: Path, say, restart: bool = False) 
             return session.run()
 
 
+def dry_run_plan(root: Path, plan: str | None, *, cwd: Path, say, restart: bool = False) -> dict[str, Any]:
+    """What ``run`` would do, writing nothing: its refusals as errors, then the stage it trains first
+    and how (fresh, warm from a checkpoint, resuming its run), and the env steps the plan has left."""
+    from vbot_agent.curriculum.plan import NONE, PREVIOUS
+    from vbot_agent.curriculum.records import has_more_budget, new_curriculum
+    from vbot_agent.curriculum.session import other_plan_refusal
+
+    state_file = Paths(root).state_file
+    state = load_state(state_file) if state_file.exists() else None
+    held = (state or {}).get("curriculum")
+    session = CurriculumSession.open(root, plan, cwd, say, write=False)
+    if held and held["plan_name"] != session.plan.name and held["status"] != CurriculumStatus.COMPLETE and not restart:
+        raise UsageError(other_plan_refusal(held, session.plan.name))
+    if restart and session.started:
+        session.cur, session.started = new_curriculum(session.plan, Path(session.cur["plan"])), False
+    out = summarize(session)
+    if not session.started:
+        out["status"] = "not started"
+    cur, i = session.cur, session.cur["stage_index"]
+    live = bool(state) and campaign_liveness(state, time.time()).label == Verdict.ALIVE \
+        and (state.get("mode") != "curriculum" or held.get("status") == CurriculumStatus.RUNNING)
+    left = sum(max(0, stage.steps - (rec["env_steps"] or 0)) for stage, rec in
+               zip(session.plan.stages[i:], cur["stages"][i:]))
+    if cur["status"] == CurriculumStatus.COMPLETE:
+        would = f"nothing: plan {session.plan.name!r} is complete (--restart starts it again from its first stage)"
+    else:
+        stage, rec = session.plan.stages[i], cur["stages"][i]
+        resume = session._resumable_run(i)
+        check = check_promotion(stage.promote, rec["evaluations"])
+        head = f"stage {i + 1}/{len(session.plan.stages)} {stage.name!r} on {stage.env_id}"
+        if rec["status"] in (StageStatus.TRAINED, StageStatus.STUCK) and check.met:
+            would = f"promote {head} (its evaluations meet its criteria), then train the next stage"
+        elif rec["status"] == StageStatus.STUCK and not has_more_budget(stage, rec):
+            would = (f"hand {head}'s best checkpoint on to the next stage (stuck: {'; '.join(check.failing)}; "
+                     "on_stuck: advance)" if stage.on_stuck == "advance" and i + 1 < len(session.plan.stages)
+                     and rec["best_checkpoint"] else f"nothing: {head} is stuck ({'; '.join(check.failing)}); "
+                     f"`vbot curriculum edit --set {stage.name}.steps=N` or a lower bar lets it go on")
+        elif resume is not None:
+            would = (f"train {head} on to {stage.steps:,} env steps, resuming its run {session.rel(resume)} at its "
+                     "last checkpoint")
+        else:
+            source = stage.warm_source(i)
+            warm = (rec.get("warm_start") or {}).get("checkpoint") if source == PREVIOUS else None if source == NONE \
+                else source
+            how = (f"warm from {warm}" if warm else "warm from the previous stage's best checkpoint"
+                   if source == PREVIOUS else "from fresh weights")
+            would = f"train {head}: up to {stage.steps:,} env steps, {how}"
+    if live:
+        would += "; but a curriculum or campaign is running in this workspace now, so `run` would be refused until it stops"
+    out.update(dry_run=True, would=would, env_steps_left=left, live=live,
+               next=None if live else "vbot curriculum run" + (f" --plan {plan}" if plan else "")
+               + (" --restart" if restart else ""))
+    return out
+
+
 # how a course stage's robots started (its evaluation points are measured there, not from START)
 SPAWNED = {"anywhere": "spawned anywhere on the course", "mixed": "spawned half from START, half anywhere on the course"}
 
 
+def render_dry_run(s: dict[str, Any]) -> str:
+    head = "dry run: nothing trained, nothing written\n"
+    tail = (f"\nrun would: {s['would']}\nenv steps left in the plan: at most {s['env_steps_left']:,}"
+            + (f"\nnext  {s['next']}" if s.get("next") else ""))
+    body = render_curriculum({**s, "next": None, "dry_run": False})
+    return head + body + tail
+
+
 def render_curriculum(s: dict[str, Any]) -> str:
+    if s.get("dry_run"):
+        return render_dry_run(s)
     """``status``/``run`` result as one screen: a line per stage, measured vs criteria."""
     if s["status"] == "none":
         return f"no curriculum in progress\nnote  {s['message']}\nnext  {s['next']}"

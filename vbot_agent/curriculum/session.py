@@ -76,6 +76,13 @@ class PromotionRefused(VbotError):
     """``advance`` was asked to promote a stage whose criteria do not hold."""
 
 
+def other_plan_refusal(cur: dict[str, Any], plan_name: str) -> str:
+    """Why ``run --plan`` is refused while another plan's curriculum is unfinished here."""
+    return (f"a curriculum of plan {cur['plan_name']!r} is in progress ({cur['status']}, stage "
+            f"{cur['stage_index'] + 1} of {len(cur['stages'])}); continue it with {RUN_HINT}, "
+            f"or start {plan_name!r} over it with --restart")
+
+
 class CurriculumSession:
     """One open curriculum: the state (and, when writable, its writer and the plan)."""
 
@@ -108,9 +115,7 @@ class CurriculumSession:
             if cur and cur["plan_name"] != plan.name and (not write or cur["status"] == CurriculumStatus.COMPLETE or restart):
                 cur = None  # another plan: shown as not started (status), or started afresh (run)
             elif cur and cur["plan_name"] != plan.name:
-                raise UsageError(f"a curriculum of plan {cur['plan_name']!r} is in progress ({cur['status']}, stage "
-                                 f"{cur['stage_index'] + 1} of {len(cur['stages'])}); continue it with {RUN_HINT}, "
-                                 f"or start {plan.name!r} over it with --restart")
+                raise UsageError(other_plan_refusal(cur, plan.name))
             elif cur and write and restart:
                 cur = None  # the same plan from its first stage
             elif cur:
