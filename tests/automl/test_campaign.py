@@ -94,7 +94,8 @@ def test_stage_campaign_end_to_end_then_views_and_corruption(workspace, fake_env
     for t in trials.values():  # the median pruner may stop weak trials on their intermediate scores
         if t["state"] == "pruned":
             assert "pruned at evaluation" in t["error"] and t["intermediate"]
-    assert "COMPLETE" in cli("status")[1]
+    shown = cli("status")[1]
+    assert "COMPLETE" in shown and "process   not running (state status complete)" in shown
     best = json.loads(cli("checkpoints", "--best", "--json")[1])["checkpoints"]
     every = json.loads(cli("checkpoints", "--json")[1])["checkpoints"]
     assert len(best) == 1 and best[0]["score"] == max(c["score"] for c in every)

@@ -58,6 +58,12 @@ def campaign_status(root: Path) -> dict[str, Any]:
     }
 
 
+def _process_line(s: dict[str, Any]) -> str:
+    if s["liveness"] == "finished":  # not running; the detail is only "status <status>", the outcome
+        return f"process   not running (state status {s['status']})"
+    return f"process   {s['liveness']}: {s['liveness_detail']}"
+
+
 def render_status(s: dict[str, Any]) -> str:
     """The status dict as one terminal screen."""
     used = s["elapsed_hours"] / s["budget_hours"] * 100 if s["budget_hours"] and s["elapsed_hours"] is not None else 0
@@ -68,12 +74,12 @@ def render_status(s: dict[str, Any]) -> str:
                  f"{s['env_id']})",
                  f"stage     {cur['stage'] or '-'} ({cur['stage_number']} of {cur['stages']}), curriculum {cur['status']}; "
                  f"`vbot curriculum status` shows each stage against its bar   {beat}",
-                 f"process   {s['liveness']}: {s['liveness_detail']}"]
+                 _process_line(s)]
     else:
         lines = [
             f"campaign {s['automl_id']}: {s['status'].upper()}  (mode {s['mode']}, phase {s['phase']}, env {s['env_id']})",
             f"budget    {s['elapsed_hours']:.2f} h of {s['budget_hours']:g} h ({used:.0f}%)   {beat}",
-            f"process   {s['liveness']}: {s['liveness_detail']}",
+            _process_line(s),
             f"trials    {sum(s['trials'].values())} of {s['hp_trials']}: "
             + (", ".join(f"{n} {k}" for k, n in sorted(s["trials"].items())) or "none yet"),
         ]
