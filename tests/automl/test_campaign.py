@@ -96,6 +96,8 @@ def test_stage_campaign_end_to_end_then_views_and_corruption(workspace, fake_env
             assert "pruned at evaluation" in t["error"] and t["intermediate"]
     shown = cli("status")[1]
     assert "COMPLETE" in shown and "process   not running (state status complete)" in shown
+    assert "points_per_robot " in shown  # not the per-round points `vbot play --competition` prints
+    assert "pts/robot" in cli("analyze")[1].splitlines()[2]
     best = json.loads(cli("checkpoints", "--best", "--json")[1])["checkpoints"]
     every = json.loads(cli("checkpoints", "--json")[1])["checkpoints"]
     assert len(best) == 1 and best[0]["score"] == max(c["score"] for c in every)

@@ -29,18 +29,18 @@ def _plain(renderable, width: int = 80) -> str:
 
 # ------------------------------------------------------------------------------ trials table
 def test_all_columns_fit_a_wide_table():
-    # 7 metric columns of 3+8+7+7+5+6+8 = 44 cells plus 2 padding each = 58; params: 94 - 58 - 2 = 34
+    # 7 metric columns of 3+8+7+7+5+9+8 = 47 cells plus 2 padding each = 61; params: 94 - 61 - 2 = 31
     columns, params = layout_columns(94)
     assert [key for key, _, _ in columns] == [key for key, _, _ in COLUMNS]
-    assert params == 34
+    assert params == 31
 
 
 def test_a_narrow_table_drops_the_least_useful_metrics_first():
-    # 46 cells: without fall (7), t→goal (10), points (8) and success (9) the rest is 24, params 20
+    # 46 cells: without fall (7), t→goal (10), pts/robot (11) and success (9) the rest is 24, params 20
     columns, params = layout_columns(46)
     assert [key for key, _, _ in columns] == ["number", "state", "score"]
     assert params == 20
-    # 60 cells: without fall the rest is 60 - 51 - 2 = 7, without t→goal 17, without points 25
+    # 60 cells: without fall the rest is 60 - 54 - 2 = 4, without t→goal 14, without pts/robot 25
     columns, params = layout_columns(60)
     assert [key for key, _, _ in columns] == ["number", "state", "score", "success_rate"]
     assert params == 25

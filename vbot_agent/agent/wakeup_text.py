@@ -139,7 +139,7 @@ def trials_table(trials: list[Any], last: int) -> list[str]:
     lines = [
         f"The last {len(shown)} of {len(trials)} trials:",
         "",
-        "| # | state | score | success | fall | points | time to target (s) | note |",
+        "| # | state | score | success | fall | points per robot | time to target (s) | note |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for trial in shown:

@@ -142,12 +142,12 @@ def write_plot(path: Path, result: dict[str, Any], state: dict[str, Any]) -> Pat
 
 def render_analysis(r: dict[str, Any]) -> str:
     lines = [f"campaign {r['automl_id']} ({r['status']}); {r['score_formula']}", "",
-             f"{'trial':>5}  {'state':<9} {'score':>8} {'success':>8} {'points':>7} {'falls':>6} {'time s':>7}"]
+             f"{'trial':>5}  {'state':<9} {'score':>8} {'success':>8} {'pts/robot':>9} {'falls':>6} {'time s':>7}"]
     for t in r["trials"]:
         def f(v, w=7, d=3):
             return f"{v:>{w}.{d}f}" if isinstance(v, (int, float)) else f"{'-':>{w}}"
         lines.append(f"{t['number']:>5}  {t['state']:<9} {f(t['score'], 8, 4)} {f(t['success_rate'], 8)} "
-                     f"{f(t['competition_points'])} {f(t['fall_rate'], 6)} {f(t['time_to_target_s'], 7, 1)}")
+                     f"{f(t['competition_points'], 9)} {f(t['fall_rate'], 6)} {f(t['time_to_target_s'], 7, 1)}")
     lines.append("")
     if r["importances"]:
         lines.append("parameter importances:")

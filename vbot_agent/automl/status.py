@@ -87,7 +87,8 @@ def render_status(s: dict[str, Any]) -> str:
     if best:
         lines.append(f"best      {best.get('id')}: score {best['score']:.4f}  checkpoint {best.get('checkpoint')}")
         metrics = best.get("metrics") or {}
-        lines.append("          " + "  ".join(f"{k} {metrics[k]:.3g}" for k in
+        shown = {"competition_points": "points_per_robot"}
+        lines.append("          " + "  ".join(f"{shown.get(k, k)} {metrics[k]:.3g}" for k in
                                             ("success_rate", "competition_points", "fall_rate", "time_to_target_s")
                                             if isinstance(metrics.get(k), (int, float))))
         lines.append(f"          ({METRICS_SOURCE})")

@@ -78,7 +78,7 @@ def write_report(log: Path, state: Mapping[str, Any]) -> None:
     if final:
         lines += ["## Final training", "", f"- state {final.get('state')}, score {_fmt(final.get('score'))}, "
                   f"run `{final.get('run_dir')}`", ""]
-    lines += ["## Trials (by score)", "", "| trial | state | score | success | points | falls | time s | error |",
+    lines += ["## Trials (by score)", "", "| trial | state | score | success | points per robot | falls | time s | error |",
               "|---|---|---|---|---|---|---|---|"]
     ranked = sorted(state["trials"], key=lambda t: (t.get("score") is None, -(t.get("score") or 0.0), t["number"]))
     for t in ranked:

@@ -55,7 +55,7 @@ def budget_bar(elapsed: Any, budget: Any, width: int = 20) -> Text:
     return text
 
 
-SHORT = {"success_rate": "success", "fall_rate": "fall", "competition_points": "points"}
+SHORT = {"success_rate": "success", "fall_rate": "fall", "competition_points": "points/robot"}
 
 
 def _score(value: Any) -> str:

@@ -22,7 +22,7 @@ from vbot_agent.tui.widgets.columns import Column, fit_columns
 
 COLUMNS: tuple[Column, ...] = (
     ("number", "#", 3), ("state", "state", 8), ("score", "score", 7), ("success_rate", "success", 7),
-    ("fall_rate", "fall", 5), ("competition_points", "points", 6), ("time_to_target_s", "t→goal s", 8),
+    ("fall_rate", "fall", 5), ("competition_points", "pts/robot", 9), ("time_to_target_s", "t→goal s", 8),
 )
 PARAMS_KEY = "params"
 LABELS = {key: label for key, label, _ in COLUMNS} | {PARAMS_KEY: "params"}
