@@ -165,15 +165,14 @@ def dry_run_plan(root: Path, plan: str | None, *, cwd: Path, say, restart: bool 
     if not session.started:
         out["status"] = "not started"
     cur, i = session.cur, session.cur["stage_index"]
-    live = bool(state) and campaign_liveness(state, time.time()).label == Verdict.ALIVE \
-        and (state.get("mode") != "curriculum" or held.get("status") == CurriculumStatus.RUNNING)
+    live = bool(state) and campaign_liveness(state, time.time()).label == Verdict.ALIVE  # run: refused by the lock
     left = sum(max(0, stage.steps - (rec["env_steps"] or 0)) for stage, rec in
                zip(session.plan.stages[i:], cur["stages"][i:]))
     if cur["status"] == CurriculumStatus.COMPLETE:
         would = f"nothing: plan {session.plan.name!r} is complete (--restart starts it again from its first stage)"
     else:
         stage, rec = session.plan.stages[i], cur["stages"][i]
-        resume = session._resumable_run(i)
+        resume = session.resumable_run(i)
         check = check_promotion(stage.promote, rec["evaluations"])
         head = f"stage {i + 1}/{len(session.plan.stages)} {stage.name!r} on {stage.env_id}"
         if rec["status"] in (StageStatus.TRAINED, StageStatus.STUCK) and check.met:
@@ -214,9 +213,9 @@ def render_dry_run(s: dict[str, Any]) -> str:
 
 
 def render_curriculum(s: dict[str, Any]) -> str:
+    """``status``/``run`` result as one screen: a line per stage, measured vs criteria."""
     if s.get("dry_run"):
         return render_dry_run(s)
-    """``status``/``run`` result as one screen: a line per stage, measured vs criteria."""
     if s["status"] == "none":
         return f"no curriculum in progress\nnote  {s['message']}\nnext  {s['next']}"
     if "promoted" in s:

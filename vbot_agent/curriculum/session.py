@@ -251,7 +251,7 @@ class CurriculumSession:
         from vbot_agent.trials.trial import LIVE_FILE, TrialConfig
 
         stage, rec, plan = self.plan.stages[index], self.cur["stages"][index], self.plan
-        resume_dir = self._resumable_run(index)
+        resume_dir = self.resumable_run(index)
         if resume_dir is not None and run_env_steps(resume_dir) >= stage.steps:
             self._evaluate_finished_run(index, resume_dir)  # the run ended before we recorded it
             return
@@ -330,7 +330,7 @@ class CurriculumSession:
             rec.update(status=StageStatus.FAILED, error=r.get("error") or f"trial {r['status']}", finished_at=now_iso())
         self.write()
 
-    def _resumable_run(self, index: int) -> Path | None:
+    def resumable_run(self, index: int) -> Path | None:
         rec = self.cur["stages"][index]
         run_dir = self.abs(rec.get("run_dir"))
         if rec["status"] in (StageStatus.TRAINING, StageStatus.FAILED, StageStatus.STUCK) and run_dir and (run_dir / "checkpoints" / "last.pt").is_file():

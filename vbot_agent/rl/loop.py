@@ -46,9 +46,9 @@ def train(runner: OnPolicyRunner, on_iteration: Callable[[IterationStats], None]
     writer = SummaryWriter(str(runner.run_dir), purge_step=runner.env_steps + 1 if runner.env_steps else None)
     progress = runner.progress
     # checkpoint_env_steps: where `vbot train --resume` would restart (last.pt), which `vbot runs` names
+    saved_at = runner.env_steps or None  # a resumed run starts at its last.pt
     progress.update(status="running", iteration=runner.iteration, env_steps=runner.env_steps, pid=os.getpid(),
-                    checkpoint_env_steps=runner.env_steps or None)
-    saved_at = runner.env_steps or None
+                    checkpoint_env_steps=saved_at)
     total_time, total_steps = 0.0, 0
     status = "finished"
     try:
